@@ -1,0 +1,281 @@
+"""Settings: the operator contract's environment variables, validated once at start-up.
+
+Nothing else in the gateway reads ``os.environ``. Field names are the
+environment names in lower case, so an error can name the variable exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from gateway.phone import InvalidNumber, to_e164
+from gateway.sandbox.credentials import (
+    DEMO_AUTH_TOKEN,
+    DEMO_BEARER_TOKEN,
+    DEMO_CUSTOMER_UUID,
+)
+
+_TWILIO_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+_WINDOW = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
+
+# Plain-language descriptions used in start-up errors, so an operator sees
+# what the variable is for and not only that it is wrong.
+_HELP: dict[str, str] = {
+    "sdx_customer_uuid": "the SDX customer UUID (Basic auth user)",
+    "sdx_auth_token": "the SDX auth token (or set SDX_BEARER_TOKEN)",
+    "twilio_account_sid": "the Twilio Account SID, AC followed by 32 hex digits",
+    "twilio_auth_token": "the Twilio auth token, used to check webhook signatures",
+    "gateway_public_url": "the https base URL Twilio calls, e.g. https://gw.example.com",
+}
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line for the operator."""
+
+
+class CallWindow:
+    """Local-time window in which outbound calls may be placed, e.g. 09:00-20:00."""
+
+    def __init__(self, start: time, end: time) -> None:
+        self.start = start
+        self.end = end
+
+    @classmethod
+    def parse(cls, text: str) -> CallWindow:
+        match = _WINDOW.fullmatch(text)
+        if not match:
+            raise ValueError("expected HH:MM-HH:MM, e.g. 09:00-20:00")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        try:
+            start, end = time(h1, m1), time(h2, m2)
+        except ValueError as exc:
+            raise ValueError(f"not a time of day: {exc}") from None
+        if start == end:
+            raise ValueError("start and end are equal, so no call could ever be placed")
+        return cls(start, end)
+
+    def contains(self, moment: time) -> bool:
+        # A window may wrap past midnight (e.g. 18:00-02:00).
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+    def __repr__(self) -> str:
+        return f"CallWindow({self})"
+
+
+def _http_url(value: str, name: str) -> str:
+    value = value.strip().rstrip("/")
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+        raise ValueError(f"{name} must be an http(s) URL without query or fragment")
+    return value
+
+
+def parse_numbers(text: str) -> dict[str, tuple[int, ...]]:
+    """Parse ``+61200000000=52,+61200000001=53`` into E.164 number -> survey ids.
+
+    A number may be listed more than once to serve several surveys.
+    """
+    routes: dict[str, list[int]] = {}
+    for raw_item in text.split(","):
+        item = raw_item.strip()
+        if not item:
+            continue
+        number, sep, survey = item.partition("=")
+        if not sep or not survey.strip().isdigit():
+            raise ValueError(f"'{item}' is not NUMBER=SURVEY_ID")
+        try:
+            e164 = to_e164(number.strip())
+        except InvalidNumber as exc:
+            raise ValueError(str(exc)) from None
+        ids = routes.setdefault(e164, [])
+        if int(survey) not in ids:
+            ids.append(int(survey))
+    return {number: tuple(ids) for number, ids in routes.items()}
+
+
+class Settings(BaseSettings):
+    """Every knob of the gateway. Durations are seconds."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,
+    )
+
+    # --- Survey Dynamix ---
+    sdx_api_url: str = "https://surveydynamix.com/api"
+    sdx_customer_uuid: str | None = None
+    sdx_auth_token: SecretStr | None = None
+    sdx_bearer_token: SecretStr | None = None
+
+    # --- Twilio ---
+    twilio_account_sid: str
+    twilio_auth_token: SecretStr
+    twilio_api_url: str | None = None
+
+    # --- Gateway ---
+    gateway_public_url: str
+    redis_url: str | None = None
+    gateway_numbers: Annotated[dict[str, tuple[int, ...]], NoDecode] = Field(default_factory=dict)
+    gateway_validate_signatures: bool = True
+    port: int = Field(default=8080, ge=1, le=65535)
+    log_format: Literal["json", "console"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    # --- Behaviour ---
+    gateway_say_voice: str = "Polly.Joanna"
+    gateway_say_language: str = "en-US"
+    gateway_gather_timeout: int = Field(default=5, ge=1, le=60)
+    gateway_max_reprompts: int = Field(default=2, ge=0, le=10)
+    gateway_inbound_create: bool = False
+    gateway_dispatch_interval: float = Field(default=30, gt=0)
+    gateway_calls_per_second: float = Field(default=1, gt=0)
+    gateway_call_window: Annotated[CallWindow, NoDecode] = Field(
+        default_factory=lambda: CallWindow.parse("09:00-20:00")
+    )
+    gateway_default_timezone: str = "UTC"
+    gateway_max_attempts: int = Field(default=3, ge=1)
+    gateway_retry_delay: int = Field(default=3600, ge=0)
+    gateway_machine_detection: bool = True
+    gateway_sms_session_ttl: int = Field(default=86400, ge=60)
+
+    # --- SDX client tuning ---
+    # Kept well under Twilio's 15 s webhook limit: three attempts of a safe call
+    # plus back-off still answer Twilio in time.
+    gateway_sdx_timeout: float = Field(default=3.0, gt=0, le=14)
+    gateway_sdx_retries: int = Field(default=2, ge=0, le=5)
+    gateway_redis_prefix: str = Field(default="gw:", min_length=1)
+
+    @field_validator("sdx_api_url")
+    @classmethod
+    def _check_sdx_url(cls, value: str) -> str:
+        return _http_url(value, "SDX_API_URL")
+
+    @field_validator("gateway_public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        return _http_url(value, "GATEWAY_PUBLIC_URL")
+
+    @field_validator("twilio_api_url")
+    @classmethod
+    def _check_twilio_url(cls, value: str | None) -> str | None:
+        return _http_url(value, "TWILIO_API_URL") if value else None
+
+    @field_validator("twilio_account_sid")
+    @classmethod
+    def _check_sid(cls, value: str) -> str:
+        if not _TWILIO_SID.fullmatch(value.strip()):
+            raise ValueError("must be AC followed by 32 hex digits")
+        return value.strip()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.match(r"(rediss?|unix)://", value):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("gateway_numbers", mode="before")
+    @classmethod
+    def _parse_numbers(cls, value: Any) -> Any:
+        return parse_numbers(value) if isinstance(value, str) else value
+
+    @field_validator("gateway_call_window", mode="before")
+    @classmethod
+    def _parse_window(cls, value: Any) -> Any:
+        return CallWindow.parse(value) if isinstance(value, str) else value
+
+    @field_validator("gateway_default_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (use an IANA name)") from None
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_sdx_auth(self) -> Settings:
+        if self.sdx_bearer_token is not None:
+            return self
+        if not self.sdx_customer_uuid:
+            raise ValueError("SDX_CUSTOMER_UUID is required (or set SDX_BEARER_TOKEN)")
+        if self.sdx_auth_token is None:
+            raise ValueError("SDX_AUTH_TOKEN is required (or set SDX_BEARER_TOKEN)")
+        return self
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.gateway_default_timezone)
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line naming the first offending variable, never echoing its value."""
+    first = error.errors()[0]
+    loc = [str(part) for part in first["loc"]]
+    message = first["msg"].removeprefix("Value error, ")
+    if not loc:  # model-level check: the message already names the variable
+        return f"configuration error: {message}"
+    field = loc[0]
+    variable = field.upper()
+    if first["type"] == "missing":
+        hint = _HELP.get(field)
+        return f"configuration error: {variable} is required" + (f" ({hint})" if hint else "")
+    return f"configuration error: {variable} is invalid: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment (and ``.env``), or raise ConfigError with one clear line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_error(exc)) from None
+
+
+class SandboxSettings(BaseSettings):
+    """What ``gateway sandbox`` reads: the SDX credentials it accepts, and logging.
+
+    Defaults are the demo credentials of ``.env.example``, so the sandbox and
+    a gateway configured from that file agree without any set-up.
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True
+    )
+
+    sdx_customer_uuid: str = DEMO_CUSTOMER_UUID
+    sdx_auth_token: SecretStr = SecretStr(DEMO_AUTH_TOKEN)
+    sdx_bearer_token: SecretStr = SecretStr(DEMO_BEARER_TOKEN)
+    log_format: Literal["json", "console"] = "console"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+
+def load_sandbox_settings() -> SandboxSettings:
+    try:
+        return SandboxSettings()
+    except ValidationError as exc:
+        raise ConfigError(describe_error(exc)) from None

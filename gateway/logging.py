@@ -1,0 +1,130 @@
+"""structlog set-up: JSON or console output, request-scoped context, no secrets.
+
+Two processors run on every event before it is rendered: one drops values
+that must never be logged (message bodies, tokens, auth headers), one masks
+anything shaped like a phone number, wherever it appears.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from gateway.phone import mask
+
+# Keys whose values are never written, whatever their content (compared
+# case-insensitively). "response" is a respondent's answer text.
+REDACTED_KEYS = frozenset(
+    {
+        "body",
+        "sms_body",
+        "response",
+        "authorization",
+        "auth_token",
+        "token",
+        "password",
+        "secret",
+        "x-twilio-signature",
+        "signature",
+    }
+)
+REDACTED = "[redacted]"
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED if str(key).lower() in REDACTED_KEYS else _scrub(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_scrub(item) for item in value]
+    return value
+
+
+def scrub_processor(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Redact secret keys and mask phone numbers in every value, recursively."""
+    for key in list(event_dict):
+        if key.lower() in REDACTED_KEYS:
+            event_dict[key] = REDACTED
+        elif key != "exc_info":
+            event_dict[key] = _scrub(event_dict[key])
+    return event_dict
+
+
+def _mask_rendered_exception(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    # Tracebacks are rendered to text by format_exc_info; mask that text too,
+    # since an exception message may quote a number.
+    exception = event_dict.get("exception")
+    if isinstance(exception, str):
+        event_dict["exception"] = mask(exception)
+    return event_dict
+
+
+def shared_processors() -> list[Processor]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        scrub_processor,
+    ]
+
+
+def configure_logging(
+    log_format: str = "json", level: str = "INFO", stream: TextIO | None = None
+) -> None:
+    """Configure structlog (and route stdlib logging through the same output)."""
+    renderer: Processor
+    tail: list[Processor]
+    if log_format == "console":
+        renderer = structlog.dev.ConsoleRenderer(colors=False)
+        tail = [_mask_rendered_exception]
+    else:
+        renderer = structlog.processors.JSONRenderer()
+        tail = [structlog.processors.format_exc_info, _mask_rendered_exception]
+    numeric = logging.getLevelNamesMapping()[level.upper()]
+    structlog.configure(
+        processors=[*shared_processors(), *tail, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+    # aiohttp and redis log through the standard library: keep their lines in
+    # the same format and subject to the same scrubbing.
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared_processors(),
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *tail,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+    # The access log would print full URLs with query strings; the gateway
+    # writes its own request line instead.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def bind_context(**values: Any) -> None:
+    """Bind values (request id, CallSid, MessageSid) to every log line of this task."""
+    structlog.contextvars.bind_contextvars(**values)
+
+
+def clear_context() -> None:
+    structlog.contextvars.clear_contextvars()
+
+
+def get_logger(name: str | None = None) -> Any:
+    return structlog.get_logger(name)

@@ -1,0 +1,59 @@
+"""Phone numbers: one normal form (E.164) for matching, one masked form for logs."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+# Twilio sends E.164, SDX stores what the operator typed; numbers without a
+# country code can only be read against a default region.
+DEFAULT_REGION = "US"
+
+# Text that looks like a phone number: 8 to 15 digits in one run, or, after
+# a "+" (or its URL-encoded form) or "(", digits grouped by spaces, dashes,
+# dots or brackets. Never inside a longer word, so SIDs and UUIDs stay
+# intact, and dates (2026-11-27) do not qualify.
+_PHONE_LIKE = re.compile(
+    r"(?<![\w+%])(?:(?:\+|%2B|\()\d(?:[\s\-.()]{0,2}\d){7,14}|\d{8,15})(?![\w])"
+)
+
+
+class InvalidNumber(ValueError):
+    """Text that cannot be read as a phone number."""
+
+
+def to_e164(text: str, region: str = DEFAULT_REGION) -> str:
+    """Normalise a phone number to E.164 (``+61409999999``).
+
+    Only parseability is required, not carrier validity: test and demo
+    numbers must route too, and Twilio itself has already accepted them.
+    """
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidNumber(f"'{mask(text)}' is not a phone number") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidNumber(f"'{mask(text)}' is not a possible phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def same_number(a: str, b: str) -> bool:
+    """True when two spellings denote one number (e.g. SDX data vs Twilio's From)."""
+    try:
+        return to_e164(a) == to_e164(b)
+    except InvalidNumber:
+        return False
+
+
+def _mask_one(number: str) -> str:
+    # Keep enough to tell numbers apart in an incident (country, prefix, last
+    # three digits), never enough to dial: "+61409999999" -> "+6140****999".
+    if len(number) <= 8:
+        return "****"
+    return f"{number[:5]}****{number[-3:]}"
+
+
+def mask(text: str) -> str:
+    """Mask every phone-number-like run in ``text``."""
+    return _PHONE_LIKE.sub(lambda m: _mask_one(m.group(0)), text)
