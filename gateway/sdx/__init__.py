@@ -1,0 +1,27 @@
+"""The Survey Dynamix API: typed async client, models and errors."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from gateway.config import Settings
+from gateway.sdx.client import SdxClient
+from gateway.sdx.transport import RetryPolicy, SdxTransport
+
+__all__ = ["SdxClient", "client_from_settings"]
+
+
+def client_from_settings(settings: Settings, session: aiohttp.ClientSession) -> SdxClient:
+    """An SdxClient using the shared HTTP session and the configured credentials."""
+    secret = settings.sdx_auth_token or None
+    bearer = settings.sdx_bearer_token or None
+    transport = SdxTransport(
+        session,
+        settings.sdx_api_url,
+        customer_uuid=settings.sdx_customer_uuid,
+        auth_token=secret.get_secret_value() if secret else None,
+        bearer_token=bearer.get_secret_value() if bearer else None,
+        timeout=settings.gateway_sdx_timeout,
+        policy=RetryPolicy(retries=settings.gateway_sdx_retries),
+    )
+    return SdxClient(transport)

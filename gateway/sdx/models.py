@@ -1,0 +1,188 @@
+"""SDX resources as tolerant pydantic models.
+
+Real tenants return more fields than the reference documents, so every model
+keeps unknown fields (``extra="allow"``) instead of failing on them; a
+model sent back to SDX (PUT) then carries them along unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+)
+
+SDX_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def parse_sdx_time(value: Any) -> datetime | None:
+    """Read an SDX timestamp (UTC, ``YYYY-MM-DD HH:MM:SS``).
+
+    SDX writes ``-0001-11-30 00:00:00`` (MySQL's zero date seen through PHP)
+    for "never"; that, zero dates and empty values read as None.
+    """
+    if value is None or isinstance(value, datetime):
+        return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo else value
+    text = str(value).strip()
+    if not text or text.startswith(("-", "0000-00-00")):
+        return None
+    try:
+        parsed = datetime.strptime(text, SDX_TIME_FORMAT)
+    except ValueError:
+        # Tolerate ISO 8601, which some SDX deployments and proxies emit.
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_sdx_time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime(SDX_TIME_FORMAT)
+
+
+SdxTime = Annotated[
+    datetime | None,
+    BeforeValidator(parse_sdx_time),
+    PlainSerializer(format_sdx_time, return_type=str | None),
+]
+
+
+def _none_to_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
+def _flag(value: Any) -> Any:
+    # SDX answers 0/1, sometimes as strings.
+    if isinstance(value, str) and value.strip() in {"0", "1"}:
+        return value.strip() == "1"
+    return value
+
+
+class SdxModel(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Question(SdxModel):
+    id: int
+    survey_id: int | None = None
+    order: int | None = None
+    question_text: str = ""
+    max_response: int | None = None
+    question_type: str | None = None
+    question_label: str | None = None
+    question_sound_file: str | None = None
+
+
+class ResponseRecord(SdxModel):
+    """An answer stored in SDX (named to avoid clashing with HTTP responses)."""
+
+    id: int
+    interaction_id: int | None = None
+    question_id: int | None = None
+    response: str | None = None
+    submitted_at: SdxTime = None
+    recording_url: str | None = None
+    response_type: str | None = None
+    question_label: str | None = None
+
+
+class InteractionData(SdxModel):
+    id: int
+    interaction_id: int | None = None
+    custom_key: str
+    custom_value: str | None = None
+    created_at: SdxTime = None
+    updated_at: SdxTime = None
+
+
+class Interaction(SdxModel):
+    id: int
+    uuid: str | None = None
+    survey_id: int
+    phone_number: str | None = None
+    email: str | None = None
+    survey_type: str | None = None
+    scheduled_at: SdxTime = None
+    external_ref: str | None = None
+    created_at: SdxTime = None
+    updated_at: SdxTime = None
+    completed_at: SdxTime = None
+    call_type: str | None = None
+    agent_id: str | None = None
+    # Display text only ("Sent 1 hour ago"): never parse it for logic.
+    status: str | None = None
+    # The reference spells it web_link, its own PUT example weblink.
+    web_link: str | None = Field(default=None, validation_alias=AliasChoices("web_link", "weblink"))
+    responses: list[ResponseRecord] | None = None
+    interaction_data: list[InteractionData] | None = None
+
+    def to_update_json(self, **changes: Any) -> dict[str, Any]:
+        """The whole interaction as SDX's PUT expects it, with ``changes`` applied.
+
+        Embedded responses / data are not part of the resource and are left out.
+        """
+        updated = self.model_copy(update=changes)
+        return updated.model_dump(
+            mode="json", exclude={"responses", "interaction_data"}, exclude_none=False
+        )
+
+
+class SurveyTurn(SdxModel):
+    """What start_survey, submit_response and abandon_survey return."""
+
+    prompts: Annotated[list[str], BeforeValidator(_none_to_empty)] = Field(default_factory=list)
+    sound_files: Annotated[list[str | None], BeforeValidator(_none_to_empty)] = Field(
+        default_factory=list
+    )
+    survey_completed: Annotated[bool, BeforeValidator(_flag)] = False
+    current_question: Question | None = None
+
+    @property
+    def completed(self) -> bool:
+        # Some answers omit the flag but also carry no question: nothing is
+        # left to ask, so the survey is over for the gateway's purposes.
+        return self.survey_completed or self.current_question is None
+
+
+class Survey(SdxModel):
+    id: int
+    name: str | None = None
+    description: str | None = None
+    greeting_text: str | None = None
+    instructions_text: str | None = None
+    closing_text: str | None = None
+    greeting_sound_file: str | None = None
+    instructions_sound_file: str | None = None
+    closing_sound_file: str | None = None
+    email_subject: str | None = None
+    email_from_address: str | None = None
+    email_from_name: str | None = None
+    inbound_number: str | None = None
+    outbound_number: str | None = None
+    sms_number: str | None = None
+
+
+class User(SdxModel):
+    name: str | None = None
+    email: str
+    agent_id: str | None = None
+    phone: str | None = None
+    timezone: str | None = None
+
+
+class PhoneNumberInfo(SdxModel):
+    phone_number: str
+    country_code: str | None = None
+    national_format: str | None = None
+    phone_type: str | None = None

@@ -1,0 +1,226 @@
+"""HTTP to SDX: auth, timeouts, status -> typed error, and the retry policy.
+
+The retry policy is the heart of "never a lost or doubled answer":
+
+* a *safe* call (GET, PUT of a whole resource, DELETE, start_survey which
+  resumes, setting an interaction-data key) is retried on timeouts,
+  connection failures, 5xx and 429;
+* an *unsafe* call (create, submit_response, abandon_survey) is retried
+  only when SDX certainly did not act on it: the connection was never made,
+  SDX answered 429, or SDX answered 503 *with* Retry-After (declared
+  maintenance). A timeout or a dropped connection after sending may have
+  been applied, so it is raised to the caller instead of being sent twice.
+
+Every call also has a total time budget, so that with retries it still
+answers inside Twilio's 15 s webhook limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+
+from gateway.logging import get_logger
+from gateway.sdx.errors import (
+    SdxConnectionError,
+    SdxError,
+    SdxProtocolError,
+    SdxRateLimited,
+    SdxTimeout,
+    SdxTransientError,
+    SdxUnavailable,
+    error_for_status,
+)
+
+log = get_logger(__name__)
+
+ParamValue = str | int | float | bool | None
+Params = Mapping[str, ParamValue]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    retries: int = 2
+    backoff: float = 0.25  # first pause; doubles each time, with jitter
+    max_retry_after: float = 5.0  # a longer Retry-After is the caller's to wait out
+    total_budget: float = 12.0  # whole call, all attempts, under Twilio's 15 s
+
+
+def encode_params(params: Params | None) -> dict[str, str]:
+    """Form/query encoding as SDX expects: booleans as true/false, None dropped."""
+    encoded: dict[str, str] = {}
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            encoded[key] = "true" if value else "false"
+        else:
+            encoded[key] = str(value)
+    return encoded
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds from now (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _short(text: str) -> str:
+    return " ".join(text.split())[:160]
+
+
+class SdxTransport:
+    """Sends one logical SDX request, retrying only where that is safe."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        *,
+        customer_uuid: str | None = None,
+        auth_token: str | None = None,
+        bearer_token: str | None = None,
+        timeout: float = 3.0,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self._session = session
+        self._base_url = base_url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._policy = policy or RetryPolicy()
+        self._headers: dict[str, str] = {"Accept": "application/json"}
+        self._auth: aiohttp.BasicAuth | None = None
+        if bearer_token:
+            self._headers["Authorization"] = f"Bearer {bearer_token}"
+        elif customer_uuid and auth_token is not None:
+            self._auth = aiohttp.BasicAuth(customer_uuid, auth_token)
+        else:
+            raise ValueError("SDX credentials: a bearer token, or customer UUID and auth token")
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        data: Params | None = None,
+        safe: bool,
+    ) -> Any:
+        """Send and return the decoded JSON (None for 204 / empty body)."""
+        deadline = time.monotonic() + self._policy.total_budget
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                result = await self._once(method, path, params, data)
+            except SdxError as exc:
+                wait = self._retry_wait(exc, safe, attempt, deadline)
+                log.warning(
+                    "sdx_request_failed",
+                    method=method,
+                    path=path,
+                    error=type(exc).__name__,
+                    status=exc.status,
+                    attempt=attempt + 1,
+                    retry_in=None if wait is None else round(wait, 3),
+                )
+                if wait is None:
+                    raise
+                await asyncio.sleep(wait)
+                attempt += 1
+                continue
+            log.debug(
+                "sdx_request",
+                method=method,
+                path=path,
+                attempt=attempt + 1,
+                ms=round((time.monotonic() - started) * 1000, 1),
+            )
+            return result
+
+    def _retry_wait(self, exc: SdxError, safe: bool, attempt: int, deadline: float) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up."""
+        if attempt >= self._policy.retries or not isinstance(exc, SdxTransientError):
+            return None
+        retry_after = exc.retry_after
+        if not safe and not self._certainly_not_applied(exc):
+            return None
+        if retry_after is not None:
+            if retry_after > self._policy.max_retry_after:
+                return None
+            wait = retry_after
+        else:
+            wait = self._policy.backoff * (2**attempt) * random.uniform(0.5, 1.0)  # noqa: S311
+        # Only retry when the wait and a whole further attempt fit the budget.
+        remaining = deadline - time.monotonic()
+        if wait + self._timeout_seconds() > remaining:
+            return None
+        return wait
+
+    @staticmethod
+    def _certainly_not_applied(exc: SdxError) -> bool:
+        if isinstance(exc, SdxConnectionError):
+            return not exc.sent
+        if isinstance(exc, SdxRateLimited):
+            return True
+        return isinstance(exc, SdxUnavailable) and exc.retry_after is not None
+
+    def _timeout_seconds(self) -> float:
+        return float(self._timeout.total or 0.0)
+
+    async def _once(
+        self, method: str, path: str, params: Params | None, data: Params | None
+    ) -> Any:
+        url = self._base_url + path
+        try:
+            async with self._session.request(
+                method,
+                url,
+                params=encode_params(params),
+                data=encode_params(data) if data is not None else None,
+                headers=self._headers,
+                auth=self._auth,
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
+                body = await response.text(errors="replace")
+                status = response.status
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        except TimeoutError:
+            raise SdxTimeout(method, path, f"no answer within {self._timeout.total}s") from None
+        except aiohttp.ClientConnectorError as exc:
+            # The TCP (or TLS) connection was never established: nothing was sent.
+            raise SdxConnectionError(method, path, type(exc).__name__, sent=False) from None
+        except aiohttp.ClientError as exc:
+            raise SdxConnectionError(method, path, type(exc).__name__, sent=True) from None
+        return self._decode(method, path, status, body, retry_after)
+
+    @staticmethod
+    def _decode(method: str, path: str, status: int, body: str, retry_after: float | None) -> Any:
+        if status == 204 or (200 <= status < 300 and not body.strip()):
+            return None
+        if not 200 <= status < 300:
+            raise error_for_status(method, path, status, _short(body), retry_after)
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise SdxProtocolError(method, path, f"not JSON: {_short(body)[:60]}") from None
