@@ -1,0 +1,68 @@
+"""create_app(settings): the webhook server, with its shared resources."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+from redis.asyncio import Redis
+
+from gateway import __version__
+from gateway.config import Settings
+from gateway.keys import HTTP_SESSION, REDIS, SDX, SETTINGS
+from gateway.logging import get_logger
+from gateway.sdx import client_from_settings
+from gateway.web.health import healthz, readyz
+from gateway.web.middleware import request_context
+
+log = get_logger(__name__)
+
+
+async def _http_session(app: web.Application) -> AsyncIterator[None]:
+    # One pooled session for every outgoing request (SDX now, Twilio later).
+    settings = app[SETTINGS]
+    session = aiohttp.ClientSession(
+        headers={"User-Agent": f"sdx-twilio-gateway/{__version__}"},
+        # Close idle connections before SDX does, so a POST is not sent on a
+        # socket the server is closing (which would make it ambiguous).
+        connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=10),
+    )
+    app[HTTP_SESSION] = session
+    app[SDX] = client_from_settings(settings, session)
+    yield
+    await session.close()
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.redis_url is None:
+        log.warning(
+            "redis_url_unset",
+            detail="state is kept in memory: run a single process only, and expect "
+            "sessions to be lost on restart",
+        )
+        app[REDIS] = None
+        yield
+        return
+    client = Redis.from_url(
+        settings.redis_url,
+        decode_responses=False,
+        socket_timeout=2.0,
+        socket_connect_timeout=2.0,
+        health_check_interval=30,
+    )
+    app[REDIS] = client
+    yield
+    await client.aclose()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The gateway's web application. Opens nothing until it starts."""
+    app = web.Application(middlewares=[request_context], client_max_size=256 * 1024)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_http_session)
+    app.cleanup_ctx.append(_redis)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

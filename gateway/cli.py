@@ -1,0 +1,104 @@
+"""The ``gateway`` command: serve | sandbox | demo (more arrive with their features)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from gateway.config import ConfigError, load_sandbox_settings, load_settings
+from gateway.logging import configure_logging, get_logger
+
+log = get_logger("gateway")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gateway.app import create_app
+
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    if not settings.gateway_validate_signatures:
+        log.warning(
+            "signature_validation_disabled",
+            detail="GATEWAY_VALIDATE_SIGNATURES=false: anyone can post webhooks; "
+            "never run this way in production",
+        )
+    log.info("serving", host=args.host, port=settings.port, sdx=settings.sdx_api_url)
+    web.run_app(
+        create_app(settings),
+        host=args.host,
+        port=settings.port,
+        access_log=None,
+        print=None,
+        shutdown_timeout=10,
+    )
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from gateway.sandbox.sdx import create_sdx_sandbox
+
+    settings = load_sandbox_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    app = create_sdx_sandbox(
+        customer_uuid=settings.sdx_customer_uuid,
+        auth_token=settings.sdx_auth_token.get_secret_value(),
+        bearer_token=settings.sdx_bearer_token.get_secret_value(),
+    )
+    print(f"SDX sandbox: http://{args.host}:{args.port}/api", flush=True)
+    web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo
+
+    return asyncio.run(run_demo(host=args.host, port=args.port, sandbox_port=args.sandbox_port))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gateway", description="Voice/SMS survey gateway between Twilio and Survey Dynamix."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve", help="run the webhook server", description="Run the Twilio webhook server."
+    )
+    serve.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")  # noqa: S104
+    serve.set_defaults(run=_serve)
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run a local SDX-compatible API with demo surveys",
+        description="Run the SDX sandbox: an in-memory Survey Dynamix API under /api.",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8081, help="port (default 8081)")
+    sandbox.set_defaults(run=_sandbox)
+
+    demo = commands.add_parser(
+        "demo",
+        help="sandbox SDX + gateway in one process, no accounts needed",
+        description="Run the embedded demo: SDX sandbox and gateway, in-memory sessions.",
+    )
+    demo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8080, help="gateway port (default 8080)")
+    demo.add_argument("--sandbox-port", type=int, default=8081, help="SDX sandbox port (8081)")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except ConfigError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return code

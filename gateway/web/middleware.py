@@ -1,0 +1,55 @@
+"""Request-scoped logging context and one summary line per request."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from gateway.logging import bind_context, clear_context, get_logger
+
+log = get_logger("gateway.web")
+
+# Accept a caller's request id only if it is short and plain, so it cannot
+# inject anything into logs.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def _request_id(request: web.Request) -> str:
+    given = request.headers.get("X-Request-Id", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bind a request id for every log line of this request; log one line at the end.
+
+    Only the path is logged, never the query string or the body: both can
+    carry phone numbers and answers.
+    """
+    clear_context()
+    request_id = _request_id(request)
+    bind_context(request_id=request_id)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = request_id
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        if request.path not in {"/healthz", "/readyz", "/metrics"}:
+            log.info(
+                "request",
+                method=request.method,
+                path=request.path,
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+        clear_context()
