@@ -1,0 +1,106 @@
+"""The gateway command as an operator runs it: real processes, real ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import free_port
+
+GATEWAY = [sys.executable, "-m", "gateway"]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*GATEWAY, *args], capture_output=True, text=True, timeout=60, env=env, check=False
+    )
+
+
+def clean_env() -> dict[str, str]:
+    # The autouse fixture removed the contract variables from os.environ.
+    return dict(os.environ)
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["sandbox"], ["demo"]])
+def test_help(command: list[str]) -> None:
+    result = run(*command, "--help")
+    assert result.returncode == 0
+    assert "usage: gateway" in result.stdout
+
+
+def test_serve_without_configuration_fails_with_one_line() -> None:
+    result = run("serve", env=clean_env())
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("gateway: configuration error: ")
+    assert "is required" in lines[0]
+
+
+def test_serve_names_a_malformed_variable(tmp_path: Path) -> None:
+    env = clean_env() | {
+        "SDX_CUSTOMER_UUID": "u",
+        "SDX_AUTH_TOKEN": "t",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "t",
+        "GATEWAY_PUBLIC_URL": "https://gw.example.com",
+        "PORT": "http",
+    }
+    result = run("serve", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "gateway: configuration error: PORT is invalid: "
+        "Input should be a valid integer, unable to parse string as an integer"
+    )
+
+
+@pytest.fixture
+def demo() -> Iterator[tuple[int, int]]:
+    port, sandbox_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [*GATEWAY, "demo", "--port", str(port), "--sandbox-port", str(sandbox_port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean_env(),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, process.communicate()[0]
+                assert time.monotonic() < deadline, "demo did not start in 30 s"
+                time.sleep(0.1)
+        yield port, sandbox_port
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=15)
+        assert process.returncode == 0, output
+
+
+def test_demo_serves_gateway_and_sandbox(demo: tuple[int, int]) -> None:
+    port, sandbox_port = demo
+    health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok"}
+    ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"redis": "in-memory", "sdx": "ok"}
+    listed = requests.get(
+        f"http://127.0.0.1:{sandbox_port}/api/surveys",
+        auth=("00000000-0000-4000-8000-000000000052", "demo-sdx-auth-token"),
+        timeout=5,
+    )
+    assert listed.status_code == 200
+    assert {s["id"] for s in listed.json()} >= {52, 53, 54}

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+
+from gateway.config import CallWindow, ConfigError, load_settings, parse_numbers
+
+REQUIRED = {
+    "SDX_CUSTOMER_UUID": "00000000-0000-4000-8000-000000000052",
+    "SDX_AUTH_TOKEN": "secret-sdx-token",
+    "TWILIO_ACCOUNT_SID": "AC" + "ab" * 16,
+    "TWILIO_AUTH_TOKEN": "secret-twilio-token",
+    "GATEWAY_PUBLIC_URL": "https://gw.example.com/",
+}
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name, value in REQUIRED.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_defaults_follow_the_operator_contract(env: pytest.MonkeyPatch) -> None:
+    s = load_settings()
+    assert s.sdx_api_url == "https://surveydynamix.com/api"
+    assert s.gateway_public_url == "https://gw.example.com"  # trailing slash dropped
+    assert s.redis_url is None
+    assert s.gateway_validate_signatures is True
+    assert s.port == 8080
+    assert (s.gateway_gather_timeout, s.gateway_max_reprompts) == (5, 2)
+    assert s.gateway_inbound_create is False
+    assert (s.gateway_dispatch_interval, s.gateway_calls_per_second) == (30, 1)
+    assert str(s.gateway_call_window) == "09:00-20:00"
+    assert (s.gateway_max_attempts, s.gateway_retry_delay) == (3, 3600)
+    assert s.gateway_machine_detection is True
+    assert s.gateway_sms_session_ttl == 86400
+    assert s.gateway_sdx_timeout < 15  # Twilio's webhook limit
+
+
+def test_every_contract_variable_is_read_from_the_environment(env: pytest.MonkeyPatch) -> None:
+    values = {
+        "SDX_API_URL": "https://au1.surveydynamix.com/api",
+        "TWILIO_API_URL": "http://127.0.0.1:9999",
+        "REDIS_URL": "redis://127.0.0.1:6380/2",
+        "GATEWAY_NUMBERS": "+61200000000=52, +61 2 0000 0001=53,+61200000000=54",
+        "GATEWAY_VALIDATE_SIGNATURES": "false",
+        "PORT": "9090",
+        "LOG_FORMAT": "CONSOLE",
+        "LOG_LEVEL": "debug",
+        "GATEWAY_SAY_VOICE": "Polly.Nicole",
+        "GATEWAY_SAY_LANGUAGE": "en-AU",
+        "GATEWAY_GATHER_TIMEOUT": "7",
+        "GATEWAY_MAX_REPROMPTS": "3",
+        "GATEWAY_INBOUND_CREATE": "true",
+        "GATEWAY_DISPATCH_INTERVAL": "10",
+        "GATEWAY_CALLS_PER_SECOND": "2.5",
+        "GATEWAY_CALL_WINDOW": "08:30-21:00",
+        "GATEWAY_DEFAULT_TIMEZONE": "Australia/Sydney",
+        "GATEWAY_MAX_ATTEMPTS": "5",
+        "GATEWAY_RETRY_DELAY": "600",
+        "GATEWAY_MACHINE_DETECTION": "false",
+        "GATEWAY_SMS_SESSION_TTL": "3600",
+    }
+    for name, value in values.items():
+        env.setenv(name, value)
+    s = load_settings()
+    assert s.sdx_api_url == "https://au1.surveydynamix.com/api"
+    assert s.twilio_api_url == "http://127.0.0.1:9999"
+    assert s.redis_url == "redis://127.0.0.1:6380/2"
+    assert s.gateway_numbers == {"+61200000000": (52, 54), "+61200000001": (53,)}
+    assert s.gateway_validate_signatures is False
+    assert s.port == 9090
+    assert (s.log_format, s.log_level) == ("console", "DEBUG")
+    assert (s.gateway_say_voice, s.gateway_say_language) == ("Polly.Nicole", "en-AU")
+    assert (s.gateway_gather_timeout, s.gateway_max_reprompts) == (7, 3)
+    assert s.gateway_inbound_create is True
+    assert (s.gateway_dispatch_interval, s.gateway_calls_per_second) == (10, 2.5)
+    assert s.gateway_call_window.start == time(8, 30)
+    assert s.timezone.key == "Australia/Sydney"
+    assert (s.gateway_max_attempts, s.gateway_retry_delay) == (5, 600)
+    assert s.gateway_machine_detection is False
+    assert s.gateway_sms_session_ttl == 3600
+
+
+def test_dotenv_file_is_read(env: pytest.MonkeyPatch, tmp_path: object) -> None:
+    env.delenv("TWILIO_AUTH_TOKEN")
+    with open(".env", "w") as f:  # cwd is the test's tmp_path
+        f.write("TWILIO_AUTH_TOKEN=from-dotenv\nPORT=8181\n")
+    s = load_settings()
+    assert s.twilio_auth_token.get_secret_value() == "from-dotenv"
+    assert s.port == 8181
+
+
+@pytest.mark.parametrize(
+    ("missing", "expected"),
+    [
+        ("TWILIO_AUTH_TOKEN", "configuration error: TWILIO_AUTH_TOKEN is required"),
+        ("TWILIO_ACCOUNT_SID", "configuration error: TWILIO_ACCOUNT_SID is required"),
+        ("GATEWAY_PUBLIC_URL", "configuration error: GATEWAY_PUBLIC_URL is required"),
+        ("SDX_AUTH_TOKEN", "configuration error: SDX_AUTH_TOKEN is required"),
+        ("SDX_CUSTOMER_UUID", "configuration error: SDX_CUSTOMER_UUID is required"),
+    ],
+)
+def test_missing_required_value_names_the_variable(
+    env: pytest.MonkeyPatch, missing: str, expected: str
+) -> None:
+    env.delenv(missing)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert message.startswith(expected)
+    assert "\n" not in message
+
+
+def test_bearer_token_replaces_basic_credentials(env: pytest.MonkeyPatch) -> None:
+    env.delenv("SDX_CUSTOMER_UUID")
+    env.delenv("SDX_AUTH_TOKEN")
+    env.setenv("SDX_BEARER_TOKEN", "pat-123")
+    s = load_settings()
+    assert s.sdx_bearer_token is not None
+    assert s.sdx_bearer_token.get_secret_value() == "pat-123"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("PORT", "eighty", "PORT is invalid"),
+        ("PORT", "70000", "PORT is invalid"),
+        ("TWILIO_ACCOUNT_SID", "AC123", "TWILIO_ACCOUNT_SID is invalid"),
+        ("GATEWAY_PUBLIC_URL", "gw.example.com", "GATEWAY_PUBLIC_URL is invalid"),
+        ("SDX_API_URL", "ftp://sdx", "SDX_API_URL is invalid"),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL is invalid"),
+        ("GATEWAY_NUMBERS", "+61200000000:52", "GATEWAY_NUMBERS is invalid"),
+        ("GATEWAY_NUMBERS", "12=52", "GATEWAY_NUMBERS is invalid"),
+        ("GATEWAY_CALL_WINDOW", "9am-5pm", "GATEWAY_CALL_WINDOW is invalid"),
+        ("GATEWAY_CALL_WINDOW", "25:00-26:00", "GATEWAY_CALL_WINDOW is invalid"),
+        ("GATEWAY_DEFAULT_TIMEZONE", "Mars/Olympus", "GATEWAY_DEFAULT_TIMEZONE is invalid"),
+        ("GATEWAY_VALIDATE_SIGNATURES", "maybe", "GATEWAY_VALIDATE_SIGNATURES is invalid"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT is invalid"),
+        ("GATEWAY_CALLS_PER_SECOND", "0", "GATEWAY_CALLS_PER_SECOND is invalid"),
+        ("GATEWAY_SDX_TIMEOUT", "30", "GATEWAY_SDX_TIMEOUT is invalid"),
+    ],
+)
+def test_malformed_value_is_one_line_naming_the_variable(
+    env: pytest.MonkeyPatch, name: str, value: str, fragment: str
+) -> None:
+    env.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_errors_never_echo_secret_values(env: pytest.MonkeyPatch) -> None:
+    env.setenv("TWILIO_ACCOUNT_SID", "ACsupersecretvalue")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "supersecretvalue" not in str(info.value)
+
+
+def test_secrets_are_not_shown_in_repr(env: pytest.MonkeyPatch) -> None:
+    s = load_settings()
+    assert "secret-twilio-token" not in repr(s)
+    assert "secret-sdx-token" not in repr(s)
+
+
+def test_call_window_wraps_midnight() -> None:
+    window = CallWindow.parse("18:00-02:00")
+    assert window.contains(time(23, 0))
+    assert window.contains(time(1, 59))
+    assert not window.contains(time(2, 0))
+    assert not window.contains(time(12, 0))
+    day = CallWindow.parse("09:00-20:00")
+    assert day.contains(time(9, 0))
+    assert not day.contains(time(20, 0))
+
+
+def test_parse_numbers_normalises_to_e164() -> None:
+    assert parse_numbers("+1 (415) 555-0100=7, ") == {"+14155550100": (7,)}

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from gateway.logging import REDACTED, bind_context, clear_context, configure_logging, get_logger
+
+
+@pytest.fixture
+def stream() -> Iterator[io.StringIO]:
+    buffer = io.StringIO()
+    configure_logging("json", "DEBUG", stream=buffer)
+    yield buffer
+    clear_context()
+    structlog.reset_defaults()
+    logging.getLogger().handlers.clear()
+
+
+def lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_json_lines_with_request_context(stream: io.StringIO) -> None:
+    bind_context(request_id="r-1", call_sid="CA" + "0" * 32)
+    get_logger("t").info("turn", route="/twilio/voice")
+    (line,) = lines(stream)
+    assert line["event"] == "turn"
+    assert line["request_id"] == "r-1"
+    assert line["call_sid"] == "CA" + "0" * 32
+    assert line["level"] == "info"
+    assert "timestamp" in line
+
+
+def test_phone_numbers_are_masked_wherever_they_appear(stream: io.StringIO) -> None:
+    get_logger("t").info(
+        "call from +61409999999",
+        caller="+61409999999",
+        nested={"to": ["+14155550100"]},
+        url="/twilio/voice?From=%2B61409999999",
+    )
+    raw = stream.getvalue()
+    assert "61409999999" not in raw
+    assert "4155550100" not in raw
+    (line,) = lines(stream)
+    assert line["event"] == "call from +6140****999"
+    assert line["caller"] == "+6140****999"
+    assert line["nested"] == {"to": ["+1415****100"]}
+
+
+def test_bodies_and_tokens_are_never_written(stream: io.StringIO) -> None:
+    get_logger("t").info(
+        "sms",
+        Body="my secret answer",
+        auth_token="tok-123",
+        form={"Body": "hi there", "Authorization": "Basic abc", "CallSid": "CA1"},
+    )
+    raw = stream.getvalue()
+    for secret in ("my secret answer", "tok-123", "hi there", "Basic abc"):
+        assert secret not in raw
+    (line,) = lines(stream)
+    assert line["Body"] == REDACTED
+    assert line["form"] == {"Body": REDACTED, "Authorization": REDACTED, "CallSid": "CA1"}
+
+
+def test_exception_text_is_masked(stream: io.StringIO) -> None:
+    try:
+        raise ValueError("bad number +61409999999")
+    except ValueError:
+        get_logger("t").exception("failed")
+    raw = stream.getvalue()
+    assert "61409999999" not in raw
+    assert "+6140****999" in raw
+
+
+def test_stdlib_loggers_share_format_and_masking(stream: io.StringIO) -> None:
+    logging.getLogger("aiohttp.server").error("peer +61409999999 went away")
+    (line,) = lines(stream)
+    assert line["event"] == "peer +6140****999 went away"
+    assert line["level"] == "error"
+
+
+def test_console_format_is_masked_too() -> None:
+    buffer = io.StringIO()
+    configure_logging("console", "INFO", stream=buffer)
+    try:
+        get_logger("t").info("hello", caller="+61409999999")
+        get_logger("t").debug("hidden")
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    out = buffer.getvalue()
+    assert "hello" in out
+    assert "+6140****999" in out
+    assert "61409999999" not in out
+    assert "hidden" not in out

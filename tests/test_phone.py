@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+
+from gateway.phone import InvalidNumber, mask, same_number, to_e164
+
+
+def test_to_e164_normalises_spellings() -> None:
+    assert to_e164("+61 409 999 999") == "+61409999999"
+    assert to_e164("+1 (415) 555-0100") == "+14155550100"
+    assert to_e164("4155550100") == "+14155550100"  # default region
+
+
+@pytest.mark.parametrize("text", ["", "hello", "+1", "12"])
+def test_to_e164_rejects_non_numbers(text: str) -> None:
+    with pytest.raises(InvalidNumber):
+        to_e164(text)
+
+
+def test_same_number() -> None:
+    assert same_number("+61409999999", "+61 409 999 999")
+    assert not same_number("+61409999999", "+61409999998")
+    assert not same_number("garbage", "+61409999999")
+
+
+def test_mask_keeps_prefix_and_last_three_digits() -> None:
+    assert mask("+61409999999") == "+6140****999"
+    assert mask("call from +61409999999 to +14155550100 ok") == (
+        "call from +6140****999 to +1415****100 ok"
+    )
+    assert mask("From=%2B61409999999") == "From=%2B61****999"
+    assert mask("+61 409 999 999") == "+61 4****999"
+
+
+def test_mask_leaves_ids_and_times_alone() -> None:
+    text = "CA0123456789abcdef0123456789abcdef interaction 1001 at 2026-11-27 10:30:02"
+    assert mask(text) == text
+    uuid = "7aa870f0-046f-11e7-9cc9-9de741d6e753"
+    assert mask(uuid) == uuid
