@@ -1,3 +1,4 @@
+# ruff: noqa: S105  -- deliberately public demo values, not secrets
 """Credentials the sandbox accepts when none are configured.
 
 They are the values `.env.example` ships, so a copied `.env` works against a

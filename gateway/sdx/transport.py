@@ -104,11 +104,10 @@ class SdxTransport:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._policy = policy or RetryPolicy()
         self._headers: dict[str, str] = {"Accept": "application/json"}
-        self._auth: aiohttp.BasicAuth | None = None
         if bearer_token:
             self._headers["Authorization"] = f"Bearer {bearer_token}"
         elif customer_uuid and auth_token is not None:
-            self._auth = aiohttp.BasicAuth(customer_uuid, auth_token)
+            self._headers["Authorization"] = aiohttp.encode_basic_auth(customer_uuid, auth_token)
         else:
             raise ValueError("SDX credentials: a bearer token, or customer UUID and auth token")
 
@@ -198,7 +197,6 @@ class SdxTransport:
                 params=encode_params(params),
                 data=encode_params(data) if data is not None else None,
                 headers=self._headers,
-                auth=self._auth,
                 timeout=self._timeout,
                 allow_redirects=False,
             ) as response:

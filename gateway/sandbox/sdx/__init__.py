@@ -1,0 +1,47 @@
+"""The SDX sandbox: a local, in-memory Survey Dynamix API for tests and demos.
+
+``create_sdx_sandbox()`` builds the aiohttp app; a client's base URL is
+``http://host:port/api``. ``app[SANDBOX_STATE]`` gives the data, the faults
+in force and the requests seen; ``/_sandbox/...`` does the same over HTTP.
+
+Where SDX documents nothing, the sandbox chooses (clients must not rely on
+these against real SDX):
+
+- ``POST /interactions`` answers 200 with the interaction; ``DELETE`` of an
+  interaction or of interaction data answers 200 ``{"id": n, "deleted": true}``.
+- Errors are ``text/plain`` lines; 401 carries ``WWW-Authenticate``.
+- ``GET /interactions`` for an unknown survey is an empty list (204);
+  ``/surveys/{id}/...`` for an unknown survey is 404.
+- Without ``_order`` interactions come by status (not started, in progress,
+  ended; then by id), questions in asking order, everything else by id.
+- Phone numbers must be E.164; ``Now + X Units`` also takes the "+" as a
+  space (an unencoded curl ``-d`` sends it that way).
+- Prompts and sound files always have the same length (``""`` for none);
+  an invalid answer re-asks with "Sorry, that is not a valid response.";
+  a second ``abandon_survey`` repeats the closing and changes nothing.
+- ``completed_at`` is ``-0001-11-30 00:00:00`` until the survey ends;
+  ``recording_url`` is null.
+"""
+
+from gateway.sandbox.sdx.app import create_sdx_sandbox
+from gateway.sandbox.sdx.errors import BadRequest, Conflict, Gone, NotFound, SandboxError
+from gateway.sandbox.sdx.faults import Fault, FaultSet, RecordedRequest
+from gateway.sandbox.sdx.seed import load_demo_data
+from gateway.sandbox.sdx.state import SANDBOX_STATE, SandboxState
+from gateway.sandbox.sdx.store import SdxStore
+
+__all__ = [
+    "SANDBOX_STATE",
+    "BadRequest",
+    "Conflict",
+    "Fault",
+    "FaultSet",
+    "Gone",
+    "NotFound",
+    "RecordedRequest",
+    "SandboxError",
+    "SandboxState",
+    "SdxStore",
+    "create_sdx_sandbox",
+    "load_demo_data",
+]

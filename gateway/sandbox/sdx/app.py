@@ -1,0 +1,43 @@
+"""``create_sdx_sandbox``: an in-memory, SDX-compatible API as an aiohttp app."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from gateway.sandbox.credentials import DEMO_AUTH_TOKEN, DEMO_BEARER_TOKEN, DEMO_CUSTOMER_UUID
+from gateway.sandbox.sdx.auth import Credentials
+from gateway.sandbox.sdx.middleware import error_answers, record_and_fault, require_auth
+from gateway.sandbox.sdx.routes import setup_routes
+from gateway.sandbox.sdx.seed import load_demo_data
+from gateway.sandbox.sdx.state import SANDBOX_STATE, SandboxState, cancel_in_flight
+from gateway.sandbox.sdx.store import SdxStore
+
+
+def create_sdx_sandbox(
+    *,
+    customer_uuid: str = DEMO_CUSTOMER_UUID,
+    auth_token: str = DEMO_AUTH_TOKEN,
+    bearer_token: str | None = DEMO_BEARER_TOKEN,
+    data: Mapping[str, Any] | None = None,
+) -> web.Application:
+    """The SDX API under ``/api`` and control endpoints under ``/_sandbox``.
+
+    ``data`` is the seed (the shape of ``demo.json``; default: the demo
+    data). Every app gets its own copy, so apps and tests share no state;
+    ``app[SANDBOX_STATE]`` is that state for in-process use.
+    """
+    seed = load_demo_data() if data is None else copy.deepcopy(dict(data))
+    # Outermost first: faults and recording see every answer, auth comes
+    # before any handler, errors become plain answers innermost.
+    app = web.Application(middlewares=[record_and_fault, require_auth, error_answers])
+    app[SANDBOX_STATE] = SandboxState(
+        store=SdxStore(seed),
+        credentials=Credentials(customer_uuid, auth_token, bearer_token),
+    )
+    app.on_shutdown.append(cancel_in_flight)
+    setup_routes(app)
+    return app

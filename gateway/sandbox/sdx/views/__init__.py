@@ -1,0 +1,1 @@
+"""HTTP handlers of the SDX API, one module per resource family."""

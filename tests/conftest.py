@@ -1,0 +1,172 @@
+"""Shared fixtures: a real redis-server, the SDX sandbox over HTTP, settings."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from redis import Redis as SyncRedis
+
+from gateway.config import Settings
+from gateway.sandbox.credentials import (
+    DEMO_AUTH_TOKEN,
+    DEMO_CUSTOMER_UUID,
+    DEMO_TWILIO_ACCOUNT_SID,
+    DEMO_TWILIO_AUTH_TOKEN,
+)
+from gateway.sandbox.sdx import SANDBOX_STATE, SandboxState, create_sdx_sandbox
+from gateway.sdx import SdxClient
+from gateway.sdx.transport import RetryPolicy, SdxTransport
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    """A private redis-server for the test session (never the machine's own)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed (apt-get install redis-server)")
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = SyncRedis(port=self.port, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def flush(self) -> None:
+        client = SyncRedis(port=self.port)
+        client.flushall()
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> Iterator[str]:
+    redis_server.flush()
+    yield redis_server.url
+    redis_server.flush()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's environment or .env file."""
+    for name in [*list(Settings.model_fields), "sdx_bearer_token"]:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def sandbox_app() -> Any:
+    return create_sdx_sandbox()
+
+
+@pytest.fixture
+async def sandbox_server(sandbox_app: Any, aiohttp_server: Any) -> TestServer:
+    server: TestServer = await aiohttp_server(sandbox_app)
+    return server
+
+
+@pytest.fixture
+def sandbox(sandbox_server: TestServer) -> SandboxState:
+    state: SandboxState = sandbox_server.app[SANDBOX_STATE]
+    return state
+
+
+@pytest.fixture
+def sdx_url(sandbox_server: TestServer) -> str:
+    return str(sandbox_server.make_url("/api"))
+
+
+@pytest.fixture
+async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def make_client(http_session: aiohttp.ClientSession, sdx_url: str) -> Callable[..., SdxClient]:
+    def make(timeout: float = 2.0, retries: int = 2, **auth: Any) -> SdxClient:
+        credentials = auth or {"customer_uuid": DEMO_CUSTOMER_UUID, "auth_token": DEMO_AUTH_TOKEN}
+        policy = RetryPolicy(retries=retries, backoff=0.01)
+        transport = SdxTransport(
+            http_session, sdx_url, timeout=timeout, policy=policy, **credentials
+        )
+        return SdxClient(transport)
+
+    return make
+
+
+@pytest.fixture
+def sdx(make_client: Callable[..., SdxClient]) -> SdxClient:
+    return make_client()
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "sdx_api_url": "http://127.0.0.1:9/api",
+        "sdx_customer_uuid": DEMO_CUSTOMER_UUID,
+        "sdx_auth_token": DEMO_AUTH_TOKEN,
+        "twilio_account_sid": DEMO_TWILIO_ACCOUNT_SID,
+        "twilio_auth_token": DEMO_TWILIO_AUTH_TOKEN,
+        "gateway_public_url": "https://gw.example.com",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
