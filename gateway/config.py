@@ -151,6 +151,29 @@ class Settings(BaseSettings):
     gateway_machine_detection: bool = True
     gateway_sms_session_ttl: int = Field(default=86400, ge=60)
 
+    # --- Webhooks ---
+    # Secret of a Twilio "Webhook Setting" (HMAC-SHA256 signing with a shared
+    # key). Only needed when a Webhook Rule applies one to this gateway's URLs.
+    gateway_webhook_shared_key: SecretStr | None = None
+
+    # --- What callers hear when there is no survey to take ---
+    gateway_no_survey_message: str = (
+        "Thank you for calling. There is no survey waiting for this number. Goodbye."
+    )
+    gateway_apology_message: str = (
+        "Sorry, we cannot record your answers right now. Please call back later. Goodbye."
+    )
+    gateway_no_input_message: str = "Sorry, I didn't catch that."
+    # How long a call's session outlives its last turn.
+    gateway_voice_session_ttl: int = Field(default=4 * 3600, ge=300)
+    # How long the list of a survey's pending interactions is trusted before
+    # SDX is listed again; a caller not in the list re-lists sooner (see
+    # gateway/lookup.py), but never more than once per GATEWAY_INDEX_MIN_AGE.
+    gateway_index_ttl: int = Field(default=300, ge=1)
+    gateway_index_min_age: float = Field(default=5.0, ge=0)
+    # How often SDX /surveys is re-read for number routing.
+    gateway_routing_refresh: int = Field(default=300, ge=10)
+
     # --- SDX client tuning ---
     # Kept well under Twilio's 15 s webhook limit: three attempts of a safe call
     # plus back-off still answer Twilio in time.
