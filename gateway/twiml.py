@@ -1,0 +1,213 @@
+"""Voice TwiML for SDX survey turns (pure functions, no I/O).
+
+A survey turn carries ``prompts`` (texts) and ``sound_files`` (recordings).
+SDX does not document how the two lists line up, so the gateway reads them
+tolerantly, by position:
+
+* the i-th sound file stands for the i-th prompt when it is a usable URL: a
+  non-empty ``http://`` or ``https://`` URL (scheme case-insensitive,
+  surrounding whitespace stripped) with a host. It is then ``<Play>``-ed
+  instead of saying the text;
+* otherwise the prompt text (whitespace-trimmed) is ``<Say>``-ed. ``None``
+  and ``""`` sound files are normal and simply mean "say it";
+* a prompt with blank text and no usable sound is skipped;
+* sound files beyond the number of prompts are played after the prompts,
+  if usable;
+* anything that is not http(s) (relative paths, ``file:``, ``javascript:``,
+  garbage) is never played: Twilio would fetch it, and we do not want it
+  fetching anything but the web.
+
+All XML is built with twilio's ``VoiceResponse``, which escapes text and
+attributes. Characters that XML 1.0 cannot carry at all (control characters)
+are dropped from spoken text so the document always parses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from gateway.sdx.models import Question
+
+__all__ = [
+    "GatherPlan",
+    "Prompt",
+    "VoiceStyle",
+    "gather_plan",
+    "prompts_from_turn",
+    "question_prompt",
+    "render_closing",
+    "render_empty",
+    "render_message",
+    "render_question",
+]
+
+# XML 1.0 forbids these even when escaped; speech engines cannot say them anyway.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+_NPS_HINTS = "zero, one, two, three, four, five, six, seven, eight, nine, ten"
+
+
+@dataclass(frozen=True)
+class VoiceStyle:
+    """How the gateway speaks and listens (from ``GATEWAY_SAY_*`` settings)."""
+
+    voice: str = "Polly.Joanna"  # <Say voice=...>
+    language: str = "en-US"  # <Say language=...> and <Gather language=...> (speech recognition)
+    gather_timeout: int = 5  # <Gather timeout=...>, seconds of silence before giving up
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One thing to tell the caller: spoken ``text``, or ``sound_url`` played instead."""
+
+    text: str
+    sound_url: str | None = None
+
+
+@dataclass(frozen=True)
+class GatherPlan:
+    """The ``<Gather>`` settings that suit a question type."""
+
+    input: str  # "dtmf", "speech" or "dtmf speech"
+    num_digits: int | None
+    finish_on_key: str | None  # "#" or None
+    speech_timeout: str | None  # "auto" or None
+    hints: str | None
+
+
+def usable_sound_url(value: str | None) -> str | None:
+    """``value`` stripped if it is an http(s) URL with a host, else None."""
+    if value is None:
+        return None
+    url = value.strip()
+    if not url or _XML_INVALID.search(url) or any(ch.isspace() for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. a malformed IPv6 host
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    return url
+
+
+def prompts_from_turn(prompts: Sequence[str], sound_files: Sequence[str | None]) -> list[Prompt]:
+    """Pair a turn's prompts with its sound files by position (rules in the module doc)."""
+    result: list[Prompt] = []
+    for index in range(max(len(prompts), len(sound_files))):
+        text = prompts[index].strip() if index < len(prompts) else ""
+        sound = usable_sound_url(sound_files[index]) if index < len(sound_files) else None
+        if text or sound:
+            result.append(Prompt(text=text, sound_url=sound))
+    return result
+
+
+def question_prompt(question: Question) -> Prompt:
+    """The question's own text, played from ``question_sound_file`` when that is http(s)."""
+    return Prompt(
+        text=question.question_text.strip(),
+        sound_url=usable_sound_url(question.question_sound_file),
+    )
+
+
+def _question_type(question: Question | None) -> str:
+    if question is None or question.question_type is None:
+        return ""
+    return question.question_type.strip().lower()
+
+
+def gather_plan(question: Question | None) -> GatherPlan:
+    """Keypad and speech settings for a question.
+
+    yesno: one key (1 = Yes, 2 = No) or speech. nps: 0..10 ends with ``#``
+    (no digit count, since both "7" and "10" are valid). number: as many
+    keys as ``max_response`` has digits, ``#`` ends a shorter answer.
+    text: speech only. Anything else: keys ending with ``#``, or speech.
+    """
+    kind = _question_type(question)
+    if kind == "yesno":
+        return GatherPlan("dtmf speech", 1, None, "auto", "yes, no")
+    if kind == "nps":
+        return GatherPlan("dtmf speech", None, "#", "auto", _NPS_HINTS)
+    if kind == "number":
+        maximum = question.max_response if question is not None else None
+        digits = len(str(maximum)) if maximum is not None and maximum >= 1 else None
+        return GatherPlan("dtmf speech", digits, "#", "auto", None)
+    if kind == "text":
+        return GatherPlan("speech", None, None, "auto", None)
+    return GatherPlan("dtmf speech", None, "#", "auto", None)
+
+
+def _speakable(text: str) -> str:
+    return _XML_INVALID.sub("", text).strip()
+
+
+def _add_prompts(parent: Any, prompts: Sequence[Prompt], style: VoiceStyle) -> None:
+    """Append ``<Play>``/``<Say>`` for each prompt to a ``VoiceResponse`` or ``Gather``."""
+    for prompt in prompts:
+        # Re-checked here so a hand-built Prompt cannot make Twilio fetch a non-http URL.
+        sound = usable_sound_url(prompt.sound_url)
+        text = _speakable(prompt.text)
+        if sound is not None:
+            parent.play(sound)
+        elif text:
+            parent.say(text, voice=style.voice, language=style.language)
+
+
+def render_question(
+    prompts: Sequence[Prompt],
+    question: Question | None,
+    *,
+    action: str,
+    no_input: str,
+    style: VoiceStyle,
+) -> str:
+    """Prompts inside a ``<Gather>`` that POSTs the answer to ``action``.
+
+    The ``<Redirect>`` to ``no_input`` after the Gather is where Twilio goes
+    when the caller stays silent (``actionOnEmptyResult`` is left unset, so
+    an empty Gather falls through to it rather than calling ``action``).
+    """
+    plan = gather_plan(question)
+    response = VoiceResponse()
+    gather = response.gather(
+        action=action,
+        method="POST",
+        input=plan.input,
+        timeout=style.gather_timeout,
+        num_digits=plan.num_digits,
+        finish_on_key=plan.finish_on_key,
+        speech_timeout=plan.speech_timeout,
+        hints=plan.hints,
+        language=style.language,
+    )
+    _add_prompts(gather, prompts, style)
+    response.redirect(no_input, method="POST")
+    return str(response)
+
+
+def render_closing(prompts: Sequence[Prompt], style: VoiceStyle) -> str:
+    """The survey's closing prompts, then ``<Hangup/>``."""
+    response = VoiceResponse()
+    _add_prompts(response, prompts, style)
+    response.hangup()
+    return str(response)
+
+
+def render_message(text: str, style: VoiceStyle) -> str:
+    """One spoken message (an apology, "no survey for you"), then ``<Hangup/>``.
+
+    Blank text gives just ``<Hangup/>``.
+    """
+    return render_closing([Prompt(text=text)], style)
+
+
+def render_empty() -> str:
+    """An empty ``<Response />``, e.g. for status callbacks."""
+    return str(VoiceResponse())
