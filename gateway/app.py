@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -10,11 +12,13 @@ from redis.asyncio import Redis
 
 from gateway import __version__
 from gateway.config import Settings
-from gateway.keys import HTTP_SESSION, REDIS, SDX, SETTINGS
+from gateway.keys import FINDER, HTTP_SESSION, REDIS, ROUTER, SDX, SESSIONS, SETTINGS, VOICE
 from gateway.logging import get_logger
 from gateway.sdx import client_from_settings
 from gateway.web.health import healthz, readyz
 from gateway.web.middleware import request_context
+from gateway.web.voice import add_voice_routes
+from gateway.wiring import build_components
 
 log = get_logger(__name__)
 
@@ -57,12 +61,29 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     await client.aclose()
 
 
+async def _survey_logic(app: web.Application) -> AsyncIterator[None]:
+    parts = build_components(app[SETTINGS], app[SDX], app[REDIS])
+    app[SESSIONS] = parts.sessions
+    app[FINDER] = parts.finder
+    app[ROUTER] = parts.router
+    app[VOICE] = parts.voice
+    # Number routing is re-read from SDX in the background; a failure keeps
+    # the last good table.
+    refresh = asyncio.create_task(parts.router.run(), name="routing-refresh")
+    yield
+    refresh.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await refresh
+
+
 def create_app(settings: Settings) -> web.Application:
     """The gateway's web application. Opens nothing until it starts."""
     app = web.Application(middlewares=[request_context], client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_http_session)
     app.cleanup_ctx.append(_redis)
+    app.cleanup_ctx.append(_survey_logic)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    add_voice_routes(app)
     return app

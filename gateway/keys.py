@@ -7,10 +7,18 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from gateway.config import Settings
+from gateway.lookup import InteractionFinder
+from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
+from gateway.sessions import SessionStore
+from gateway.voice import VoiceSurvey
 
 SETTINGS = web.AppKey("settings", Settings)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 SDX = web.AppKey("sdx", SdxClient)
 # None when REDIS_URL is unset: the gateway then keeps state in memory.
 REDIS = web.AppKey[Redis | None]("redis")
+SESSIONS = web.AppKey[SessionStore]("sessions")
+ROUTER = web.AppKey("router", NumberRouter)
+FINDER = web.AppKey("finder", InteractionFinder)
+VOICE = web.AppKey("voice", VoiceSurvey)

@@ -1,0 +1,229 @@
+"""Finding a respondent's pending interaction, without re-listing SDX on every call.
+
+SDX cannot filter interactions by phone number, so the gateway lists a
+survey's not-completed interactions and matches numbers itself. The result
+is an *index* (survey -> E.164 number -> candidates) kept in Redis (or
+memory) for ``GATEWAY_INDEX_TTL`` seconds and shared by every replica.
+
+A number missing from a fresh index is not proof of absence: the
+interaction may have been created since. So a miss re-lists the survey,
+but only if the index is older than ``GATEWAY_INDEX_MIN_AGE`` seconds, which
+bounds SDX listing to one per survey per that interval however many unknown
+callers ring.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+from gateway.logging import get_logger
+from gateway.phone import InvalidNumber, to_e164
+from gateway.sdx import SdxClient
+from gateway.sdx.models import Interaction
+
+log = get_logger(__name__)
+
+PHONE_TYPES = ("inbound", "outbound", "sms")
+_BUILT = "__built__"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    survey_id: int
+    survey_type: str
+    scheduled_at: float | None  # epoch seconds, None: due now
+
+    def to_json(self) -> dict[str, object]:
+        return {"id": self.id, "type": self.survey_type, "at": self.scheduled_at}
+
+    @classmethod
+    def from_json(cls, survey_id: int, item: Mapping[str, object]) -> Candidate:
+        at = item.get("at")
+        return cls(
+            id=int(str(item["id"])),
+            survey_id=survey_id,
+            survey_type=str(item["type"]),
+            scheduled_at=float(str(at)) if at is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class IndexRead:
+    survey_id: int
+    built_at: float | None  # None: no index for this survey (never built or expired)
+    candidates: list[Candidate]
+
+
+class IndexStore(Protocol):
+    async def read(self, survey_ids: Sequence[int], phone: str) -> list[IndexRead]: ...
+
+    async def replace(
+        self, survey_id: int, entries: Mapping[str, list[Candidate]], built_at: float
+    ) -> None: ...
+
+    async def forget(self, survey_id: int, phone: str) -> None: ...
+
+
+def _decode(survey_id: int, raw: bytes | str | None) -> list[Candidate]:
+    if not raw:
+        return []
+    return [Candidate.from_json(survey_id, item) for item in json.loads(raw)]
+
+
+def _encode(candidates: Iterable[Candidate]) -> str:
+    return json.dumps([c.to_json() for c in candidates], separators=(",", ":"))
+
+
+class RedisIndexStore:
+    """One hash per survey: number -> JSON candidates, plus its build time."""
+
+    def __init__(self, redis: Redis, *, prefix: str, ttl: int) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._ttl = ttl
+
+    def _key(self, survey_id: int) -> str:
+        return f"{self._prefix}idx:{survey_id}"
+
+    async def read(self, survey_ids: Sequence[int], phone: str) -> list[IndexRead]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for survey_id in survey_ids:
+                pipe.hmget(self._key(survey_id), [_BUILT, phone])
+            rows = await pipe.execute()
+        return [
+            IndexRead(sid, float(built) if built else None, _decode(sid, raw))
+            for sid, (built, raw) in zip(survey_ids, rows, strict=True)
+        ]
+
+    async def replace(
+        self, survey_id: int, entries: Mapping[str, list[Candidate]], built_at: float
+    ) -> None:
+        # Build aside and swap in, so readers never see a half-written index.
+        key, scratch = self._key(survey_id), f"{self._key(survey_id)}:building"
+        flat: list[str] = [_BUILT, repr(built_at)]
+        for phone, found in entries.items():
+            flat += [phone, _encode(found)]
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(scratch)
+            pipe.hset(scratch, items=flat)
+            pipe.expire(scratch, self._ttl)
+            pipe.rename(scratch, key)
+            await pipe.execute()
+
+    async def forget(self, survey_id: int, phone: str) -> None:
+        await self._redis.hdel(self._key(survey_id), phone)
+
+
+class MemoryIndexStore:
+    def __init__(self, *, ttl: int) -> None:
+        self._ttl = ttl
+        self._surveys: dict[int, tuple[float, dict[str, list[Candidate]]]] = {}
+
+    async def read(self, survey_ids: Sequence[int], phone: str) -> list[IndexRead]:
+        reads = []
+        for survey_id in survey_ids:
+            built_at, entries = self._surveys.get(survey_id, (None, {}))
+            if built_at is not None and time.time() - built_at >= self._ttl:
+                built_at, entries = None, {}
+            reads.append(IndexRead(survey_id, built_at, list(entries.get(phone, []))))
+        return reads
+
+    async def replace(
+        self, survey_id: int, entries: Mapping[str, list[Candidate]], built_at: float
+    ) -> None:
+        self._surveys[survey_id] = (built_at, {k: list(v) for k, v in entries.items()})
+
+    async def forget(self, survey_id: int, phone: str) -> None:
+        if survey_id in self._surveys:
+            self._surveys[survey_id][1].pop(phone, None)
+
+
+def group_by_number(
+    survey_id: int, interactions: Iterable[Interaction]
+) -> dict[str, list[Candidate]]:
+    entries: dict[str, list[Candidate]] = {}
+    for item in interactions:
+        if item.survey_type not in PHONE_TYPES or not item.phone_number:
+            continue
+        try:
+            phone = to_e164(item.phone_number)
+        except InvalidNumber:
+            continue
+        at = item.scheduled_at.timestamp() if item.scheduled_at else None
+        entries.setdefault(phone, []).append(Candidate(item.id, survey_id, item.survey_type, at))
+    return entries
+
+
+def choose(candidates: Iterable[Candidate], types: Sequence[str], now: float) -> Candidate | None:
+    """The interaction to take: preferred type first, then the earliest due.
+
+    One scheduled in the future is not started early.
+    """
+    due = [c for c in candidates if c.survey_type in types and (c.scheduled_at or 0) <= now]
+    if not due:
+        return None
+    return min(due, key=lambda c: (types.index(c.survey_type), c.scheduled_at or 0, c.id))
+
+
+class InteractionFinder:
+    def __init__(
+        self,
+        sdx: SdxClient,
+        index: IndexStore,
+        *,
+        min_age: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._sdx = sdx
+        self._index = index
+        self._min_age = min_age
+        self._clock = clock
+
+    async def find(
+        self, survey_ids: Sequence[int], phone: str, types: Sequence[str]
+    ) -> Candidate | None:
+        """The respondent's pending interaction on the first survey that has one.
+
+        ``types`` in order of preference, e.g. ("inbound", "outbound").
+        Raises SdxError when SDX must be listed and cannot be.
+        """
+        try:
+            phone = to_e164(phone)
+        except InvalidNumber:
+            return None
+        now = self._clock()
+        reads = await self._index.read(survey_ids, phone)
+        for read in reads:
+            found = choose(read.candidates, types, now) if read.built_at else None
+            if found:
+                return found
+        for read in reads:
+            if read.built_at is not None and now - read.built_at < self._min_age:
+                continue  # listed moments ago: the miss is real
+            entries = await self.rebuild(read.survey_id)
+            found = choose(entries.get(phone, []), types, now)
+            if found:
+                return found
+        return None
+
+    async def rebuild(self, survey_id: int) -> dict[str, list[Candidate]]:
+        started = self._clock()
+        listed = [item async for item in self._sdx.iter_interactions(survey_id, completed=False)]
+        entries = group_by_number(survey_id, listed)
+        await self._index.replace(survey_id, entries, started)
+        log.info("index_rebuilt", survey_id=survey_id, interactions=len(listed))
+        return entries
+
+    async def forget(self, survey_id: int, phone: str) -> None:
+        """Drop a number's entries (its interaction ended); the next miss re-lists."""
+        try:
+            await self._index.forget(survey_id, to_e164(phone))
+        except InvalidNumber:
+            return

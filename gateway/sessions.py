@@ -1,0 +1,148 @@
+"""Call sessions: what the gateway remembers between two webhooks of one call.
+
+A session is a cache. SDX knows every answer; losing a session costs at most
+a re-asked question (see ``gateway.voice``'s recovery path), never an answer.
+
+Two stores behave the same (one shared test suite): ``RedisSessionStore``
+for production, ``MemorySessionStore`` for the single-process demo.
+
+Idempotent turns: every Gather action carries its turn number. The first
+request for (CallSid, turn) *claims* the turn (``SET NX``); a duplicate that
+arrives while the first is in flight loses the claim and waits for the
+stored reply; one that arrives later finds the session already past that
+turn and gets the stored reply. Either way ``submit_response`` runs once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+from redis.asyncio import Redis
+
+from gateway.sdx.models import Question
+
+SessionStatus = Literal["active", "completed", "abandoned", "faulted"]
+
+# A turn claim only needs to outlive one webhook (Twilio gives up after 15 s).
+TURN_CLAIM_TTL = 60
+
+
+class CallSession(BaseModel):
+    call_sid: str
+    interaction_id: int
+    survey_id: int | None = None
+    # E.164; kept (in Redis, never in logs) to update the lookup index when
+    # the survey ends.
+    respondent: str = ""
+    # The current question, so a turn needs no extra SDX request to know how
+    # to read the caller's keys or words.
+    question: Question | None = None
+    # Number of the last turn rendered (0: none yet).
+    turn: int = 0
+    reprompts: int = 0
+    # The TwiML last sent for this call: what a replayed request gets.
+    reply: str = ""
+    status: SessionStatus = "active"
+
+
+class SessionStore(Protocol):
+    async def load(self, call_sid: str) -> CallSession | None: ...
+
+    async def load_for_turn(self, call_sid: str, turn: int) -> tuple[CallSession | None, bool]:
+        """The session, and whether this request claimed ``turn`` (one round trip)."""
+        ...
+
+    async def save(self, session: CallSession) -> None: ...
+
+    async def delete(self, call_sid: str) -> None: ...
+
+    async def once(self, name: str, ttl: int) -> bool:
+        """True the first time ``name`` is claimed within ``ttl`` seconds."""
+        ...
+
+
+class RedisSessionStore:
+    def __init__(self, redis: Redis, *, prefix: str, ttl: int) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._ttl = ttl
+
+    def _key(self, call_sid: str) -> str:
+        return f"{self._prefix}call:{call_sid}"
+
+    async def load(self, call_sid: str) -> CallSession | None:
+        raw = await self._redis.get(self._key(call_sid))
+        return CallSession.model_validate_json(raw) if raw else None
+
+    async def load_for_turn(self, call_sid: str, turn: int) -> tuple[CallSession | None, bool]:
+        claim = f"{self._prefix}turn:{call_sid}:{turn}"
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(self._key(call_sid))
+            pipe.set(claim, b"1", nx=True, ex=TURN_CLAIM_TTL)
+            raw, claimed = await pipe.execute()
+        session = CallSession.model_validate_json(raw) if raw else None
+        return session, bool(claimed)
+
+    async def save(self, session: CallSession) -> None:
+        await self._redis.set(self._key(session.call_sid), session.model_dump_json(), ex=self._ttl)
+
+    async def delete(self, call_sid: str) -> None:
+        await self._redis.delete(self._key(call_sid))
+
+    async def once(self, name: str, ttl: int) -> bool:
+        return bool(await self._redis.set(f"{self._prefix}once:{name}", b"1", nx=True, ex=ttl))
+
+
+class MemorySessionStore:
+    """The same behaviour in one process's memory (demo; single process only)."""
+
+    def __init__(self, *, ttl: int) -> None:
+        self._ttl = ttl
+        self._values: dict[str, tuple[float, str]] = {}
+        self._lock = asyncio.Lock()
+        self._next_sweep = time.monotonic() + 60
+
+    def _get(self, key: str) -> str | None:
+        item = self._values.get(key)
+        if item is None:
+            return None
+        expires, value = item
+        if expires <= time.monotonic():
+            del self._values[key]
+            return None
+        return value
+
+    def _set(self, key: str, value: str, ttl: float) -> None:
+        now = time.monotonic()
+        self._values[key] = (now + ttl, value)
+        if now >= self._next_sweep:  # expired keys are otherwise only dropped when read
+            self._next_sweep = now + 60
+            self._values = {k: v for k, v in self._values.items() if v[0] > now}
+
+    def _set_nx(self, key: str, ttl: float) -> bool:
+        if self._get(key) is not None:
+            return False
+        self._set(key, "1", ttl)
+        return True
+
+    async def load(self, call_sid: str) -> CallSession | None:
+        raw = self._get(f"call:{call_sid}")
+        return CallSession.model_validate_json(raw) if raw else None
+
+    async def load_for_turn(self, call_sid: str, turn: int) -> tuple[CallSession | None, bool]:
+        async with self._lock:
+            claimed = self._set_nx(f"turn:{call_sid}:{turn}", TURN_CLAIM_TTL)
+            return await self.load(call_sid), claimed
+
+    async def save(self, session: CallSession) -> None:
+        self._set(f"call:{session.call_sid}", session.model_dump_json(), self._ttl)
+
+    async def delete(self, call_sid: str) -> None:
+        self._values.pop(f"call:{call_sid}", None)
+
+    async def once(self, name: str, ttl: int) -> bool:
+        async with self._lock:
+            return self._set_nx(f"once:{name}", ttl)

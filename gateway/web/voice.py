@@ -1,0 +1,140 @@
+"""Voice webhooks: verify (middleware), parse, call ``gateway.voice``, answer TwiML.
+
+Whatever goes wrong inside, Twilio gets valid TwiML with status 200 (an
+apology and a hang-up), never a stack trace: a 5xx would make Twilio play
+its own error message to the respondent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiohttp import web
+
+from gateway.keys import SETTINGS, VOICE
+from gateway.logging import bind_context, get_logger
+from gateway.twiml import VoiceStyle, render_empty, render_message
+from gateway.voice import TurnRef
+
+log = get_logger(__name__)
+
+_CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
+# Statuses after which the call is over (Twilio's CallStatus values).
+FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+_MAX_FIELD = 4096
+
+
+def twiml(text: str) -> web.Response:
+    return web.Response(text=text, content_type="text/xml", charset="utf-8")
+
+
+def _bad_request(reason: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=f"Bad request: {reason}\n")
+
+
+Form = Mapping[str, str]
+
+
+def _field(form: Form, name: str) -> str:
+    return form.get(name, "")[:_MAX_FIELD]
+
+
+async def _call_form(request: web.Request) -> tuple[str, Form]:
+    # Twilio posts plain form fields; anything else (file parts) is ignored.
+    form = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
+    call_sid = _field(form, "CallSid")
+    if not _CALL_SID.fullmatch(call_sid):
+        raise _bad_request("CallSid missing or malformed")
+    bind_context(call_sid=call_sid)
+    return call_sid, form
+
+
+def _optional_int(request: web.Request, name: str) -> int | None:
+    raw = request.query.get(name, "")
+    if raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise _bad_request(f"query parameter {name} malformed")
+    return int(raw)
+
+
+def _required_int(request: web.Request, name: str) -> int:
+    value = _optional_int(request, name)
+    if value is None:
+        raise _bad_request(f"query parameter {name} missing")
+    return value
+
+
+def _turn_ref(request: web.Request, call_sid: str) -> TurnRef:
+    return TurnRef(
+        call_sid=call_sid,
+        turn=_required_int(request, "turn"),
+        interaction_id=_required_int(request, "i"),
+        question_id=_required_int(request, "q"),
+        survey_id=_optional_int(request, "s") or None,
+    )
+
+
+def _apology(request: web.Request) -> str:
+    settings = request.app[SETTINGS]
+    style = VoiceStyle(settings.gateway_say_voice, settings.gateway_say_language)
+    return render_message(settings.gateway_apology_message, style)
+
+
+async def _safely(request: web.Request, work: Callable[[], Awaitable[str]]) -> web.Response:
+    try:
+        return twiml(await work())
+    except web.HTTPException:
+        raise
+    except Exception:
+        # SDX errors are handled in gateway.voice; this is Redis down or a bug.
+        log.exception("voice_turn_failed")
+        return twiml(_apology(request))
+
+
+async def incoming(request: web.Request) -> web.Response:
+    """POST /twilio/voice: a call rings in, or an outbound call was answered."""
+    call_sid, form = await _call_form(request)
+    caller, called = _field(form, "From"), _field(form, "To")
+    interaction = _optional_int(request, "interaction")
+    if interaction is None and not (caller and called):
+        raise _bad_request("From and To are required")
+    voice = request.app[VOICE]
+    return await _safely(request, lambda: voice.incoming(call_sid, caller, called, interaction))
+
+
+async def answer(request: web.Request) -> web.Response:
+    """POST /twilio/voice/answer: the Gather heard digits or speech."""
+    call_sid, form = await _call_form(request)
+    ref = _turn_ref(request, call_sid)
+    digits, speech = _field(form, "Digits"), _field(form, "SpeechResult")
+    voice = request.app[VOICE]
+    return await _safely(request, lambda: voice.answer(ref, digits, speech))
+
+
+async def silence(request: web.Request) -> web.Response:
+    """POST /twilio/voice/silence: the Gather timed out without input."""
+    call_sid, _ = await _call_form(request)
+    ref = _turn_ref(request, call_sid)
+    voice = request.app[VOICE]
+    return await _safely(request, lambda: voice.silence(ref))
+
+
+async def status(request: web.Request) -> web.Response:
+    """POST /twilio/voice/status: call progress; a final status ends the session."""
+    call_sid, form = await _call_form(request)
+    call_status = _field(form, "CallStatus")
+    if call_status in FINAL_STATUSES:
+        try:
+            await request.app[VOICE].hung_up(call_sid)
+        except Exception:
+            log.exception("status_callback_failed", call_status=call_status)
+    return twiml(render_empty())
+
+
+def add_voice_routes(app: web.Application) -> None:
+    app.router.add_post("/twilio/voice", incoming)
+    app.router.add_post("/twilio/voice/answer", answer)
+    app.router.add_post("/twilio/voice/silence", silence)
+    app.router.add_post("/twilio/voice/status", status)

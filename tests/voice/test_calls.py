@@ -1,0 +1,261 @@
+"""Whole calls through the real app: signed webhooks, SDX sandbox over HTTP, real Redis."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from gateway.config import Settings
+from gateway.sandbox.credentials import DEMO_RESPONDENT
+from gateway.sandbox.sdx import Fault, SandboxState
+from tests.voice.conftest import INBOUND, GatewayFactory
+from tests.voice_call import Call
+
+INBOUND_ID = 1001  # the demo respondent's pending inbound interaction on survey 52
+SUBMIT = r"/interactions/\d+/submit_response"
+ABANDON = r"/interactions/\d+/abandon_survey"
+
+
+def answers(sandbox: SandboxState, interaction_id: int = INBOUND_ID) -> list[str]:
+    return [r.response for r in sandbox.store.responses_for(interaction_id)]
+
+
+def count(sandbox: SandboxState, method: str, pattern: str) -> int:
+    return sum(1 for r in sandbox.requests if r.method == method and re.fullmatch(pattern, r.path))
+
+
+async def test_whole_survey_by_keypad(
+    start_gateway: GatewayFactory, sandbox: SandboxState, store_kind: str
+) -> None:
+    client, settings = await start_gateway(memory=store_kind == "memory")
+    call = Call(client, settings, caller=DEMO_RESPONDENT, called=INBOUND)
+    await call.start()
+    heard = call.spoken()
+    assert heard[0] == "[audio: https://example.com/sdx-sandbox/greeting-52.mp3]"
+    assert heard[-1] == "How likely are you to recommend us to a friend, from 0 to 10?"
+    assert call.gather.attrib["finishOnKey"] == "#"
+    await call.press("9")
+    assert call.gather.attrib["numDigits"] == "1"  # 1..5
+    await call.press("4")
+    assert call.gather.attrib["numDigits"] == "1"  # yes/no
+    await call.press("1")
+    assert call.gather.attrib["input"] == "speech"
+    await call.say("The agent was quick & friendly.")
+    assert call.hung_up_by_gateway
+    assert call.spoken() == ["Thank you for your feedback. Goodbye."]
+    assert answers(sandbox) == ["9", "4", "Yes", "The agent was quick & friendly."]
+    assert sandbox.store.interaction(INBOUND_ID).survey_ended
+    await call.hang_up()
+    assert count(sandbox, "POST", ABANDON) == 0
+
+
+async def test_whole_survey_by_speech(call: Call, sandbox: SandboxState) -> None:
+    await call.start()
+    await call.say("Nine.")
+    await call.say("I'd say four")
+    await call.say("Yes it was")
+    await call.say("Nothing, it was fine")
+    assert call.hung_up_by_gateway
+    assert answers(sandbox) == ["9", "4", "Yes", "Nothing, it was fine"]
+
+
+async def test_invalid_then_valid_answer(call: Call, sandbox: SandboxState) -> None:
+    await call.start()
+    first_action = call.gather.attrib["action"]
+    await call.press("42")
+    assert call.spoken() == [
+        "Sorry, that is not a valid response.",
+        "How likely are you to recommend us to a friend, from 0 to 10?",
+    ]
+    assert call.gather.attrib["action"] != first_action  # a new turn
+    await call.press("7")
+    assert call.spoken()[-1].startswith("On a scale of 1 to 5")
+    assert answers(sandbox) == ["7"]
+
+
+async def test_silence_until_abandon(call: Call, sandbox: SandboxState) -> None:
+    await call.start()
+    for _ in range(2):  # GATEWAY_MAX_REPROMPTS
+        await call.silence()
+        assert call.spoken() == [
+            "Sorry, I didn't catch that.",
+            "How likely are you to recommend us to a friend, from 0 to 10?",
+        ]
+        assert not call.hung_up_by_gateway
+    await call.silence()
+    assert call.hung_up_by_gateway
+    assert call.spoken() == ["Thank you for your feedback. Goodbye."]
+    assert count(sandbox, "POST", ABANDON) == 1
+    interaction = sandbox.store.interaction(INBOUND_ID)
+    assert interaction.completed
+    assert not interaction.survey_ended
+    await call.hang_up()
+    assert count(sandbox, "POST", ABANDON) == 1  # not abandoned twice
+
+
+async def test_invalid_answers_count_like_silence(call: Call, sandbox: SandboxState) -> None:
+    await call.start()
+    await call.press("11")
+    await call.silence()
+    await call.press("12")
+    assert call.hung_up_by_gateway
+    assert count(sandbox, "POST", ABANDON) == 1
+    assert answers(sandbox) == []
+
+
+async def test_hang_up_mid_survey_abandons_once(call: Call, sandbox: SandboxState) -> None:
+    await call.start()
+    await call.press("8")
+    status_reply = await call.hang_up()
+    assert list(status_reply) == []  # an empty <Response/>
+    assert count(sandbox, "POST", ABANDON) == 1
+    assert sandbox.store.interaction(INBOUND_ID).completed
+    await call.hang_up()  # Twilio may deliver it twice
+    assert count(sandbox, "POST", ABANDON) == 1
+    assert answers(sandbox) == ["8"]
+
+
+async def test_progress_callbacks_do_not_end_the_call(call: Call, sandbox: SandboxState) -> None:
+    await call.start()
+    await call.hang_up(status="in-progress")
+    await call.hang_up(status="ringing")
+    assert count(sandbox, "POST", ABANDON) == 0
+    await call.press("8")
+    assert answers(sandbox) == ["8"]
+
+
+async def test_call_back_resumes_after_an_sdx_fault(
+    gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
+) -> None:
+    client, settings = gateway
+    call = Call(client, settings, caller=DEMO_RESPONDENT, called=INBOUND)
+    await call.start()
+    await call.press("9")
+    sandbox.faults.add(Fault(method="POST", path=SUBMIT, status=500, times=1))
+    await call.press("4")
+    assert call.hung_up_by_gateway
+    assert call.spoken() == [settings.gateway_apology_message]
+    await call.hang_up()
+    assert count(sandbox, "POST", ABANDON) == 0  # the gateway ended it, not the caller
+
+    again = Call(client, settings, caller=DEMO_RESPONDENT, called=INBOUND)
+    await again.start()
+    assert again.spoken()[-1].startswith("On a scale of 1 to 5")  # where it stopped
+    await again.press("4")
+    await again.press("2")
+    await again.say("Fine")
+    assert again.hung_up_by_gateway
+    assert answers(sandbox) == ["9", "4", "No", "Fine"]
+
+
+async def test_sdx_timeout_on_start_apologises(
+    start_gateway: GatewayFactory, sandbox: SandboxState
+) -> None:
+    client, settings = await start_gateway(gateway_sdx_timeout=0.3, gateway_sdx_retries=0)
+    sandbox.faults.add(Fault(method="POST", path=r"/interactions/\d+/start_survey", delay=1))
+    call = Call(client, settings, caller=DEMO_RESPONDENT, called=INBOUND)
+    await call.start()
+    assert call.spoken() == [settings.gateway_apology_message]
+    assert call.hung_up_by_gateway
+
+
+async def test_replayed_gather_is_answered_from_the_session(
+    call: Call, sandbox: SandboxState
+) -> None:
+    await call.start()
+    action = call.gather.attrib["action"]
+    await call.press("9")
+    first = call.xml
+    path = action[len(call.settings.gateway_public_url) :]
+    await call.post(path, Digits="9")  # Twilio retries the same request
+    assert call.xml == first
+    await call.post(path, Digits="3")  # even with other digits: that turn is over
+    assert call.xml == first
+    assert count(sandbox, "POST", SUBMIT) == 1
+    assert answers(sandbox) == ["9"]
+
+
+async def test_prompts_with_xml_characters(call: Call, sandbox: SandboxState) -> None:
+    sandbox.store.surveys[52].greeting_text = 'Tom & Jerry\'s <"best"> survey'
+    sandbox.store.surveys[52].greeting_sound_file = ""
+    await call.start()
+    assert call.spoken()[0] == 'Tom & Jerry\'s <"best"> survey'
+    assert "&amp;" in call.xml
+    assert "&lt;" in call.xml
+
+
+async def test_unknown_caller_hears_a_polite_goodbye(
+    gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
+) -> None:
+    client, settings = gateway
+    call = Call(client, settings, caller="+61400000999", called=INBOUND)
+    await call.start()
+    assert call.spoken() == [settings.gateway_no_survey_message]
+    assert call.hung_up_by_gateway
+    assert count(sandbox, "POST", r"/interactions") == 0
+
+
+async def test_unknown_caller_gets_an_interaction_when_allowed(
+    start_gateway: GatewayFactory, sandbox: SandboxState
+) -> None:
+    client, settings = await start_gateway(gateway_inbound_create=True)
+    call = Call(client, settings, caller="+61400000999", called=INBOUND)
+    await call.start()
+    created = [i for i in sandbox.store.interactions.values() if i.external_ref == call.call_sid]
+    assert len(created) == 1
+    assert created[0].survey_type == "inbound"
+    assert created[0].phone_number == "+61400000999"
+    assert created[0].started
+    await call.press("10")
+    assert answers(sandbox, created[0].id) == ["10"]
+
+
+async def test_unrouted_number_is_not_served(
+    gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
+) -> None:
+    client, settings = gateway
+    call = Call(client, settings, caller=DEMO_RESPONDENT, called="+61299999999")
+    await call.start()
+    assert call.spoken() == [settings.gateway_no_survey_message]
+
+
+async def test_future_interaction_is_not_started_early(
+    gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
+) -> None:
+    client, settings = gateway
+    sandbox.store.create_interaction(
+        52,
+        survey_type="inbound",
+        phone_number="+61400000777",
+        scheduled_at=datetime.now(UTC) + timedelta(days=2),
+    )
+    call = Call(client, settings, caller="+61400000777", called=INBOUND)
+    await call.start()
+    assert call.spoken() == [settings.gateway_no_survey_message]
+    assert count(sandbox, "POST", r"/interactions/\d+/start_survey") == 0
+
+
+async def test_caller_calling_back_an_outbound_number(
+    gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
+) -> None:
+    """A missed outbound interaction is taken when the respondent calls back."""
+    client, settings = gateway
+    call = Call(client, settings, caller=DEMO_RESPONDENT, called="+61200000001")
+    await call.start()
+    assert call.spoken()[0].startswith("Hello, this is Example Co calling")
+    await call.press("6")
+    assert answers(sandbox, 1002) == ["6"]
+
+
+async def test_answered_outbound_call_names_its_interaction(
+    gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
+) -> None:
+    client, settings = gateway
+    call = Call(client, settings, caller="+61200000001", called=DEMO_RESPONDENT)
+    await call.start("/twilio/voice?interaction=1002")
+    await call.press("10")
+    assert answers(sandbox, 1002) == ["10"]
+    assert count(sandbox, "GET", r"/interactions") == 0  # no lookup needed
