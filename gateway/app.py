@@ -17,6 +17,7 @@ from gateway.logging import get_logger
 from gateway.sdx import client_from_settings
 from gateway.web.health import healthz, readyz
 from gateway.web.middleware import request_context
+from gateway.web.signature import twilio_signature
 from gateway.web.voice import add_voice_routes
 from gateway.wiring import build_components
 
@@ -78,7 +79,11 @@ async def _survey_logic(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     """The gateway's web application. Opens nothing until it starts."""
-    app = web.Application(middlewares=[request_context], client_max_size=256 * 1024)
+    # request_context first, so a rejected signature still gets a request id
+    # and its one log line.
+    app = web.Application(
+        middlewares=[request_context, twilio_signature], client_max_size=256 * 1024
+    )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_http_session)
     app.cleanup_ctx.append(_redis)

@@ -196,6 +196,16 @@ class Settings(BaseSettings):
     def _check_twilio_url(cls, value: str | None) -> str | None:
         return _http_url(value, "TWILIO_API_URL") if value else None
 
+    @field_validator(
+        "sdx_auth_token", "sdx_bearer_token", "twilio_auth_token", "gateway_webhook_shared_key"
+    )
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty secret would let anyone forge a signature or reach SDX as us.
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
     @field_validator("twilio_account_sid")
     @classmethod
     def _check_sid(cls, value: str) -> str:

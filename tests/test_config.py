@@ -141,6 +141,8 @@ def test_bearer_token_replaces_basic_credentials(env: pytest.MonkeyPatch) -> Non
         ("LOG_FORMAT", "xml", "LOG_FORMAT is invalid"),
         ("GATEWAY_CALLS_PER_SECOND", "0", "GATEWAY_CALLS_PER_SECOND is invalid"),
         ("GATEWAY_SDX_TIMEOUT", "30", "GATEWAY_SDX_TIMEOUT is invalid"),
+        ("TWILIO_AUTH_TOKEN", " ", "TWILIO_AUTH_TOKEN is invalid: must not be empty"),
+        ("GATEWAY_WEBHOOK_SHARED_KEY", "", "GATEWAY_WEBHOOK_SHARED_KEY is invalid"),
     ],
 )
 def test_malformed_value_is_one_line_naming_the_variable(

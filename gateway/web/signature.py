@@ -1,0 +1,125 @@
+"""Reject ``/twilio/*`` requests that Twilio did not sign (``X-Twilio-Signature``).
+
+Twilio signs the URL it *called* (the public https address set in the console
+or in TwiML) together with the POST parameters. Behind a TLS-terminating
+proxy or load balancer the gateway is reached as something else
+(``http://10.0.0.7:8080``), and the Host header is whatever the client chose,
+so the signed URL is rebuilt from ``GATEWAY_PUBLIC_URL`` plus the path and
+query exactly as received (still percent-encoded); the Host header and the
+socket address are never used. Twilio's ``RequestValidator`` compares in
+constant time and accepts the URL with or without its default port.
+
+Bodies: form parameters (what voice and SMS webhooks send) are signed with
+the URL, every value of a repeated key included. A JSON body is accepted only
+through Twilio's ``bodySHA256`` route: the signature covers the URL, whose
+``bodySHA256`` query parameter is the SHA-256 of the body; a JSON body without
+it is unauthenticated and rejected. Any other body (multipart, text) is
+nothing Twilio sends and is rejected too.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from multidict import MultiDict
+from pydantic import SecretStr
+from twilio.request_validator import (
+    HMAC_SHA1,
+    HMAC_SHA256,
+    SIGNATURE_HEADER,
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
+
+from gateway.config import Settings
+from gateway.keys import SETTINGS
+from gateway.logging import get_logger
+
+log = get_logger(__name__)
+
+PROTECTED_PREFIX: Final = "/twilio/"
+INVALID_SIGNATURE_TEXT: Final = "Invalid Twilio signature"
+
+# Checked here rather than left to RequestValidator.validate, which would
+# log its own warning line through the standard library.
+_ALGORITHMS: Final = frozenset({HMAC_SHA1, HMAC_SHA256})
+_FORM_TYPES: Final = frozenset({"", "application/x-www-form-urlencoded"})
+
+
+@web.middleware
+async def twilio_signature(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer 403 to an unsigned or badly signed ``/twilio/*`` request; pass the rest."""
+    settings = request.app[SETTINGS]
+    if not request.path.startswith(PROTECTED_PREFIX) or not settings.gateway_validate_signatures:
+        return await handler(request)
+    reason = await _rejection(request, settings)
+    if reason is not None:
+        # The path only: the query string and the body can hold phone numbers.
+        log.warning(
+            "twilio_signature_invalid", method=request.method, path=request.path, reason=reason
+        )
+        return web.Response(status=403, text=INVALID_SIGNATURE_TEXT)
+    return await handler(request)
+
+
+async def _rejection(request: web.Request, settings: Settings) -> str | None:
+    """Why the request is not validly signed, or None when it is."""
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    if not signature:
+        return "missing"
+    signature_settings = request.headers.get(SIGNATURE_SETTINGS_HEADER, "").strip()
+    if signature_settings:
+        # A Twilio "Webhook Setting" signs with its own shared key, not the auth token.
+        secret = _secret(settings.gateway_webhook_shared_key)
+        if secret is None:
+            log.error(
+                "twilio_webhook_shared_key_not_configured",
+                detail="Twilio signed this webhook with a shared key (Webhook Settings); "
+                "set GATEWAY_WEBHOOK_SHARED_KEY to that key's secret",
+            )
+            return "shared_key_not_configured"
+        algorithm = get_signature_algorithm(signature_settings).upper()
+        if algorithm not in _ALGORITHMS:
+            return "unsupported_algorithm"
+    else:
+        secret, algorithm = _secret(settings.twilio_auth_token), HMAC_SHA1
+        if secret is None:
+            # An empty key would make every signature forgeable.
+            log.error("twilio_auth_token_empty", detail="set TWILIO_AUTH_TOKEN")
+            return "auth_token_not_configured"
+    params = await _signed_params(request)
+    if params is None:
+        return "unsupported_body"
+    url = settings.gateway_public_url + request.raw_path
+    if not RequestValidator(secret).validate(url, params, signature, algorithm):
+        return "mismatch"
+    return None
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    secret = value.get_secret_value() if value is not None else ""
+    return secret or None
+
+
+async def _signed_params(request: web.Request) -> MultiDict[str] | str | None:
+    """What the signature covers besides the URL; None for a body it cannot cover.
+
+    A MultiDict keeps repeated keys: RequestValidator reads them with
+    ``getall``. A string is a JSON body, for the ``bodySHA256`` check.
+    """
+    if request.content_type == "application/json":
+        if "bodySHA256" not in request.query:
+            return None
+        try:
+            return (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if request.body_exists and request.content_type not in _FORM_TYPES:
+        return None
+    # For GET (and other methods without a form) this is empty: the query
+    # string is part of the signed URL.
+    form = await request.post()
+    return MultiDict((key, value) for key, value in form.items() if isinstance(value, str))
