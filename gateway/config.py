@@ -164,6 +164,9 @@ class Settings(BaseSettings):
         "Sorry, we cannot record your answers right now. Please call back later. Goodbye."
     )
     gateway_no_input_message: str = "Sorry, I didn't catch that."
+    # Twilio waits 15 s for a webhook's answer; past this the caller hears the
+    # apology instead (and the survey stays open for a call back).
+    gateway_webhook_deadline: float = Field(default=9.0, gt=0, le=14)
     # How long a call's session outlives its last turn.
     gateway_voice_session_ttl: int = Field(default=4 * 3600, ge=300)
     # How long the list of a survey's pending interactions is trusted before

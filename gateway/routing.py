@@ -11,7 +11,6 @@ failed refresh keeps the last good table.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Mapping
 from typing import Literal
 
@@ -56,7 +55,6 @@ class NumberRouter:
         self._sdx = sdx
         self._refresh = refresh
         self._table: Table | None = None
-        self._loaded_at = 0.0
         self._lock = asyncio.Lock()
         if static:
             self._table = {"voice": dict(static), "sms": dict(static)}
@@ -77,29 +75,32 @@ class NumberRouter:
             e164 = to_e164(number)
         except InvalidNumber:
             return ()
-        table = self._table or await self.refresh()
-        return table[channel].get(e164, ())
+        return (await self.table())[channel].get(e164, ())
 
-    async def numbers(self) -> Table:
-        return self._table or await self.refresh()
+    async def table(self) -> Table:
+        if self._table is not None:
+            return self._table
+        async with self._lock:  # concurrent first requests load it once
+            if self._table is None:
+                await self._load()
+        assert self._table is not None
+        return self._table
 
-    async def refresh(self) -> Table:
-        if self._static and self._table is not None:
-            return self._table
-        async with self._lock:
-            # Another task may have loaded it while this one waited.
-            if self._table is not None and time.monotonic() - self._loaded_at < 1:
-                return self._table
-            surveys = [survey async for survey in self._sdx.iter_surveys()]
-            self._table = table_from_surveys(surveys)
-            self._loaded_at = time.monotonic()
-            log.info(
-                "routing_loaded",
-                surveys=len(surveys),
-                voice_numbers=len(self._table["voice"]),
-                sms_numbers=len(self._table["sms"]),
-            )
-            return self._table
+    async def refresh(self) -> None:
+        """Re-read SDX's surveys (no-op for static routing)."""
+        if not self._static:
+            async with self._lock:
+                await self._load()
+
+    async def _load(self) -> None:
+        surveys = [survey async for survey in self._sdx.iter_surveys()]
+        self._table = table_from_surveys(surveys)
+        log.info(
+            "routing_loaded",
+            surveys=len(surveys),
+            voice_numbers=len(self._table["voice"]),
+            sms_numbers=len(self._table["sms"]),
+        )
 
     async def run(self) -> None:
         """Background refresh loop; cancelled at shutdown."""

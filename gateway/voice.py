@@ -275,6 +275,13 @@ class VoiceSurvey:
             await self._forget(session)
         await self._sessions.delete(call_sid)
 
+    async def mark_faulted(self, call_sid: str) -> None:
+        """The gateway ended the call early (deadline): its hang-up is not the caller's."""
+        session = await self._sessions.load(call_sid)
+        if session is not None and session.status == "active":
+            session.status = "faulted"
+            await self._sessions.save(session)
+
     # --- shared steps ------------------------------------------------------------
 
     async def _next(self, session: CallSession, turn: SurveyTurn) -> str:

@@ -7,6 +7,7 @@ its own error message to the respondent.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -82,15 +83,31 @@ def _apology(request: web.Request) -> str:
     return render_message(settings.gateway_apology_message, style)
 
 
-async def _safely(request: web.Request, work: Callable[[], Awaitable[str]]) -> web.Response:
+async def _safely(
+    request: web.Request, call_sid: str, work: Callable[[], Awaitable[str]]
+) -> web.Response:
+    """Run the survey step within the webhook deadline; any failure is an apology."""
+    settings = request.app[SETTINGS]
     try:
-        return twiml(await work())
-    except web.HTTPException:
-        raise
+        async with asyncio.timeout(settings.gateway_webhook_deadline):
+            return twiml(await work())
+    except TimeoutError:
+        log.warning("voice_turn_deadline", seconds=settings.gateway_webhook_deadline)
+        await _mark_faulted(request, call_sid)
     except Exception:
         # SDX errors are handled in gateway.voice; this is Redis down or a bug.
         log.exception("voice_turn_failed")
-        return twiml(_apology(request))
+    return twiml(_apology(request))
+
+
+async def _mark_faulted(request: web.Request, call_sid: str) -> None:
+    # The gateway, not the caller, is ending this call: keep the hang-up from
+    # abandoning the survey, so that a call back resumes it.
+    try:
+        async with asyncio.timeout(1):
+            await request.app[VOICE].mark_faulted(call_sid)
+    except Exception:
+        log.warning("mark_faulted_failed")
 
 
 async def incoming(request: web.Request) -> web.Response:
@@ -101,7 +118,9 @@ async def incoming(request: web.Request) -> web.Response:
     if interaction is None and not (caller and called):
         raise _bad_request("From and To are required")
     voice = request.app[VOICE]
-    return await _safely(request, lambda: voice.incoming(call_sid, caller, called, interaction))
+    return await _safely(
+        request, call_sid, lambda: voice.incoming(call_sid, caller, called, interaction)
+    )
 
 
 async def answer(request: web.Request) -> web.Response:
@@ -110,7 +129,7 @@ async def answer(request: web.Request) -> web.Response:
     ref = _turn_ref(request, call_sid)
     digits, speech = _field(form, "Digits"), _field(form, "SpeechResult")
     voice = request.app[VOICE]
-    return await _safely(request, lambda: voice.answer(ref, digits, speech))
+    return await _safely(request, call_sid, lambda: voice.answer(ref, digits, speech))
 
 
 async def silence(request: web.Request) -> web.Response:
@@ -118,7 +137,7 @@ async def silence(request: web.Request) -> web.Response:
     call_sid, _ = await _call_form(request)
     ref = _turn_ref(request, call_sid)
     voice = request.app[VOICE]
-    return await _safely(request, lambda: voice.silence(ref))
+    return await _safely(request, call_sid, lambda: voice.silence(ref))
 
 
 async def status(request: web.Request) -> web.Response:

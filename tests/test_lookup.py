@@ -1,0 +1,137 @@
+"""Finding a respondent's pending interaction through the shared index."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from gateway.lookup import (
+    Candidate,
+    IndexStore,
+    InteractionFinder,
+    MemoryIndexStore,
+    RedisIndexStore,
+    choose,
+    group_by_number,
+)
+from gateway.sandbox.credentials import DEMO_RESPONDENT
+from gateway.sandbox.sdx import SandboxState
+from gateway.sdx import SdxClient
+from gateway.sdx.models import Interaction
+
+VOICE = ("inbound", "outbound")
+
+
+@pytest.fixture(params=["redis", "memory"])
+async def index(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[IndexStore]:
+    if request.param == "memory":
+        yield MemoryIndexStore(ttl=60)
+        return
+    redis = Redis.from_url(redis_url)
+    yield RedisIndexStore(redis, prefix="test:", ttl=60)
+    await redis.aclose()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 2_000_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def listings(sandbox: SandboxState) -> int:
+    return sum(1 for r in sandbox.requests if r.method == "GET" and r.path == "/interactions")
+
+
+def test_group_by_number_normalises_and_keeps_phone_channels() -> None:
+    items = [
+        Interaction(id=1, survey_id=5, survey_type="inbound", phone_number="+61 409 999 999"),
+        Interaction(id=2, survey_id=5, survey_type="web", phone_number="+61409999999"),
+        Interaction(id=3, survey_id=5, survey_type="sms", phone_number="+61409999999"),
+        Interaction(id=4, survey_id=5, survey_type="outbound", phone_number=""),
+        Interaction(id=5, survey_id=5, survey_type="outbound", phone_number="garbage"),
+    ]
+    grouped = group_by_number(5, items)
+    assert list(grouped) == ["+61409999999"]
+    assert [c.id for c in grouped["+61409999999"]] == [1, 3]
+
+
+def test_choose_prefers_type_then_earliest_and_never_the_future() -> None:
+    now = 1000.0
+    cands = [
+        Candidate(1, 5, "outbound", 100.0),
+        Candidate(2, 5, "inbound", 500.0),
+        Candidate(3, 5, "inbound", 200.0),
+        Candidate(4, 5, "inbound", 2000.0),  # not yet due
+        Candidate(5, 5, "sms", 0.0),
+    ]
+    assert choose(cands, VOICE, now) == cands[2]
+    assert choose(cands, ("outbound",), now) == cands[0]
+    assert choose([cands[3]], VOICE, now) is None
+    assert choose(cands, ("sms",), now) == cands[4]
+
+
+async def test_index_serves_repeat_lookups(
+    index: IndexStore, sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    finder = InteractionFinder(sdx, index, min_age=5)
+    found = await finder.find([52], DEMO_RESPONDENT, VOICE)
+    assert found is not None
+    assert (found.id, found.survey_type) == (1001, "inbound")
+    assert listings(sandbox) == 1
+    for _ in range(5):
+        assert await finder.find([52], "+61 409 999 999", VOICE) == found
+    assert listings(sandbox) == 1
+
+
+async def test_a_miss_relists_only_after_min_age(
+    index: IndexStore, sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    clock = Clock()
+    finder = InteractionFinder(sdx, index, min_age=5, clock=clock)
+    assert await finder.find([52], "+61400000555", VOICE) is None
+    assert listings(sandbox) == 1
+    made = await sdx.create_interaction(52, survey_type="inbound", phone_number="+61400000555")
+    assert await finder.find([52], "+61400000555", VOICE) is None  # listed moments ago
+    assert listings(sandbox) == 1
+    clock.now += 6
+    found = await finder.find([52], "+61400000555", VOICE)
+    assert found is not None
+    assert found.id == made.id
+    assert listings(sandbox) == 2
+
+
+async def test_surveys_are_searched_in_order(
+    index: IndexStore, sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    finder = InteractionFinder(sdx, index, min_age=5)
+    found = await finder.find([53, 52], DEMO_RESPONDENT, VOICE)
+    assert found is not None
+    assert (found.id, found.survey_id, found.survey_type) == (1002, 53, "outbound")
+
+
+async def test_forget_drops_the_number(
+    index: IndexStore, sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    clock = Clock()
+    finder = InteractionFinder(sdx, index, min_age=5, clock=clock)
+    assert await finder.find([52], DEMO_RESPONDENT, VOICE) is not None
+    await sdx.abandon_survey(1001)
+    await finder.forget(52, DEMO_RESPONDENT)
+    clock.now += 6
+    assert await finder.find([52], DEMO_RESPONDENT, VOICE) is None
+    assert listings(sandbox) == 2
+
+
+async def test_index_expires(redis_url: str, sdx: SdxClient, sandbox: SandboxState) -> None:
+    redis = Redis.from_url(redis_url)
+    finder = InteractionFinder(sdx, RedisIndexStore(redis, prefix="t:", ttl=60), min_age=5)
+    await finder.find([52], DEMO_RESPONDENT, VOICE)
+    assert 0 < await redis.ttl("t:idx:52") <= 60
+    await redis.delete("t:idx:52")  # as if it expired
+    await finder.find([52], DEMO_RESPONDENT, VOICE)
+    assert listings(sandbox) == 2
+    await redis.aclose()
