@@ -63,6 +63,12 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _survey_logic(app: web.Application) -> AsyncIterator[None]:
+    if not app[SETTINGS].gateway_validate_signatures:
+        log.warning(
+            "signature_validation_disabled",
+            detail="GATEWAY_VALIDATE_SIGNATURES=false: anyone can post webhooks; "
+            "never run this way in production",
+        )
     parts = build_components(app[SETTINGS], app[SDX], app[REDIS])
     app[SESSIONS] = parts.sessions
     app[FINDER] = parts.finder

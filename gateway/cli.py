@@ -20,12 +20,6 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)
-    if not settings.gateway_validate_signatures:
-        log.warning(
-            "signature_validation_disabled",
-            detail="GATEWAY_VALIDATE_SIGNATURES=false: anyone can post webhooks; "
-            "never run this way in production",
-        )
     log.info("serving", host=args.host, port=settings.port, sdx=settings.sdx_api_url)
     web.run_app(
         create_app(settings),

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import re
+import shutil
 from datetime import time
+from pathlib import Path
 
 import pytest
 
-from gateway.config import CallWindow, ConfigError, load_settings, parse_numbers
+from gateway.config import CallWindow, ConfigError, Settings, load_settings, parse_numbers
 
 REQUIRED = {
     "SDX_CUSTOMER_UUID": "00000000-0000-4000-8000-000000000052",
@@ -182,3 +185,16 @@ def test_call_window_wraps_midnight() -> None:
 
 def test_parse_numbers_normalises_to_e164() -> None:
     assert parse_numbers("+1 (415) 555-0100=7, ") == {"+14155550100": (7,)}
+
+
+ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
+
+
+def test_env_example_lists_every_variable_and_loads() -> None:
+    text = ENV_EXAMPLE.read_text()
+    for field in Settings.model_fields:
+        assert re.search(rf"^#? ?{field.upper()}=", text, re.M), f"{field.upper()} missing"
+    shutil.copy(ENV_EXAMPLE, ".env")  # cwd is the test's tmp_path
+    settings = load_settings()
+    assert settings.sdx_api_url == "http://127.0.0.1:8081/api"
+    assert settings.gateway_no_input_message == "Sorry, I didn't catch that."

@@ -114,7 +114,11 @@ async def test_malformed_webhook_is_400(
 async def test_signatures_can_be_switched_off(
     start_gateway: GatewayFactory, sandbox: SandboxState
 ) -> None:
-    client, _ = await start_gateway(gateway_validate_signatures=False)
+    with capture_logs() as logs:
+        client, _ = await start_gateway(gateway_validate_signatures=False)
+    assert [e["log_level"] for e in logs if e["event"] == "signature_validation_disabled"] == [
+        "warning"
+    ]
     response = await client.post("/twilio/voice", data=form(Digits=""))
     assert response.status == 200
     assert "<Gather" in await response.text()
