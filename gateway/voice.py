@@ -107,34 +107,40 @@ class VoiceSurvey:
     # --- the first webhook of a call ----------------------------------------
 
     async def incoming(
-        self, call_sid: str, caller: str, called: str, interaction_id: int | None
+        self,
+        call_sid: str,
+        caller: str,
+        called: str,
+        interaction_id: int | None,
+        *,
+        look_again: bool = True,
     ) -> str:
         """An inbound call, or an outbound one answered (``interaction_id`` known)."""
         existing = await self._sessions.load(call_sid)
         if existing is not None:  # Twilio retried the first webhook
             return existing.reply
         if interaction_id is not None:
-            session = CallSession(
+            session: CallSession | None = CallSession(
                 call_sid=call_sid, interaction_id=interaction_id, respondent=called
             )
         else:
-            found = await self._find(call_sid, caller, called)
-            if found is None:
-                return render_message(self._texts.no_survey, self._style)
-            session = found
+            try:
+                session = await self._find(call_sid, caller, called)
+            except SdxError as exc:
+                # Nothing started, nothing to keep: the caller just tries later.
+                log.warning("sdx_fault", error=type(exc).__name__, status=exc.status)
+                return render_message(self._texts.apology, self._style)
+        if session is None:
+            return render_message(self._texts.no_survey, self._style)
         bind_context(interaction_id=session.interaction_id)
         try:
             turn = await self._sdx.start_survey(session.interaction_id)
-            if turn.completed and interaction_id is None:
-                # The index was stale (the survey ended elsewhere): look again.
-                await self._forget(session)
-                found = await self._find(call_sid, caller, called)
-                if found is None:
-                    return render_message(self._texts.no_survey, self._style)
-                session = found
-                turn = await self._sdx.start_survey(session.interaction_id)
         except SdxError as exc:
             return await self._fault(session, exc)
+        if turn.completed and interaction_id is None and look_again:
+            # The index was stale: this survey ended elsewhere. Look once more.
+            await self._forget(session)
+            return await self.incoming(call_sid, caller, called, None, look_again=False)
         if turn.current_question is not None and session.survey_id is None:
             session.survey_id = turn.current_question.survey_id
         log.info("survey_started", survey_id=session.survey_id)

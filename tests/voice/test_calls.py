@@ -259,3 +259,17 @@ async def test_answered_outbound_call_names_its_interaction(
     await call.press("10")
     assert answers(sandbox, 1002) == ["10"]
     assert count(sandbox, "GET", r"/interactions") == 0  # no lookup needed
+
+
+async def test_survey_ended_elsewhere_is_not_offered(
+    gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
+) -> None:
+    """The index said pending, but the survey was ended elsewhere meanwhile."""
+    client, settings = gateway
+    stranger = Call(client, settings, caller="+61400000999", called=INBOUND)
+    await stranger.start()  # builds survey 52's index, which lists 1001
+    sandbox.engine.abandon(sandbox.store.interaction(INBOUND_ID))  # e.g. ended on the web
+    call = Call(client, settings, caller=DEMO_RESPONDENT, called=INBOUND)
+    await call.start()
+    assert call.spoken() == [settings.gateway_no_survey_message]
+    assert count(sandbox, "POST", r"/interactions/\d+/start_survey") == 1
