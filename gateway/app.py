@@ -12,12 +12,24 @@ from redis.asyncio import Redis
 
 from gateway import __version__
 from gateway.config import Settings
-from gateway.keys import FINDER, HTTP_SESSION, REDIS, ROUTER, SDX, SESSIONS, SETTINGS, VOICE
+from gateway.keys import (
+    FINDER,
+    HTTP_SESSION,
+    REDIS,
+    ROUTER,
+    SDX,
+    SESSIONS,
+    SETTINGS,
+    SMS,
+    SMS_EXPIRY,
+    VOICE,
+)
 from gateway.logging import get_logger
 from gateway.sdx import client_from_settings
 from gateway.web.health import healthz, readyz
 from gateway.web.middleware import request_context
 from gateway.web.signature import twilio_signature
+from gateway.web.sms import add_sms_routes
 from gateway.web.voice import add_voice_routes
 from gateway.wiring import build_components
 
@@ -74,13 +86,20 @@ async def _survey_logic(app: web.Application) -> AsyncIterator[None]:
     app[FINDER] = parts.finder
     app[ROUTER] = parts.router
     app[VOICE] = parts.voice
-    # Number routing is re-read from SDX in the background; a failure keeps
-    # the last good table.
-    refresh = asyncio.create_task(parts.router.run(), name="routing-refresh")
+    app[SMS] = parts.sms
+    app[SMS_EXPIRY] = parts.sms_expiry
+    # Number routing is re-read from SDX in the background (a failure keeps
+    # the last good table); idle SMS conversations are abandoned in SDX.
+    tasks = [
+        asyncio.create_task(parts.router.run(), name="routing-refresh"),
+        asyncio.create_task(parts.sms_expiry.run(), name="sms-expiry"),
+    ]
     yield
-    refresh.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await refresh
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -97,4 +116,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     add_voice_routes(app)
+    add_sms_routes(app)
     return app

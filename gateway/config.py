@@ -164,6 +164,15 @@ class Settings(BaseSettings):
         "Sorry, we cannot record your answers right now. Please call back later. Goodbye."
     )
     gateway_no_input_message: str = "Sorry, I didn't catch that."
+    # --- SMS ---
+    # Reply to a message from a number with no pending survey ("" = no reply).
+    gateway_sms_no_survey_message: str = "There is no survey waiting for this number."
+    gateway_sms_try_later_message: str = (
+        "Sorry, we cannot record your answer right now. Please try again later."
+    )
+    gateway_sms_help_message: str = (
+        "Reply to each question to answer our survey. Reply STOP to opt out."
+    )
     # Twilio waits 15 s for a webhook's answer; past this the caller hears the
     # apology instead (and the survey stays open for a call back).
     gateway_webhook_deadline: float = Field(default=9.0, gt=0, le=14)

@@ -11,6 +11,8 @@ from gateway.lookup import InteractionFinder
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
 from gateway.sessions import SessionStore
+from gateway.sms import SmsSurvey
+from gateway.sms_expiry import SmsExpiry
 from gateway.voice import VoiceSurvey
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -22,3 +24,5 @@ SESSIONS = web.AppKey[SessionStore]("sessions")
 ROUTER = web.AppKey("router", NumberRouter)
 FINDER = web.AppKey("finder", InteractionFinder)
 VOICE = web.AppKey("voice", VoiceSurvey)
+SMS = web.AppKey("sms", SmsSurvey)
+SMS_EXPIRY = web.AppKey("sms_expiry", SmsExpiry)

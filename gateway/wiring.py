@@ -11,10 +11,17 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from gateway.config import Settings
+from gateway.conversations import (
+    ConversationStore,
+    MemoryConversationStore,
+    RedisConversationStore,
+)
 from gateway.lookup import IndexStore, InteractionFinder, MemoryIndexStore, RedisIndexStore
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
 from gateway.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from gateway.sms import SmsSurvey, SmsTexts
+from gateway.sms_expiry import SmsExpiry
 from gateway.twiml import VoiceStyle
 from gateway.voice import CallTexts, VoiceSurvey, VoiceUrls
 
@@ -26,18 +33,24 @@ class Components:
     finder: InteractionFinder
     router: NumberRouter
     voice: VoiceSurvey
+    conversations: ConversationStore
+    sms: SmsSurvey
+    sms_expiry: SmsExpiry
 
 
 def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) -> Components:
     sessions: SessionStore
     index: IndexStore
+    conversations: ConversationStore
     if redis is None:
         sessions = MemorySessionStore(ttl=settings.gateway_voice_session_ttl)
         index = MemoryIndexStore(ttl=settings.gateway_index_ttl)
+        conversations = MemoryConversationStore()
     else:
         prefix = settings.gateway_redis_prefix
         sessions = RedisSessionStore(redis, prefix=prefix, ttl=settings.gateway_voice_session_ttl)
         index = RedisIndexStore(redis, prefix=prefix, ttl=settings.gateway_index_ttl)
+        conversations = RedisConversationStore(redis, prefix=prefix)
     finder = InteractionFinder(sdx, index, min_age=settings.gateway_index_min_age)
     router = NumberRouter(sdx, settings.gateway_numbers, settings.gateway_routing_refresh)
     voice = VoiceSurvey(
@@ -59,4 +72,21 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
         max_reprompts=settings.gateway_max_reprompts,
         inbound_create=settings.gateway_inbound_create,
     )
-    return Components(sessions, index, finder, router, voice)
+    sms = SmsSurvey(
+        sdx=sdx,
+        store=conversations,
+        finder=finder,
+        router=router,
+        texts=SmsTexts(
+            no_survey=settings.gateway_sms_no_survey_message,
+            try_later=settings.gateway_sms_try_later_message,
+            help=settings.gateway_sms_help_message,
+        ),
+        idle_ttl=settings.gateway_sms_session_ttl,
+        inbound_create=settings.gateway_inbound_create,
+        deadline=settings.gateway_webhook_deadline,
+    )
+    expiry = SmsExpiry(
+        sdx=sdx, store=conversations, finder=finder, idle_ttl=settings.gateway_sms_session_ttl
+    )
+    return Components(sessions, index, finder, router, voice, conversations, sms, expiry)

@@ -6,15 +6,16 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestClient, TestServer
 from redis import Redis as SyncRedis
 
+from gateway.app import create_app
 from gateway.config import Settings
 from gateway.sandbox.credentials import (
     DEMO_AUTH_TOKEN,
@@ -170,3 +171,29 @@ def make_settings(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+GatewayFactory = Callable[..., Awaitable[tuple[TestClient[Any, Any], Settings]]]
+
+
+@pytest.fixture
+def start_gateway(aiohttp_client: Any, sdx_url: str, redis_url: str) -> GatewayFactory:
+    async def start(
+        memory: bool = False, **overrides: Any
+    ) -> tuple[TestClient[Any, Any], Settings]:
+        values: dict[str, Any] = {
+            "sdx_api_url": sdx_url,
+            "redis_url": None if memory else redis_url,
+        }
+        values.update(overrides)
+        settings = make_settings(**values)
+        client: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
+        return client, settings
+
+    return start
+
+
+@pytest.fixture(params=["redis", "memory"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Run a test with Redis state and with the in-memory stores."""
+    return str(request.param)

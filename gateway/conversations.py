@@ -1,0 +1,276 @@
+"""SMS conversations: state between a respondent's messages, in Redis or memory.
+
+A conversation is keyed by (respondent number, our number). Besides the
+conversation itself the store keeps:
+
+* which MessageSids were processed, and the reply each got, so a webhook
+  Twilio repeats is never submitted twice;
+* a per-conversation lock, so two messages sent together are applied one
+  after the other;
+* opt-outs (STOP), so the dispatcher never texts that number again;
+* a due-time index (a sorted set) of active conversations by the time they
+  become idle, swept by ``gateway.sms_expiry``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+from redis.asyncio import Redis
+from redis.exceptions import LockError
+
+from gateway.sdx.models import Question
+
+ConversationStatus = Literal["active", "completed", "abandoned", "opted_out"]
+
+# How long a MessageSid (and the reply it got) is remembered.
+MESSAGE_TTL = 24 * 3600
+# Opt-outs last until START; the TTL only keeps keys from living forever.
+OPT_OUT_TTL = 10 * 365 * 24 * 3600
+# A conversation outlives its idle time by this much, so the sweeper can
+# still read (and abandon) it, and so "already answered" lasts a while.
+GRACE = 24 * 3600
+# Marks a MessageSid whose reply is not ready yet.
+IN_FLIGHT = "\x00in-flight"
+
+
+class Conversation(BaseModel):
+    respondent: str  # E.164, the conversation's key: kept in Redis, never logged
+    number: str  # our Twilio number, E.164
+    interaction_id: int
+    survey_id: int | None = None
+    question: Question | None = None
+    status: ConversationStatus = "active"
+    # The last submit failed in a way SDX may still have applied: ask SDX
+    # where the survey stands before submitting the next message.
+    verify: bool = False
+    # Opted out while the survey was open, and abandoning it failed: the
+    # sweeper tries again.
+    abandon_pending: bool = False
+    updated_at: float = 0.0
+
+    @property
+    def key(self) -> str:
+        return conversation_key(self.respondent, self.number)
+
+
+def conversation_key(respondent: str, number: str) -> str:
+    return f"{respondent}|{number}"
+
+
+class ConversationBusy(Exception):
+    """Another message of the conversation is being applied for too long."""
+
+
+class ConversationStore(Protocol):
+    async def claim_message(self, message_sid: str) -> tuple[bool, str | None]:
+        """(first time seen, the reply it got if a previous delivery finished)."""
+        ...
+
+    async def reply_for(self, message_sid: str) -> str | None:
+        """The reply a processed MessageSid got (None: unknown or still in flight)."""
+        ...
+
+    def locked(self, key: str, wait: float) -> AbstractAsyncContextManager[None]:
+        """Hold the conversation's lock; ConversationBusy after ``wait`` seconds."""
+        ...
+
+    async def load(self, key: str) -> Conversation | None: ...
+
+    async def finish(
+        self, message_sid: str | None, reply: str, conversation: Conversation | None, idle_ttl: int
+    ) -> None:
+        """Remember the reply for the MessageSid and save the conversation (one round trip)."""
+        ...
+
+    async def set_opt_out(self, respondent: str, opted_out: bool) -> None: ...
+
+    async def is_opted_out(self, respondent: str) -> bool: ...
+
+    async def take_due(self, now: float, limit: int, lease: float) -> list[str]:
+        """Conversation keys idle since before ``now``; each is leased to one caller."""
+        ...
+
+    async def drop_due(self, key: str) -> None: ...
+
+
+def _due_score(conversation: Conversation, idle_ttl: int) -> float | None:
+    if conversation.status == "active" or conversation.abandon_pending:
+        return conversation.updated_at + idle_ttl
+    return None
+
+
+# Take the due members and push their score ``lease`` seconds ahead, atomically,
+# so that of several sweeping replicas only one gets each conversation, and a
+# sweeper that dies mid-way leaves it to be taken again after the lease.
+_TAKE_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, member in ipairs(due) do
+    redis.call('ZADD', KEYS[1], ARGV[3], member)
+end
+return due
+"""
+
+
+class RedisConversationStore:
+    def __init__(self, redis: Redis, *, prefix: str) -> None:
+        self._redis = redis
+        self._p = prefix
+        self._due = f"{prefix}sms:due"
+        self._take_due = redis.register_script(_TAKE_DUE)
+
+    def _conv(self, key: str) -> str:
+        return f"{self._p}sms:conv:{key}"
+
+    async def claim_message(self, message_sid: str) -> tuple[bool, str | None]:
+        key = f"{self._p}sms:msg:{message_sid}"
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, IN_FLIGHT, nx=True, ex=MESSAGE_TTL)
+            pipe.get(key)
+            first, stored = await pipe.execute()
+        reply = stored.decode() if isinstance(stored, bytes) else stored
+        return bool(first), None if reply in (None, IN_FLIGHT) else reply
+
+    async def reply_for(self, message_sid: str) -> str | None:
+        stored = await self._redis.get(f"{self._p}sms:msg:{message_sid}")
+        reply = stored.decode() if isinstance(stored, bytes) else stored
+        return None if reply in (None, IN_FLIGHT) else reply
+
+    @asynccontextmanager
+    async def locked(self, key: str, wait: float) -> AsyncIterator[None]:
+        # redis-py's Lock: token-checked release, and an expiry so a crashed
+        # holder cannot block the conversation for long.
+        lock = self._redis.lock(
+            f"{self._p}sms:lock:{key}", timeout=30, sleep=0.02, blocking_timeout=wait
+        )
+        try:
+            acquired = await lock.acquire()
+        except LockError:
+            acquired = False
+        if not acquired:
+            raise ConversationBusy(key)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(LockError):  # expired meanwhile: nothing to release
+                await lock.release()
+
+    async def load(self, key: str) -> Conversation | None:
+        raw = await self._redis.get(self._conv(key))
+        return Conversation.model_validate_json(raw) if raw else None
+
+    async def finish(
+        self, message_sid: str | None, reply: str, conversation: Conversation | None, idle_ttl: int
+    ) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if message_sid is not None:
+                pipe.set(f"{self._p}sms:msg:{message_sid}", reply, ex=MESSAGE_TTL)
+            if conversation is not None:
+                pipe.set(
+                    self._conv(conversation.key),
+                    conversation.model_dump_json(),
+                    ex=idle_ttl + GRACE,
+                )
+                score = _due_score(conversation, idle_ttl)
+                if score is None:
+                    pipe.zrem(self._due, conversation.key)
+                else:
+                    pipe.zadd(self._due, {conversation.key: score})
+            await pipe.execute()
+
+    async def set_opt_out(self, respondent: str, opted_out: bool) -> None:
+        key = f"{self._p}sms:optout:{respondent}"
+        if opted_out:
+            await self._redis.set(key, b"1", ex=OPT_OUT_TTL)
+        else:
+            await self._redis.delete(key)
+
+    async def is_opted_out(self, respondent: str) -> bool:
+        return bool(await self._redis.exists(f"{self._p}sms:optout:{respondent}"))
+
+    async def take_due(self, now: float, limit: int, lease: float) -> list[str]:
+        members = await self._take_due(keys=[self._due], args=[now, limit, now + lease])
+        return [m.decode() if isinstance(m, bytes) else str(m) for m in members]
+
+    async def drop_due(self, key: str) -> None:
+        await self._redis.zrem(self._due, key)
+
+
+class MemoryConversationStore:
+    """The same behaviour in one process (demo)."""
+
+    def __init__(self) -> None:
+        self._messages: dict[str, tuple[float, str]] = {}
+        self._conversations: dict[str, Conversation] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._opted_out: set[str] = set()
+        self._due: dict[str, float] = {}
+
+    async def claim_message(self, message_sid: str) -> tuple[bool, str | None]:
+        now = time.monotonic()
+        if len(self._messages) > 10_000:  # forget old ones, as Redis would
+            self._messages = {k: v for k, v in self._messages.items() if v[0] > now}
+        seen = self._messages.get(message_sid)
+        if seen is not None and seen[0] > now:
+            return False, None if seen[1] == IN_FLIGHT else seen[1]
+        self._messages[message_sid] = (now + MESSAGE_TTL, IN_FLIGHT)
+        return True, None
+
+    async def reply_for(self, message_sid: str) -> str | None:
+        seen = self._messages.get(message_sid)
+        return None if seen is None or seen[1] == IN_FLIGHT else seen[1]
+
+    @asynccontextmanager
+    async def locked(self, key: str, wait: float) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            await asyncio.wait_for(lock.acquire(), wait)
+        except TimeoutError:
+            raise ConversationBusy(key) from None
+        try:
+            yield
+        finally:
+            lock.release()
+            if not lock.locked():
+                self._locks.pop(key, None)
+
+    async def load(self, key: str) -> Conversation | None:
+        found = self._conversations.get(key)
+        return found.model_copy(deep=True) if found else None
+
+    async def finish(
+        self, message_sid: str | None, reply: str, conversation: Conversation | None, idle_ttl: int
+    ) -> None:
+        if message_sid is not None:
+            self._messages[message_sid] = (time.monotonic() + MESSAGE_TTL, reply)
+        if conversation is not None:
+            self._conversations[conversation.key] = conversation.model_copy(deep=True)
+            score = _due_score(conversation, idle_ttl)
+            if score is None:
+                self._due.pop(conversation.key, None)
+            else:
+                self._due[conversation.key] = score
+
+    async def set_opt_out(self, respondent: str, opted_out: bool) -> None:
+        if opted_out:
+            self._opted_out.add(respondent)
+        else:
+            self._opted_out.discard(respondent)
+
+    async def is_opted_out(self, respondent: str) -> bool:
+        return respondent in self._opted_out
+
+    async def take_due(self, now: float, limit: int, lease: float) -> list[str]:
+        due = sorted((score, key) for key, score in self._due.items() if score <= now)[:limit]
+        for _, key in due:
+            self._due[key] = now + lease
+        return [key for _, key in due]
+
+    async def drop_due(self, key: str) -> None:
+        self._due.pop(key, None)

@@ -1,0 +1,291 @@
+"""The SMS survey: one message in, the reply out (no aiohttp here).
+
+Order of business for every message: a repeated MessageSid is answered
+from memory; the conversation is locked so messages apply one at a time;
+keywords (STOP, START, HELP...) are handled before anything could be
+submitted; then the message answers the open question, or starts the
+respondent's pending sms interaction.
+
+No answer is lost or doubled: a message is submitted at most once (its
+MessageSid is claimed), and after a submit that SDX may or may not have
+applied (timeout, 5xx) the next message first asks SDX where the survey
+stands, so a respondent repeating their answer does not answer the next
+question with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from gateway.answers import answer_from_speech
+from gateway.conversations import (
+    Conversation,
+    ConversationBusy,
+    ConversationStore,
+    conversation_key,
+)
+from gateway.logging import bind_context, get_logger
+from gateway.lookup import InteractionFinder
+from gateway.phone import InvalidNumber, to_e164
+from gateway.routing import NumberRouter
+from gateway.sdx import SdxClient
+from gateway.sdx.errors import SdxConflict, SdxError
+from gateway.sdx.models import SurveyTurn
+from gateway.sms_text import clean_body, join_prompts, render_messages
+
+log = get_logger(__name__)
+
+OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+OPT_IN = frozenset({"START", "UNSTOP"})
+HELP = frozenset({"HELP", "INFO"})
+# How long a repeated delivery waits for the first one's reply.
+DUPLICATE_WAIT = 8.0
+
+
+@dataclass(frozen=True)
+class SmsTexts:
+    no_survey: str  # "" sends no reply
+    try_later: str
+    help: str
+
+
+@dataclass(frozen=True)
+class IncomingSms:
+    message_sid: str
+    respondent: str
+    number: str
+    body: str
+
+
+class SmsSurvey:
+    def __init__(
+        self,
+        *,
+        sdx: SdxClient,
+        store: ConversationStore,
+        finder: InteractionFinder,
+        router: NumberRouter,
+        texts: SmsTexts,
+        idle_ttl: int,
+        inbound_create: bool,
+        deadline: float = 9.0,
+    ) -> None:
+        self._sdx = sdx
+        self._store = store
+        self._finder = finder
+        self._router = router
+        self._texts = texts
+        self._idle_ttl = idle_ttl
+        self._inbound_create = inbound_create
+        # The whole message must be answered within ``deadline``: at most half
+        # of it waiting for the conversation, the rest applying the message.
+        self._deadline = deadline
+
+    async def receive(self, sms: IncomingSms) -> str:
+        """TwiML for one incoming message."""
+        try:
+            sms = IncomingSms(
+                sms.message_sid, to_e164(sms.respondent), to_e164(sms.number), sms.body
+            )
+        except InvalidNumber:
+            log.info("sms_unreadable_number")
+            return render_messages([])
+        first, stored = await self._store.claim_message(sms.message_sid)
+        if not first:
+            log.info("sms_duplicate")
+            return stored if stored is not None else await self._await_reply(sms.message_sid)
+        key = conversation_key(sms.respondent, sms.number)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._deadline
+        try:
+            async with self._store.locked(key, self._deadline / 2):
+                conversation = await self._store.load(key)
+                if conversation is not None:
+                    bind_context(interaction_id=conversation.interaction_id)
+                texts, conversation = await self._apply_by(deadline, sms, conversation)
+                reply = render_messages(texts)
+                await self._store.finish(sms.message_sid, reply, conversation, self._idle_ttl)
+        except ConversationBusy:
+            log.warning("sms_conversation_busy")
+            reply = render_messages([self._texts.try_later])
+            await self._store.finish(sms.message_sid, reply, None, self._idle_ttl)
+        return reply
+
+    async def _apply_by(
+        self, deadline: float, sms: IncomingSms, conversation: Conversation | None
+    ) -> tuple[list[str], Conversation | None]:
+        """``_apply`` within the deadline; past it, SDX may or may not have the answer."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await self._apply(sms, conversation)
+        except TimeoutError:
+            log.warning("sms_deadline")
+            if conversation is not None and conversation.status == "active":
+                conversation.verify = True  # _apply changed it in place
+            return [self._texts.try_later], conversation
+
+    async def _apply(
+        self, sms: IncomingSms, conversation: Conversation | None
+    ) -> tuple[list[str], Conversation | None]:
+        keyword = clean_body(sms.body).upper()
+        if keyword in OPT_OUT:
+            return await self._opt_out(sms, conversation)
+        if keyword in OPT_IN:
+            await self._store.set_opt_out(sms.respondent, False)
+            log.info("sms_opted_in")
+            return [], None  # the carrier confirms
+        if keyword in HELP:
+            return [self._texts.help], None
+        if conversation is not None and conversation.status == "active":
+            return await self._answer(sms, conversation)
+        if conversation is not None:
+            return [], None  # ended: later messages submit nothing
+        if await self._store.is_opted_out(sms.respondent):
+            return [], None
+        return await self._start(sms)
+
+    # --- answering ----------------------------------------------------------
+
+    async def _answer(
+        self, sms: IncomingSms, conversation: Conversation
+    ) -> tuple[list[str], Conversation | None]:
+        conversation.updated_at = time.time()
+        try:
+            if conversation.verify:
+                moved_on = await self._check_progress(conversation)
+                if moved_on is not None:
+                    return moved_on, conversation
+            answer = answer_from_speech(conversation.question, clean_body(sms.body))
+            turn = await self._sdx.submit_response(conversation.interaction_id, answer)
+        except SdxConflict:
+            # SDX no longer takes answers for it (ended elsewhere).
+            conversation.status = "abandoned"
+            await self._forget(conversation)
+            return [], conversation
+        except SdxError as exc:
+            log.warning("sdx_fault", error=type(exc).__name__, status=exc.status)
+            conversation.verify = True
+            return [self._texts.try_later], conversation
+        conversation.verify = False
+        return await self._after(turn, conversation), conversation
+
+    async def _check_progress(self, conversation: Conversation) -> list[str] | None:
+        """After an uncertain submit: None if SDX still waits for this question,
+        else the prompts where SDX has got to (the earlier answer was recorded)."""
+        turn = await self._sdx.start_survey(conversation.interaction_id)
+        current = turn.current_question
+        asked = conversation.question
+        conversation.verify = False
+        if current is not None and asked is not None and current.id == asked.id:
+            return None
+        log.info("sms_previous_answer_was_recorded")
+        return await self._after(turn, conversation)
+
+    async def _after(self, turn: SurveyTurn, conversation: Conversation) -> list[str]:
+        text = join_prompts(turn.prompts)
+        if turn.completed:
+            conversation.status = "completed"
+            conversation.question = None
+            log.info("survey_completed")
+            await self._forget(conversation)
+        else:
+            conversation.question = turn.current_question
+        return [text] if text else []
+
+    # --- starting -------------------------------------------------------------
+
+    async def _start(self, sms: IncomingSms) -> tuple[list[str], Conversation | None]:
+        try:
+            conversation = await self._find(sms)
+            if conversation is None:
+                return [self._texts.no_survey], None
+            bind_context(interaction_id=conversation.interaction_id)
+            turn = await self._sdx.start_survey(conversation.interaction_id)
+        except SdxError as exc:
+            log.warning("sdx_fault", error=type(exc).__name__, status=exc.status)
+            return [self._texts.try_later], None
+        if turn.completed:  # the index was stale: it ended elsewhere
+            await self._finder.forget(conversation.survey_id or 0, sms.respondent)
+            return [self._texts.no_survey], None
+        conversation.updated_at = time.time()
+        log.info("survey_started", survey_id=conversation.survey_id)
+        return await self._after(turn, conversation), conversation
+
+    async def _find(self, sms: IncomingSms) -> Conversation | None:
+        survey_ids = await self._router.surveys_for(sms.number, "sms")
+        if not survey_ids:
+            log.info("number_not_routed", to=sms.number)
+            return None
+        found = await self._finder.find(survey_ids, sms.respondent, ("sms",))
+        if found is not None:
+            return Conversation(
+                respondent=sms.respondent,
+                number=sms.number,
+                interaction_id=found.id,
+                survey_id=found.survey_id,
+            )
+        if not self._inbound_create:
+            log.info("no_pending_interaction", surveys=list(survey_ids))
+            return None
+        try:
+            created = await self._sdx.create_interaction(
+                survey_ids[0],
+                survey_type="sms",
+                phone_number=sms.respondent,
+                external_ref=sms.message_sid,
+            )
+        except SdxConflict:
+            return None  # one is pending but not due yet
+        log.info("interaction_created", survey_id=survey_ids[0], interaction_id=created.id)
+        return Conversation(
+            respondent=sms.respondent,
+            number=sms.number,
+            interaction_id=created.id,
+            survey_id=survey_ids[0],
+        )
+
+    # --- keywords ----------------------------------------------------------------
+
+    async def _opt_out(
+        self, sms: IncomingSms, conversation: Conversation | None
+    ) -> tuple[list[str], Conversation | None]:
+        await self._store.set_opt_out(sms.respondent, True)
+        log.info("sms_opted_out")
+        if conversation is None or conversation.status != "active":
+            return [], None
+        conversation.status = "opted_out"
+        conversation.question = None
+        conversation.updated_at = time.time()
+        try:
+            await self._sdx.abandon_survey(conversation.interaction_id)
+        except SdxError as exc:
+            # The expiry sweeper retries the abandon.
+            log.warning("abandon_failed", error=type(exc).__name__)
+            conversation.abandon_pending = True
+        await self._note_opt_out(conversation.interaction_id)
+        await self._forget(conversation)
+        return [], conversation
+
+    async def _note_opt_out(self, interaction_id: int) -> None:
+        # For the operator's reports; the opt-out itself is already recorded.
+        try:
+            await self._sdx.set_interaction_data(interaction_id, "gateway_status", "opted_out")
+        except SdxError as exc:
+            log.warning("interaction_data_failed", error=type(exc).__name__)
+
+    # --- helpers ---------------------------------------------------------------
+
+    async def _forget(self, conversation: Conversation) -> None:
+        if conversation.survey_id is not None:
+            await self._finder.forget(conversation.survey_id, conversation.respondent)
+
+    async def _await_reply(self, message_sid: str) -> str:
+        deadline = asyncio.get_running_loop().time() + DUPLICATE_WAIT
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+            stored = await self._store.reply_for(message_sid)
+            if stored is not None:
+                return stored
+        return render_messages([])

@@ -1,0 +1,95 @@
+"""Abandoning idle SMS conversations in SDX, not merely forgetting them.
+
+Every active conversation sits in a due-time index (``gateway.conversations``)
+scored by when it becomes idle. A background task in each web process takes
+what is due, leased so that replicas never take the same conversation twice
+and a dead sweeper's work is taken again, and abandons the survey in SDX.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from gateway.conversations import ConversationBusy, ConversationStore
+from gateway.logging import bind_context, clear_context, get_logger
+from gateway.lookup import InteractionFinder
+from gateway.sdx import SdxClient
+from gateway.sdx.errors import SdxConflict, SdxError
+
+log = get_logger(__name__)
+
+BATCH = 100
+# A taken conversation is not offered to another sweeper for this long.
+LEASE = 300.0
+
+
+class SmsExpiry:
+    def __init__(
+        self,
+        *,
+        sdx: SdxClient,
+        store: ConversationStore,
+        finder: InteractionFinder,
+        idle_ttl: int,
+        interval: float | None = None,
+    ) -> None:
+        self._sdx = sdx
+        self._store = store
+        self._finder = finder
+        self._idle_ttl = idle_ttl
+        self._interval = interval or min(60.0, max(1.0, idle_ttl / 10))
+
+    async def run(self) -> None:
+        """Sweep forever; cancelled at shutdown."""
+        while True:
+            try:
+                await self.sweep()
+            except Exception:  # Redis down: try again next round
+                log.exception("sms_sweep_failed")
+            await asyncio.sleep(self._interval)
+
+    async def sweep(self, now: float | None = None) -> int:
+        """Abandon what is idle; returns how many conversations were ended."""
+        ended = 0
+        now = time.time() if now is None else now
+        while True:
+            keys = await self._store.take_due(now, BATCH, LEASE)
+            for key in keys:
+                ended += await self._expire(key, now)
+            if len(keys) < BATCH:
+                return ended
+
+    async def _expire(self, key: str, now: float) -> int:
+        clear_context()
+        try:
+            async with self._store.locked(key, wait=1.0):
+                conversation = await self._store.load(key)
+                if conversation is None or not (
+                    conversation.status == "active" or conversation.abandon_pending
+                ):
+                    await self._store.drop_due(key)  # nothing left to end
+                    return 0
+                if conversation.updated_at + self._idle_ttl > now:
+                    return 0  # a message arrived meanwhile; it rescheduled itself
+                bind_context(interaction_id=conversation.interaction_id)
+                try:
+                    await self._sdx.abandon_survey(conversation.interaction_id)
+                except SdxConflict:
+                    pass  # already ended in SDX
+                except SdxError as exc:
+                    log.warning("sms_expiry_abandon_failed", error=type(exc).__name__)
+                    return 0  # still leased: tried again after the lease
+                if conversation.status == "active":
+                    conversation.status = "abandoned"
+                    log.info("survey_abandoned", reason="sms_idle")
+                conversation.abandon_pending = False
+                conversation.question = None
+                await self._store.finish(None, "", conversation, self._idle_ttl)
+                if conversation.survey_id is not None:
+                    await self._finder.forget(conversation.survey_id, conversation.respondent)
+                return 1
+        except ConversationBusy:
+            return 0  # a message is being applied: it reschedules the conversation
+        finally:
+            clear_context()

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from gateway.config import Settings
+from gateway.sandbox.credentials import DEMO_RESPONDENT
+from tests.conftest import GatewayFactory
+from tests.sms_phone import Phone
+
+SMS_NUMBER = "+61200000002"  # survey 54
+
+
+@pytest.fixture
+async def gateway(start_gateway: GatewayFactory) -> tuple[TestClient[Any, Any], Settings]:
+    return await start_gateway()
+
+
+@pytest.fixture
+def phone(gateway: tuple[TestClient[Any, Any], Settings]) -> Phone:
+    client, settings = gateway
+    return Phone(client, settings, respondent=DEMO_RESPONDENT, number=SMS_NUMBER)
