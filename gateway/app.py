@@ -67,7 +67,8 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
         decode_responses=False,
         socket_timeout=2.0,
         socket_connect_timeout=2.0,
-        health_check_interval=30,
+        # No health_check_interval: its PING would add a round trip to the
+        # first turn after an idle spell; a broken connection is retried.
     )
     app[REDIS] = client
     yield
@@ -100,6 +101,7 @@ async def _survey_logic(app: web.Application) -> AsyncIterator[None]:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    await parts.finder.close()
 
 
 def create_app(settings: Settings) -> web.Application:

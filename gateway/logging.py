@@ -85,7 +85,8 @@ def configure_logging(
     tail: list[Processor]
     if log_format == "console":
         renderer = structlog.dev.ConsoleRenderer(colors=False)
-        tail = [_mask_rendered_exception]
+        # Render tracebacks to text first, so they can be masked like the rest.
+        tail = [structlog.processors.format_exc_info, _mask_rendered_exception]
     else:
         renderer = structlog.processors.JSONRenderer()
         tail = [structlog.processors.format_exc_info, _mask_rendered_exception]

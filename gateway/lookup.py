@@ -14,6 +14,7 @@ callers ring.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -145,19 +146,23 @@ class MemoryIndexStore:
             self._surveys[survey_id][1].pop(phone, None)
 
 
+def _add_candidate(entries: dict[str, list[Candidate]], survey_id: int, item: Interaction) -> None:
+    if item.survey_type not in PHONE_TYPES or not item.phone_number:
+        return
+    try:
+        phone = to_e164(item.phone_number)
+    except InvalidNumber:
+        return
+    at = item.scheduled_at.timestamp() if item.scheduled_at else None
+    entries.setdefault(phone, []).append(Candidate(item.id, survey_id, item.survey_type, at))
+
+
 def group_by_number(
     survey_id: int, interactions: Iterable[Interaction]
 ) -> dict[str, list[Candidate]]:
     entries: dict[str, list[Candidate]] = {}
     for item in interactions:
-        if item.survey_type not in PHONE_TYPES or not item.phone_number:
-            continue
-        try:
-            phone = to_e164(item.phone_number)
-        except InvalidNumber:
-            continue
-        at = item.scheduled_at.timestamp() if item.scheduled_at else None
-        entries.setdefault(phone, []).append(Candidate(item.id, survey_id, item.survey_type, at))
+        _add_candidate(entries, survey_id, item)
     return entries
 
 
@@ -185,6 +190,7 @@ class InteractionFinder:
         self._index = index
         self._min_age = min_age
         self._clock = clock
+        self._rebuilding: dict[int, asyncio.Task[dict[str, list[Candidate]]]] = {}
 
     async def find(
         self, survey_ids: Sequence[int], phone: str, types: Sequence[str]
@@ -214,12 +220,44 @@ class InteractionFinder:
         return None
 
     async def rebuild(self, survey_id: int) -> dict[str, list[Candidate]]:
+        """List the survey's not-completed interactions into the index.
+
+        One listing per survey at a time in this process: concurrent callers
+        share it. It is shielded, so a caller cut off by its webhook
+        deadline does not waste a long listing that the next caller needs.
+        """
+        task = self._rebuilding.get(survey_id)
+        if task is None:
+            task = asyncio.create_task(self._rebuild(survey_id), name=f"index-{survey_id}")
+            self._rebuilding[survey_id] = task
+            task.add_done_callback(lambda done: self._rebuild_done(survey_id, done))
+        return await asyncio.shield(task)
+
+    def _rebuild_done(self, survey_id: int, task: asyncio.Task[dict[str, list[Candidate]]]) -> None:
+        self._rebuilding.pop(survey_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            # Retrieved here so a listing nobody waits for any more is not
+            # reported as an unhandled error; its callers got it already.
+            log.warning("index_rebuild_failed", survey_id=survey_id)
+
+    async def _rebuild(self, survey_id: int) -> dict[str, list[Candidate]]:
         started = self._clock()
-        listed = [item async for item in self._sdx.iter_interactions(survey_id, completed=False)]
-        entries = group_by_number(survey_id, listed)
+        entries: dict[str, list[Candidate]] = {}
+        listed = 0
+        # Grouped page by page: a big survey is never held as a list of models.
+        async for item in self._sdx.iter_interactions(survey_id, completed=False):
+            _add_candidate(entries, survey_id, item)
+            listed += 1
         await self._index.replace(survey_id, entries, started)
-        log.info("index_rebuilt", survey_id=survey_id, interactions=len(listed))
+        log.info("index_rebuilt", survey_id=survey_id, interactions=listed)
         return entries
+
+    async def close(self) -> None:
+        """Cancel listings still running (shutdown)."""
+        tasks = list(self._rebuilding.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def forget(self, survey_id: int, phone: str) -> None:
         """Drop a number's entries (its interaction ended); the next miss re-lists."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from gateway.answers import answer_from_digits, answer_from_speech
 from gateway.logging import bind_context, get_logger
 from gateway.lookup import InteractionFinder
+from gateway.phone import InvalidNumber, to_e164
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxConflict, SdxError
@@ -151,6 +152,11 @@ class VoiceSurvey:
         if not survey_ids:
             log.info("number_not_routed", to=called)
             return None
+        try:
+            caller = to_e164(caller)
+        except InvalidNumber:
+            log.info("caller_number_unreadable")  # withheld or anonymous
+            return None
         found = await self._finder.find(survey_ids, caller, VOICE_TYPES)
         if found is None and self._inbound_create:
             return await self._create(call_sid, caller, survey_ids)
@@ -266,11 +272,24 @@ class VoiceSurvey:
     # --- the hang-up ----------------------------------------------------------
 
     async def hung_up(self, call_sid: str) -> None:
-        """Final status callback: abandon an unfinished survey, exactly once."""
+        """Final status callback: abandon an unfinished survey, exactly once.
+
+        The caller's last answer may still be in flight (Twilio sends the
+        Gather action and then, on hang-up, this callback). Claiming the
+        current turn makes the two take turns: if the answer holds the
+        claim, wait for it to settle, so it is recorded (and may complete
+        the survey) before anything is abandoned.
+        """
         session = await self._sessions.load(call_sid)
         if session is None:
             return
         bind_context(interaction_id=session.interaction_id)
+        if session.status == "active":
+            _, claimed = await self._sessions.load_for_turn(call_sid, session.turn)
+            if not claimed:
+                session = await self._settled(call_sid, session.turn)
+        if session is None:
+            return
         if session.status == "active" and await self._sessions.once(f"abandon:{call_sid}", 86400):
             try:
                 await self._sdx.abandon_survey(session.interaction_id)
@@ -282,10 +301,12 @@ class VoiceSurvey:
         await self._sessions.delete(call_sid)
 
     async def mark_faulted(self, call_sid: str) -> None:
-        """The gateway ended the call early (deadline): its hang-up is not the caller's."""
+        """The gateway ended the call early (deadline, Redis): its hang-up is not the caller's."""
         session = await self._sessions.load(call_sid)
         if session is not None and session.status == "active":
             session.status = "faulted"
+            session.turn += 1
+            session.reply = render_message(self._texts.apology, self._style)
             await self._sessions.save(session)
 
     # --- shared steps ------------------------------------------------------------
@@ -339,14 +360,22 @@ class VoiceSurvey:
 
     async def _await_reply(self, ref: TurnRef) -> str:
         """A duplicate of a request still in flight: answer what the first one answers."""
-        deadline = asyncio.get_running_loop().time() + DUPLICATE_WAIT
-        while asyncio.get_running_loop().time() < deadline:
-            session = await self._sessions.load(ref.call_sid)
-            if session is not None and (session.turn > ref.turn or session.status != "active"):
-                return session.reply
-            await asyncio.sleep(0.1)
+        session = await self._settled(ref.call_sid, ref.turn)
+        if session is not None and (session.turn > ref.turn or session.status != "active"):
+            return session.reply
         log.warning("duplicate_timed_out", turn=ref.turn)
         return render_message(self._texts.apology, self._style)
+
+    async def _settled(self, call_sid: str, turn: int) -> CallSession | None:
+        """The session once ``turn`` is over (or the wait ran out)."""
+        deadline = asyncio.get_running_loop().time() + DUPLICATE_WAIT
+        while True:
+            session = await self._sessions.load(call_sid)
+            if session is not None and (session.turn > turn or session.status != "active"):
+                return session
+            if asyncio.get_running_loop().time() >= deadline:
+                return session
+            await asyncio.sleep(0.1)
 
     async def _recover(self, ref: TurnRef) -> CallSession | str:
         """No session for a turn (Redis lost it): ask SDX where the survey stands.

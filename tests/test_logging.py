@@ -90,6 +90,10 @@ def test_console_format_is_masked_too() -> None:
     try:
         get_logger("t").info("hello", caller="+61409999999")
         get_logger("t").debug("hidden")
+        try:
+            raise ValueError("bad number +61409999998")
+        except ValueError:
+            get_logger("t").exception("failed")
     finally:
         structlog.reset_defaults()
         logging.getLogger().handlers.clear()
@@ -97,4 +101,6 @@ def test_console_format_is_masked_too() -> None:
     assert "hello" in out
     assert "+6140****999" in out
     assert "61409999999" not in out
+    assert "61409999998" not in out
+    assert "ValueError: bad number +6140****998" in out
     assert "hidden" not in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -17,7 +18,7 @@ from gateway.lookup import (
     group_by_number,
 )
 from gateway.sandbox.credentials import DEMO_RESPONDENT
-from gateway.sandbox.sdx import SandboxState
+from gateway.sandbox.sdx import Fault, SandboxState
 from gateway.sdx import SdxClient
 from gateway.sdx.models import Interaction
 
@@ -135,3 +136,30 @@ async def test_index_expires(redis_url: str, sdx: SdxClient, sandbox: SandboxSta
     await finder.find([52], DEMO_RESPONDENT, VOICE)
     assert listings(sandbox) == 2
     await redis.aclose()
+
+
+async def test_concurrent_misses_share_one_listing(
+    index: IndexStore, sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    finder = InteractionFinder(sdx, index, min_age=5)
+    results = await asyncio.gather(
+        *(finder.find([52], f"+6140000{n:04d}", VOICE) for n in range(10))
+    )
+    assert results == [None] * 10
+    assert listings(sandbox) == 1
+
+
+async def test_a_listing_outlives_a_caller_that_gave_up(
+    index: IndexStore, sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    """A webhook cut off by its deadline does not cancel the listing the next caller needs."""
+    sandbox.faults.add(Fault(method="GET", path="/interactions", delay=0.3, times=1))
+    finder = InteractionFinder(sdx, index, min_age=5)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.1):
+            await finder.find([52], DEMO_RESPONDENT, VOICE)
+    found = await finder.find([52], DEMO_RESPONDENT, VOICE)
+    assert found is not None
+    assert found.id == 1001
+    assert listings(sandbox) == 1
+    await finder.close()

@@ -22,6 +22,11 @@ def client_from_settings(settings: Settings, session: aiohttp.ClientSession) -> 
         auth_token=secret.get_secret_value() if secret else None,
         bearer_token=bearer.get_secret_value() if bearer else None,
         timeout=settings.gateway_sdx_timeout,
-        policy=RetryPolicy(retries=settings.gateway_sdx_retries),
+        # Retries must fit the webhook deadline: one that could not finish in
+        # time is not started.
+        policy=RetryPolicy(
+            retries=settings.gateway_sdx_retries,
+            total_budget=max(1.0, settings.gateway_webhook_deadline - 0.5),
+        ),
     )
     return SdxClient(transport)

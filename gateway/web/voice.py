@@ -15,7 +15,7 @@ from aiohttp import web
 
 from gateway.keys import SETTINGS, VOICE
 from gateway.logging import bind_context, get_logger
-from gateway.twiml import VoiceStyle, render_empty, render_message
+from gateway.twiml import VoiceStyle, render_closing, render_empty, render_message
 from gateway.voice import TurnRef
 
 log = get_logger(__name__)
@@ -24,6 +24,10 @@ _CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 # Statuses after which the call is over (Twilio's CallStatus values).
 FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 _MAX_FIELD = 4096
+# Twilio's AnsweredBy values (answering machine detection) that are not a person.
+MACHINE = frozenset(
+    {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
+)
 
 
 def twiml(text: str) -> web.Response:
@@ -55,7 +59,7 @@ def _optional_int(request: web.Request, name: str) -> int | None:
     raw = request.query.get(name, "")
     if raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise _bad_request(f"query parameter {name} malformed")
     return int(raw)
 
@@ -75,6 +79,10 @@ def _turn_ref(request: web.Request, call_sid: str) -> TurnRef:
         question_id=_required_int(request, "q"),
         survey_id=_optional_int(request, "s") or None,
     )
+
+
+def render_hangup() -> str:
+    return render_closing([], VoiceStyle())
 
 
 def _apology(request: web.Request) -> str:
@@ -97,6 +105,7 @@ async def _safely(
     except Exception:
         # SDX errors are handled in gateway.voice; this is Redis down or a bug.
         log.exception("voice_turn_failed")
+        await _mark_faulted(request, call_sid)
     return twiml(_apology(request))
 
 
@@ -104,7 +113,7 @@ async def _mark_faulted(request: web.Request, call_sid: str) -> None:
     # The gateway, not the caller, is ending this call: keep the hang-up from
     # abandoning the survey, so that a call back resumes it.
     try:
-        async with asyncio.timeout(1):
+        async with asyncio.timeout(0.5):  # the caller is waiting: best effort only
             await request.app[VOICE].mark_faulted(call_sid)
     except Exception:
         log.warning("mark_faulted_failed")
@@ -117,6 +126,12 @@ async def incoming(request: web.Request) -> web.Response:
     interaction = _optional_int(request, "interaction")
     if interaction is None and not (caller and called):
         raise _bad_request("From and To are required")
+    answered_by = _field(form, "AnsweredBy")
+    if answered_by in MACHINE:
+        # Nobody to survey: hang up before starting, so the interaction stays
+        # untouched and can be dialled again.
+        log.info("answered_by_machine", answered_by=answered_by)
+        return twiml(render_hangup())
     voice = request.app[VOICE]
     return await _safely(
         request, call_sid, lambda: voice.incoming(call_sid, caller, called, interaction)

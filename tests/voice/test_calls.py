@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.config import Settings
+from gateway.keys import SESSIONS
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
 from tests.voice.conftest import INBOUND, GatewayFactory
@@ -113,6 +116,7 @@ async def test_hang_up_mid_survey_abandons_once(call: Call, sandbox: SandboxStat
     assert list(status_reply) == []  # an empty <Response/>
     assert count(sandbox, "POST", ABANDON) == 1
     assert sandbox.store.interaction(INBOUND_ID).completed
+    assert await call.client.server.app[SESSIONS].load(call.call_sid) is None
     await call.hang_up()  # Twilio may deliver it twice
     assert count(sandbox, "POST", ABANDON) == 1
     assert answers(sandbox) == ["8"]
@@ -273,3 +277,93 @@ async def test_survey_ended_elsewhere_is_not_offered(
     await call.start()
     assert call.spoken() == [settings.gateway_no_survey_message]
     assert count(sandbox, "POST", r"/interactions/\d+/start_survey") == 1
+
+
+@pytest.mark.parametrize("final", ["completed", "busy", "no-answer", "failed", "canceled"])
+async def test_every_final_status_ends_the_session(
+    call: Call, sandbox: SandboxState, final: str
+) -> None:
+    await call.start()
+    await call.hang_up(status=final)
+    assert count(sandbox, "POST", ABANDON) == 1
+    assert await call.client.server.app[SESSIONS].load(call.call_sid) is None
+
+
+@pytest.mark.parametrize(
+    "answered_by", ["machine_start", "machine_end_beep", "machine_end_silence", "fax"]
+)
+async def test_answering_machine_is_not_surveyed(
+    gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState, answered_by: str
+) -> None:
+    client, settings = gateway
+    call = Call(client, settings, caller="+61200000001", called=DEMO_RESPONDENT)
+    await call.post("/twilio/voice?interaction=1002", AnsweredBy=answered_by)
+    assert call.xml.endswith("<Response><Hangup /></Response>")
+    assert count(sandbox, "POST", r"/interactions/\d+/start_survey") == 0
+    assert not sandbox.store.interaction(1002).started
+
+
+async def test_a_person_answering_is_surveyed(
+    gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
+) -> None:
+    client, settings = gateway
+    call = Call(client, settings, caller="+61200000001", called=DEMO_RESPONDENT)
+    await call.post("/twilio/voice?interaction=1002", AnsweredBy="human")
+    assert call.gather is not None
+
+
+async def test_hang_up_while_the_last_answer_is_in_flight(
+    call: Call, sandbox: SandboxState
+) -> None:
+    """Twilio posts the last answer, then the hang-up: the answer must win."""
+    await call.start()
+    for digits in ("9", "4", "1"):
+        await call.press(digits)
+    sandbox.faults.add(Fault(method="POST", path=SUBMIT, delay=0.3, times=1))
+
+    async def hang_up_soon() -> None:
+        await asyncio.sleep(0.05)
+        await call.hang_up()
+
+    await asyncio.gather(call.say("All good"), hang_up_soon())
+    assert answers(sandbox) == ["9", "4", "Yes", "All good"]
+    assert sandbox.store.interaction(INBOUND_ID).survey_ended
+    assert count(sandbox, "POST", ABANDON) == 0
+
+
+async def test_repeated_first_webhook_gets_the_same_reply(
+    call: Call, sandbox: SandboxState
+) -> None:
+    await call.start()
+    first = call.xml
+    await call.start()
+    assert call.xml == first
+    assert count(sandbox, "POST", r"/interactions/\d+/start_survey") == 1
+
+
+async def test_inbound_create_conflict_with_a_later_interaction(
+    start_gateway: GatewayFactory, sandbox: SandboxState
+) -> None:
+    """SDX refuses a second pending interaction (409); the existing one is not due."""
+    client, settings = await start_gateway(gateway_inbound_create=True)
+    sandbox.store.create_interaction(
+        52,
+        survey_type="inbound",
+        phone_number="+61400000777",
+        scheduled_at=datetime.now(UTC) + timedelta(days=2),
+    )
+    call = Call(client, settings, caller="+61400000777", called=INBOUND)
+    await call.start()
+    assert call.spoken() == [settings.gateway_no_survey_message]
+    assert count(sandbox, "POST", r"/interactions") == 1  # tried to create, got 409
+    assert count(sandbox, "POST", r"/interactions/\d+/start_survey") == 0
+
+
+async def test_anonymous_caller_gets_no_interaction(
+    start_gateway: GatewayFactory, sandbox: SandboxState
+) -> None:
+    client, settings = await start_gateway(gateway_inbound_create=True)
+    call = Call(client, settings, caller="+266696687", called=INBOUND)  # Twilio's "anonymous"
+    await call.start()
+    assert call.spoken() == [settings.gateway_no_survey_message]
+    assert count(sandbox, "POST", r"/interactions") == 0
