@@ -149,6 +149,10 @@ class Settings(BaseSettings):
     gateway_max_attempts: int = Field(default=3, ge=1)
     gateway_retry_delay: int = Field(default=3600, ge=0)
     gateway_machine_detection: bool = True
+    # Left on an answering machine before hanging up ("" = hang up silently).
+    gateway_machine_message: str = ""
+    # Consumer loops per dispatcher replica (calls placed concurrently).
+    gateway_dispatch_concurrency: int = Field(default=4, ge=1, le=64)
     gateway_sms_session_ttl: int = Field(default=86400, ge=60)
 
     # --- Webhooks ---
@@ -173,6 +177,8 @@ class Settings(BaseSettings):
     gateway_sms_help_message: str = (
         "Reply to each question to answer our survey. Reply STOP to opt out."
     )
+    # Reply to a message with no text (a picture alone).
+    gateway_sms_text_only_message: str = "Please answer with a text message."
     # Twilio waits 15 s for a webhook's answer; past this the caller hears the
     # apology instead (and the survey stays open for a call back).
     gateway_webhook_deadline: float = Field(default=9.0, gt=0, le=14)

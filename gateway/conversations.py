@@ -5,8 +5,8 @@ conversation itself the store keeps:
 
 * which MessageSids were processed, and the reply each got, so a webhook
   Twilio repeats is never submitted twice;
-* a per-conversation lock, so two messages sent together are applied one
-  after the other;
+* a per-conversation first-come-first-served lock, so two messages sent
+  together are applied one after the other, in the order they arrived;
 * opt-outs (STOP), so the dispatcher never texts that number again;
 * a due-time index (a sorted set) of active conversations by the time they
   become idle, swept by ``gateway.sms_expiry``.
@@ -14,8 +14,6 @@ conversation itself the store keeps:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -23,8 +21,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
-from redis.exceptions import LockError
 
+from gateway.fifo_lock import LockTimeout, MemoryFifoLock, RedisFifoLock
 from gateway.sdx.models import Question
 
 ConversationStatus = Literal["active", "completed", "abandoned", "opted_out"]
@@ -101,7 +99,9 @@ class ConversationStore(Protocol):
 
 
 def _due_score(conversation: Conversation, idle_ttl: int) -> float | None:
-    if conversation.status == "active" or conversation.abandon_pending:
+    if conversation.abandon_pending:
+        return conversation.updated_at  # due at once: the sweeper retries the abandon
+    if conversation.status == "active":
         return conversation.updated_at + idle_ttl
     return None
 
@@ -124,6 +124,7 @@ class RedisConversationStore:
         self._p = prefix
         self._due = f"{prefix}sms:due"
         self._take_due = redis.register_script(_TAKE_DUE)
+        self._lock = RedisFifoLock(redis, prefix=f"{prefix}sms:lock:")
 
     def _conv(self, key: str) -> str:
         return f"{self._p}sms:conv:{key}"
@@ -144,22 +145,11 @@ class RedisConversationStore:
 
     @asynccontextmanager
     async def locked(self, key: str, wait: float) -> AsyncIterator[None]:
-        # redis-py's Lock: token-checked release, and an expiry so a crashed
-        # holder cannot block the conversation for long.
-        lock = self._redis.lock(
-            f"{self._p}sms:lock:{key}", timeout=30, sleep=0.02, blocking_timeout=wait
-        )
         try:
-            acquired = await lock.acquire()
-        except LockError:
-            acquired = False
-        if not acquired:
-            raise ConversationBusy(key)
-        try:
-            yield
-        finally:
-            with contextlib.suppress(LockError):  # expired meanwhile: nothing to release
-                await lock.release()
+            async with self._lock.hold(key, wait):
+                yield
+        except LockTimeout:
+            raise ConversationBusy(key) from None
 
     async def load(self, key: str) -> Conversation | None:
         raw = await self._redis.get(self._conv(key))
@@ -182,6 +172,7 @@ class RedisConversationStore:
                     pipe.zrem(self._due, conversation.key)
                 else:
                     pipe.zadd(self._due, {conversation.key: score})
+                    pipe.expire(self._due, idle_ttl + GRACE)
             await pipe.execute()
 
     async def set_opt_out(self, respondent: str, opted_out: bool) -> None:
@@ -208,7 +199,7 @@ class MemoryConversationStore:
     def __init__(self) -> None:
         self._messages: dict[str, tuple[float, str]] = {}
         self._conversations: dict[str, Conversation] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._lock = MemoryFifoLock()
         self._opted_out: set[str] = set()
         self._due: dict[str, float] = {}
 
@@ -228,17 +219,11 @@ class MemoryConversationStore:
 
     @asynccontextmanager
     async def locked(self, key: str, wait: float) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
         try:
-            await asyncio.wait_for(lock.acquire(), wait)
-        except TimeoutError:
+            async with self._lock.hold(key, wait):
+                yield
+        except LockTimeout:
             raise ConversationBusy(key) from None
-        try:
-            yield
-        finally:
-            lock.release()
-            if not lock.locked():
-                self._locks.pop(key, None)
 
     async def load(self, key: str) -> Conversation | None:
         found = self._conversations.get(key)

@@ -16,8 +16,9 @@ question with it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gateway.answers import answer_from_speech
 from gateway.conversations import (
@@ -31,7 +32,7 @@ from gateway.lookup import InteractionFinder
 from gateway.phone import InvalidNumber, to_e164
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
-from gateway.sdx.errors import SdxConflict, SdxError
+from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 from gateway.sdx.models import SurveyTurn
 from gateway.sms_text import clean_body, join_prompts, render_messages
 
@@ -48,7 +49,8 @@ DUPLICATE_WAIT = 8.0
 class SmsTexts:
     no_survey: str  # "" sends no reply
     try_later: str
-    help: str
+    help: str  # "" sends no reply (Twilio's Advanced Opt-Out may answer HELP itself)
+    text_only: str
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,27 @@ class IncomingSms:
     respondent: str
     number: str
     body: str
+    # Twilio's Advanced Opt-Out classification (STOP / START / HELP), which
+    # also covers keywords the operator added in Twilio (e.g. "ALTO").
+    opt_out_type: str = ""
+
+
+def keyword_of(sms: IncomingSms) -> str:
+    """STOP, START, HELP or "": Twilio's classification first, then our lists.
+
+    Twilio's default opt-in keywords include YES; it counts as START only
+    when Twilio says so, never as a yes/no answer on its own.
+    """
+    if sms.opt_out_type.upper() in {"STOP", "START", "HELP"}:
+        return sms.opt_out_type.upper()
+    word = clean_body(sms.body).upper()
+    if word in OPT_OUT:
+        return "STOP"
+    if word in OPT_IN:
+        return "START"
+    if word in HELP:
+        return "HELP"
+    return ""
 
 
 class SmsSurvey:
@@ -86,9 +109,7 @@ class SmsSurvey:
     async def receive(self, sms: IncomingSms) -> str:
         """TwiML for one incoming message."""
         try:
-            sms = IncomingSms(
-                sms.message_sid, to_e164(sms.respondent), to_e164(sms.number), sms.body
-            )
+            sms = replace(sms, respondent=to_e164(sms.respondent), number=to_e164(sms.number))
         except InvalidNumber:
             log.info("sms_unreadable_number")
             return render_messages([])
@@ -111,6 +132,13 @@ class SmsSurvey:
             log.warning("sms_conversation_busy")
             reply = render_messages([self._texts.try_later])
             await self._store.finish(sms.message_sid, reply, None, self._idle_ttl)
+        except Exception:
+            # Redis failing mid-way: if it is back for this write, a repeat of
+            # the MessageSid gets the apology instead of waiting for nothing.
+            with contextlib.suppress(Exception):
+                reply = render_messages([self._texts.try_later])
+                await self._store.finish(sms.message_sid, reply, None, self._idle_ttl)
+            raise
         return reply
 
     async def _apply_by(
@@ -124,21 +152,26 @@ class SmsSurvey:
             log.warning("sms_deadline")
             if conversation is not None and conversation.status == "active":
                 conversation.verify = True  # _apply changed it in place
+            if keyword_of(sms):
+                return [], conversation  # the carrier answers keywords itself
             return [self._texts.try_later], conversation
 
     async def _apply(
         self, sms: IncomingSms, conversation: Conversation | None
     ) -> tuple[list[str], Conversation | None]:
-        keyword = clean_body(sms.body).upper()
-        if keyword in OPT_OUT:
+        keyword = keyword_of(sms)
+        if keyword == "STOP":
             return await self._opt_out(sms, conversation)
-        if keyword in OPT_IN:
+        if keyword == "START":
             await self._store.set_opt_out(sms.respondent, False)
             log.info("sms_opted_in")
             return [], None  # the carrier confirms
-        if keyword in HELP:
-            return [self._texts.help], None
+        if keyword == "HELP":
+            return [self._texts.help] if self._texts.help else [], None
         if conversation is not None and conversation.status == "active":
+            if not clean_body(sms.body):
+                # A picture or an empty message: nothing to submit.
+                return [self._texts.text_only], conversation
             return await self._answer(sms, conversation)
         if conversation is not None:
             return [], None  # ended: later messages submit nothing
@@ -158,8 +191,13 @@ class SmsSurvey:
                 if moved_on is not None:
                     return moved_on, conversation
             answer = answer_from_speech(conversation.question, clean_body(sms.body))
+            # Written before submitting: if anything fails after SDX took the
+            # answer (Redis, a crash), the next message asks SDX first instead
+            # of answering the next question with a repeated answer.
+            conversation.verify = True
+            await self._store.finish(None, "", conversation, self._idle_ttl)
             turn = await self._sdx.submit_response(conversation.interaction_id, answer)
-        except SdxConflict:
+        except (SdxConflict, SdxNotFound, SdxGone):
             # SDX no longer takes answers for it (ended elsewhere).
             conversation.status = "abandoned"
             await self._forget(conversation)
@@ -258,12 +296,16 @@ class SmsSurvey:
         conversation.status = "opted_out"
         conversation.question = None
         conversation.updated_at = time.time()
+        # Set first: if the abandon fails or the deadline cuts it short, the
+        # expiry sweeper finishes the job.
+        conversation.abandon_pending = True
         try:
             await self._sdx.abandon_survey(conversation.interaction_id)
+            conversation.abandon_pending = False
+        except (SdxConflict, SdxNotFound, SdxGone):
+            conversation.abandon_pending = False  # already ended, or gone
         except SdxError as exc:
-            # The expiry sweeper retries the abandon.
             log.warning("abandon_failed", error=type(exc).__name__)
-            conversation.abandon_pending = True
         await self._note_opt_out(conversation.interaction_id)
         await self._forget(conversation)
         return [], conversation

@@ -15,7 +15,7 @@ from gateway.conversations import ConversationBusy, ConversationStore
 from gateway.logging import bind_context, clear_context, get_logger
 from gateway.lookup import InteractionFinder
 from gateway.sdx import SdxClient
-from gateway.sdx.errors import SdxConflict, SdxError
+from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 
 log = get_logger(__name__)
 
@@ -70,13 +70,14 @@ class SmsExpiry:
                 ):
                     await self._store.drop_due(key)  # nothing left to end
                     return 0
-                if conversation.updated_at + self._idle_ttl > now:
+                idle = conversation.updated_at + self._idle_ttl <= now
+                if not (idle or conversation.abandon_pending):
                     return 0  # a message arrived meanwhile; it rescheduled itself
                 bind_context(interaction_id=conversation.interaction_id)
                 try:
                     await self._sdx.abandon_survey(conversation.interaction_id)
-                except SdxConflict:
-                    pass  # already ended in SDX
+                except (SdxConflict, SdxNotFound, SdxGone):
+                    pass  # already ended in SDX, or deleted
                 except SdxError as exc:
                     log.warning("sms_expiry_abandon_failed", error=type(exc).__name__)
                     return 0  # still leased: tried again after the lease

@@ -16,12 +16,23 @@ from gateway.conversations import (
     MemoryConversationStore,
     RedisConversationStore,
 )
+from gateway.dispatch.dialer import Dialer
+from gateway.dispatch.outcomes import CallOutcomes
+from gateway.dispatch.poller import DuePoller
+from gateway.dispatch.store import (
+    DispatchStore,
+    MemoryDispatchStore,
+    Pacer,
+    RedisDispatchStore,
+)
+from gateway.dispatch.worker import Dispatcher, DispatchTuning
 from gateway.lookup import IndexStore, InteractionFinder, MemoryIndexStore, RedisIndexStore
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
 from gateway.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 from gateway.sms import SmsSurvey, SmsTexts
 from gateway.sms_expiry import SmsExpiry
+from gateway.twilio_rest import TwilioRest
 from gateway.twiml import VoiceStyle
 from gateway.voice import CallTexts, VoiceSurvey, VoiceUrls
 
@@ -36,6 +47,7 @@ class Components:
     conversations: ConversationStore
     sms: SmsSurvey
     sms_expiry: SmsExpiry
+    outcomes: CallOutcomes
 
 
 def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) -> Components:
@@ -81,6 +93,7 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
             no_survey=settings.gateway_sms_no_survey_message,
             try_later=settings.gateway_sms_try_later_message,
             help=settings.gateway_sms_help_message,
+            text_only=settings.gateway_sms_text_only_message,
         ),
         idle_ttl=settings.gateway_sms_session_ttl,
         inbound_create=settings.gateway_inbound_create,
@@ -89,4 +102,43 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
     expiry = SmsExpiry(
         sdx=sdx, store=conversations, finder=finder, idle_ttl=settings.gateway_sms_session_ttl
     )
-    return Components(sessions, index, finder, router, voice, conversations, sms, expiry)
+    outcomes = CallOutcomes(
+        sdx,
+        sessions,
+        max_attempts=settings.gateway_max_attempts,
+        retry_delay=settings.gateway_retry_delay,
+    )
+    return Components(sessions, index, finder, router, voice, conversations, sms, expiry, outcomes)
+
+
+def build_dispatcher(
+    settings: Settings,
+    sdx: SdxClient,
+    redis: Redis | None,
+    twilio: TwilioRest,
+    conversations: ConversationStore,
+    *,
+    tuning: DispatchTuning | None = None,
+    name: str | None = None,
+) -> Dispatcher:
+    store: DispatchStore = (
+        MemoryDispatchStore()
+        if redis is None
+        else RedisDispatchStore(redis, prefix=settings.gateway_redis_prefix)
+    )
+    tuning = tuning or DispatchTuning(
+        interval=settings.gateway_dispatch_interval,
+        concurrency=settings.gateway_dispatch_concurrency,
+        rate=settings.gateway_calls_per_second,
+    )
+    dialer = Dialer(
+        settings=settings,
+        sdx=sdx,
+        twilio=twilio,
+        conversations=conversations,
+        store=store,
+        pace=Pacer(store, tuning.rate).wait,
+    )
+    return Dispatcher(
+        store=store, poller=DuePoller(sdx, settings), dialer=dialer, tuning=tuning, name=name
+    )

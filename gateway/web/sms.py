@@ -36,7 +36,8 @@ async def incoming(request: web.Request) -> web.Response:
     if not respondent or not number:
         raise _bad_request("From and To are required")
     # Keep more than a message can hold, so the answer is cut in one place.
-    sms = IncomingSms(message_sid, respondent, number, form.get("Body", "")[: MAX_MESSAGE * 2])
+    body = form.get("Body", "")[: MAX_MESSAGE * 2]
+    sms = IncomingSms(message_sid, respondent, number, body, form.get("OptOutType", "")[:16])
     try:
         return twiml(await request.app[SMS].receive(sms))
     except Exception:

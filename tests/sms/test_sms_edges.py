@@ -1,0 +1,168 @@
+"""SMS edge cases: ordering under load, Twilio's opt-out classification, pictures,
+failed STOPs, and Redis failing after SDX took an answer."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from redis import Redis as SyncRedis
+
+from gateway.config import Settings
+from gateway.keys import SMS_EXPIRY
+from gateway.sandbox.credentials import DEMO_RESPONDENT
+from gateway.sandbox.sdx import Fault, SandboxState
+from tests.conftest import GatewayFactory, RedisServer
+from tests.sms.conftest import SMS_NUMBER
+from tests.sms_phone import Phone, new_message_sid
+from tests.twilio_signing import signed_post
+
+SMS_ID = 1003
+SUBMIT = r"/interactions/\d+/submit_response"
+ABANDON = r"/interactions/\d+/abandon_survey"
+
+
+def answers(sandbox: SandboxState) -> list[str]:
+    return [r.response for r in sandbox.store.responses_for(SMS_ID)]
+
+
+def count(sandbox: SandboxState, pattern: str) -> int:
+    return sum(1 for r in sandbox.requests if re.fullmatch(pattern, r.path))
+
+
+async def test_messages_sent_together_apply_in_arrival_order(
+    start_gateway: GatewayFactory, sandbox: SandboxState, store_kind: str
+) -> None:
+    client, settings = await start_gateway(memory=store_kind == "memory")
+    phone = Phone(client, settings, respondent=DEMO_RESPONDENT, number=SMS_NUMBER)
+    await phone.send("hello")
+    # The first answer is slow: the next three queue up behind it.
+    sandbox.faults.add(Fault(method="POST", path=SUBMIT, delay=0.3, times=1))
+
+    async def send_at(delay: float, body: str) -> list[str]:
+        await asyncio.sleep(delay)
+        return await phone.send(body)
+
+    replies = await asyncio.gather(
+        send_at(0, "9"), send_at(0.05, "4"), send_at(0.1, "yes"), send_at(0.15, "Fast please")
+    )
+    assert answers(sandbox) == ["9", "4", "Yes", "Fast please"]
+    assert replies[-1] == ["Thanks for your feedback!"]
+
+
+async def test_twilio_opt_out_type_wins(
+    gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
+) -> None:
+    """An operator's own keyword ("ALTO") that Twilio classifies as STOP."""
+    client, settings = gateway
+    phone = Phone(client, settings, respondent=DEMO_RESPONDENT, number=SMS_NUMBER)
+    await phone.send("hello")
+
+    async def send(body: str, opt_out_type: str) -> str:
+        params = {
+            "MessageSid": new_message_sid(),
+            "From": DEMO_RESPONDENT,
+            "To": SMS_NUMBER,
+            "Body": body,
+            "OptOutType": opt_out_type,
+        }
+        response = await signed_post(client, "/twilio/sms", params, settings=settings)
+        return await response.text()
+
+    assert "<Message>" not in await send("ALTO", "STOP")
+    assert count(sandbox, ABANDON) == 1
+    store = client.server.app[SMS_EXPIRY]._store
+    assert await store.is_opted_out(DEMO_RESPONDENT)
+    assert "<Message>" not in await send("YES", "START")  # Twilio's opt-in word
+    assert not await store.is_opted_out(DEMO_RESPONDENT)
+    assert count(sandbox, SUBMIT) == 0
+
+
+async def test_a_picture_is_not_an_answer(phone: Phone, sandbox: SandboxState) -> None:
+    await phone.send("hello")
+    assert await phone.send("") == [phone.settings.gateway_sms_text_only_message]
+    assert count(sandbox, SUBMIT) == 0
+    assert await phone.send("8") == [
+        "On a scale of 1 to 5, how satisfied were you with your delivery?"
+    ]
+
+
+async def test_stop_whose_abandon_failed_is_finished_by_the_sweeper(
+    gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
+) -> None:
+    client, settings = gateway
+    phone = Phone(client, settings, respondent=DEMO_RESPONDENT, number=SMS_NUMBER)
+    await phone.send("hello")
+    sandbox.faults.add(Fault(method="POST", path=ABANDON, status=500, times=1))
+    assert await phone.send("STOP") == []
+    assert not sandbox.store.interaction(SMS_ID).completed
+    # Due at once, not after the idle time.
+    assert await client.server.app[SMS_EXPIRY].sweep(now=time.time() + 1) == 1
+    assert sandbox.store.interaction(SMS_ID).completed
+    assert count(sandbox, ABANDON) == 2
+
+
+async def test_deleted_interaction_ends_the_conversation(
+    phone: Phone, sandbox: SandboxState
+) -> None:
+    await phone.send("hello")
+    sandbox.faults.add(Fault(method="POST", path=SUBMIT, status=410))
+    assert await phone.send("9") == []
+    sandbox.faults.clear()
+    assert await phone.send("9") == []  # ended: nothing more is submitted
+    assert count(sandbox, SUBMIT) == 1
+
+
+async def test_conversation_busy_for_too_long(
+    start_gateway: GatewayFactory, sandbox: SandboxState
+) -> None:
+    client, settings = await start_gateway(gateway_webhook_deadline=1.0)
+    phone = Phone(client, settings, respondent=DEMO_RESPONDENT, number=SMS_NUMBER)
+    await phone.send("hello")
+    sandbox.faults.add(Fault(method="POST", path=SUBMIT, delay=0.9, times=1))
+
+    async def second() -> list[str]:
+        await asyncio.sleep(0.05)
+        return await phone.send("4")
+
+    first, late = await asyncio.gather(phone.send("9"), second())
+    assert late == [settings.gateway_sms_try_later_message]  # waited half the deadline
+    assert first[0].startswith("On a scale of 1 to 5")
+    assert answers(sandbox) == ["9"]
+
+
+async def test_redis_failing_after_sdx_took_the_answer_does_not_double_it(
+    start_gateway: GatewayFactory,
+    sandbox: SandboxState,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """SDX records the answer, then Redis stalls before the conversation is saved.
+    The respondent is told to try again; their repeat must not answer question 2."""
+    server = RedisServer(tmp_path_factory.mktemp("stalling-redis"))
+    server.start()
+    try:
+        client, settings = await start_gateway(redis_url=server.url)
+        phone = Phone(client, settings, respondent=DEMO_RESPONDENT, number=SMS_NUMBER)
+        await phone.send("hello")
+        sandbox.faults.add(Fault(method="POST", path=SUBMIT, delay=0.3, times=1))
+
+        async def stall_redis() -> None:
+            await asyncio.sleep(0.15)  # after the pre-submit save, before the final one
+            admin = SyncRedis(port=server.port)
+            admin.execute_command("CLIENT", "PAUSE", "2500", "WRITE")
+            admin.close()
+
+        reply, _ = await asyncio.gather(phone.send("9"), stall_redis())
+        assert reply == [settings.gateway_sms_try_later_message]
+        assert answers(sandbox) == ["9"]
+        await asyncio.sleep(2.6)  # Redis is back
+        assert await phone.send("9") == [
+            "On a scale of 1 to 5, how satisfied were you with your delivery?"
+        ]
+        assert answers(sandbox) == ["9"]
+    finally:
+        server.stop()
