@@ -15,6 +15,7 @@ from gateway.config import Settings
 from gateway.keys import (
     FINDER,
     HTTP_SESSION,
+    OUTCOMES,
     REDIS,
     ROUTER,
     SDX,
@@ -89,6 +90,7 @@ async def _survey_logic(app: web.Application) -> AsyncIterator[None]:
     app[VOICE] = parts.voice
     app[SMS] = parts.sms
     app[SMS_EXPIRY] = parts.sms_expiry
+    app[OUTCOMES] = parts.outcomes
     # Number routing is re-read from SDX in the background (a failure keeps
     # the last good table); idle SMS conversations are abandoned in SDX.
     tasks = [

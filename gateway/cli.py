@@ -1,4 +1,4 @@
-"""The ``gateway`` command: serve | sandbox | demo (more arrive with their features)."""
+"""The ``gateway`` command: serve | dispatch | sandbox | demo."""
 
 from __future__ import annotations
 
@@ -30,6 +30,19 @@ def _serve(args: argparse.Namespace) -> int:
         shutdown_timeout=10,
     )
     return 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from gateway.dispatch.main import run_dispatch
+
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    if settings.redis_url is None:
+        raise ConfigError(
+            "configuration error: REDIS_URL is required for gateway dispatch "
+            "(replicas share their work through Redis)"
+        )
+    return asyncio.run(run_dispatch(settings))
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -64,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")  # noqa: S104
     serve.set_defaults(run=_serve)
+
+    dispatch = commands.add_parser(
+        "dispatch",
+        help="place due outbound calls and first SMS (the Procfile's worker)",
+        description="Run the outbound dispatcher: dial due outbound interactions and send "
+        "the first message of due sms interactions, across any number of replicas.",
+    )
+    dispatch.set_defaults(run=_dispatch)
 
     sandbox = commands.add_parser(
         "sandbox",

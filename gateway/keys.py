@@ -7,6 +7,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from gateway.config import Settings
+from gateway.dispatch.outcomes import CallOutcomes
 from gateway.lookup import InteractionFinder
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
@@ -26,3 +27,4 @@ FINDER = web.AppKey("finder", InteractionFinder)
 VOICE = web.AppKey("voice", VoiceSurvey)
 SMS = web.AppKey("sms", SmsSurvey)
 SMS_EXPIRY = web.AppKey("sms_expiry", SmsExpiry)
+OUTCOMES = web.AppKey("outcomes", CallOutcomes)

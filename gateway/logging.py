@@ -116,6 +116,9 @@ def configure_logging(
     # The access log would print full URLs with query strings; the gateway
     # writes its own request line instead.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # twilio's HTTP client logs every request's parameters (recipients,
+    # message bodies) at INFO.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
 
 
 def bind_context(**values: Any) -> None:

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from gateway.keys import SETTINGS, VOICE
+from gateway.dispatch.outcomes import NOT_REACHED
+from gateway.keys import OUTCOMES, SETTINGS, VOICE
 from gateway.logging import bind_context, get_logger
 from gateway.twiml import VoiceStyle, render_closing, render_empty, render_message
 from gateway.voice import TurnRef
@@ -85,10 +86,13 @@ def render_hangup() -> str:
     return render_closing([], VoiceStyle())
 
 
-def _apology(request: web.Request) -> str:
+def _style(request: web.Request) -> VoiceStyle:
     settings = request.app[SETTINGS]
-    style = VoiceStyle(settings.gateway_say_voice, settings.gateway_say_language)
-    return render_message(settings.gateway_apology_message, style)
+    return VoiceStyle(settings.gateway_say_voice, settings.gateway_say_language)
+
+
+def _apology(request: web.Request) -> str:
+    return render_message(request.app[SETTINGS].gateway_apology_message, _style(request))
 
 
 async def _safely(
@@ -131,7 +135,8 @@ async def incoming(request: web.Request) -> web.Response:
         # Nobody to survey: hang up before starting, so the interaction stays
         # untouched and can be dialled again.
         log.info("answered_by_machine", answered_by=answered_by)
-        return twiml(render_hangup())
+        message = request.app[SETTINGS].gateway_machine_message
+        return twiml(render_message(message, _style(request)) if message else render_hangup())
     voice = request.app[VOICE]
     return await _safely(
         request, call_sid, lambda: voice.incoming(call_sid, caller, called, interaction)
@@ -156,14 +161,25 @@ async def silence(request: web.Request) -> web.Response:
 
 
 async def status(request: web.Request) -> web.Response:
-    """POST /twilio/voice/status: call progress; a final status ends the session."""
+    """POST /twilio/voice/status: call progress; a final status ends the session.
+
+    For an outbound call (``interaction`` in the query) that reached nobody
+    (busy, no answer, failed, a machine) the attempt is counted instead.
+    """
     call_sid, form = await _call_form(request)
     call_status = _field(form, "CallStatus")
-    if call_status in FINAL_STATUSES:
-        try:
+    interaction = _optional_int(request, "interaction")
+    machine = _field(form, "AnsweredBy") in MACHINE
+    if call_status not in FINAL_STATUSES:
+        return twiml(render_empty())
+    try:
+        if interaction is not None and (call_status in NOT_REACHED or machine):
+            reason = "machine" if machine else call_status
+            await request.app[OUTCOMES].not_reached(call_sid, interaction, reason)
+        else:
             await request.app[VOICE].hung_up(call_sid)
-        except Exception:
-            log.exception("status_callback_failed", call_status=call_status)
+    except Exception:
+        log.exception("status_callback_failed", call_status=call_status)
     return twiml(render_empty())
 
 

@@ -1,0 +1,1 @@
+"""The outbound dispatcher: due outbound calls and first SMS, each exactly once."""

@@ -1,0 +1,172 @@
+"""Turning one claimed job into a Twilio call or the survey's first text messages."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from gateway.config import Settings
+from gateway.conversations import Conversation, ConversationStore
+from gateway.dispatch.jobs import Job
+from gateway.dispatch.store import DispatchStore
+from gateway.logging import get_logger
+from gateway.sdx import SdxClient
+from gateway.sdx.errors import SdxError
+from gateway.sms_text import join_prompts, split_message
+from gateway.twilio_rest import INVALID_TO, NOT_MOBILE, UNSUBSCRIBED, TwilioApiError, TwilioRest
+
+log = get_logger(__name__)
+
+STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
+# A resend of a first SMS that Twilio refused for the moment.
+SMS_RETRIES = 5
+SMS_RETRY_DELAY = 60.0
+
+Pace = Callable[[], Awaitable[None]]
+
+
+class Dialer:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sdx: SdxClient,
+        twilio: TwilioRest,
+        conversations: ConversationStore,
+        store: DispatchStore,
+        pace: Pace,
+    ) -> None:
+        self._settings = settings
+        self._sdx = sdx
+        self._twilio = twilio
+        self._conversations = conversations
+        self._store = store
+        self._pace = pace
+        # A claim outlives the call: if its outcome never gets recorded, the
+        # interaction (same scheduled time) is dialled again after this.
+        self._settled_ttl = max(600, settings.gateway_retry_delay)
+
+    async def dial(self, job: Job) -> str:
+        """Place the call or send the texts; returns the outcome (for logs and metrics)."""
+        if job.channel == "voice":
+            return await self._call(job)
+        return await self._text(job)
+
+    # --- calls --------------------------------------------------------------
+
+    async def _call(self, job: Job) -> str:
+        base = self._settings.gateway_public_url
+        detection = None
+        if self._settings.gateway_machine_detection:
+            # To leave a message, wait for the beep; otherwise decide at once.
+            detection = "DetectMessageEnd" if self._settings.gateway_machine_message else "Enable"
+        await self._pace()
+        try:
+            placed = await self._twilio.create_call(
+                to=job.to,
+                from_=job.from_,
+                url=f"{base}/twilio/voice?interaction={job.interaction_id}",
+                status_callback=f"{base}/twilio/voice/status?interaction={job.interaction_id}",
+                events=STATUS_EVENTS,
+                machine_detection=detection,
+            )
+        except TwilioApiError as exc:
+            return await self._call_refused(job, exc)
+        await self._store.settle(job, placed.sid, self._settled_ttl)
+        log.info("call_placed", call_sid=placed.sid, interaction_id=job.interaction_id)
+        return "dialled"
+
+    async def _call_refused(self, job: Job, exc: TwilioApiError) -> str:
+        log.warning(
+            "call_refused", status=exc.status, code=exc.code, interaction_id=job.interaction_id
+        )
+        if exc.transient:
+            await self._store.release(job)  # the next poll offers it again
+            return "retry"
+        await self._store.settle(job, f"error-{exc.code}", self._settled_ttl)
+        status = "invalid_number" if exc.code == INVALID_TO else "dial_failed"
+        await self._note(job, status)
+        return status
+
+    # --- texts ----------------------------------------------------------------
+
+    async def _text(self, job: Job) -> str:
+        if await self._conversations.is_opted_out(job.to):
+            await self._end(job, "opted_out", "opted_out")
+            return "opted_out"
+        try:
+            turn = await self._sdx.start_survey(job.interaction_id)
+        except SdxError as exc:
+            log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
+            await self._store.release(job)
+            return "retry"
+        await self._store.settle(job, "started", self._settled_ttl)
+        if turn.completed:
+            return "completed"
+        # Open the conversation first, so a quick reply finds it.
+        conversation = Conversation(
+            respondent=job.to,
+            number=job.from_,
+            interaction_id=job.interaction_id,
+            survey_id=job.survey_id,
+            question=turn.current_question,
+            updated_at=time.time(),
+        )
+        idle = self._settings.gateway_sms_session_ttl
+        await self._conversations.finish(None, "", conversation, idle)
+        for piece in split_message(join_prompts(turn.prompts)):
+            await self._pace()
+            try:
+                await self._twilio.send_message(to=job.to, from_=job.from_, body=piece)
+            except TwilioApiError as exc:
+                return await self._text_refused(job, conversation, exc)
+        log.info("sms_sent", interaction_id=job.interaction_id)
+        return "sent"
+
+    async def _text_refused(self, job: Job, conversation: Conversation, exc: TwilioApiError) -> str:
+        log.warning(
+            "sms_refused", status=exc.status, code=exc.code, interaction_id=job.interaction_id
+        )
+        if exc.transient:
+            retries = (
+                int(job.attempt.removeprefix("retry-")) if job.attempt.startswith("retry-") else 0
+            )
+            if retries < SMS_RETRIES:
+                resend = replace(job, attempt=f"retry-{retries + 1}")
+                await self._store.retry_later(resend, time.time() + SMS_RETRY_DELAY * 2**retries)
+                return "retry"
+            status = "send_failed"
+        elif exc.code == UNSUBSCRIBED:
+            await self._conversations.set_opt_out(job.to, True)
+            status = "opted_out"
+        elif exc.code == NOT_MOBILE:
+            status = "not_sms_capable"
+        elif exc.code == INVALID_TO:
+            status = "invalid_number"
+        else:
+            status = "send_failed"
+        conversation.status = "opted_out" if status == "opted_out" else "abandoned"
+        conversation.question = None
+        await self._conversations.finish(
+            None, "", conversation, self._settings.gateway_sms_session_ttl
+        )
+        await self._end(job, status, status)
+        return status
+
+    # --- helpers ---------------------------------------------------------------
+
+    async def _end(self, job: Job, status: str, outcome: str) -> None:
+        """Abandon the interaction in SDX and say why, so it is never sent again."""
+        await self._store.settle(job, outcome, self._settled_ttl)
+        try:
+            await self._sdx.abandon_survey(job.interaction_id)
+        except SdxError as exc:
+            log.warning("abandon_failed", error=type(exc).__name__)
+        await self._note(job, status)
+
+    async def _note(self, job: Job, status: str) -> None:
+        try:
+            await self._sdx.set_interaction_data(job.interaction_id, "gateway_status", status)
+        except SdxError as exc:
+            log.warning("interaction_data_failed", error=type(exc).__name__)

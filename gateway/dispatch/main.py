@@ -1,0 +1,42 @@
+"""Running the dispatcher as its own process (``gateway dispatch``, the Procfile's worker)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import aiohttp
+from redis.asyncio import Redis
+
+from gateway.config import Settings
+from gateway.conversations import RedisConversationStore
+from gateway.logging import get_logger
+from gateway.sdx import client_from_settings
+from gateway.twilio_rest import TwilioRest
+from gateway.wiring import build_dispatcher
+
+log = get_logger(__name__)
+
+
+async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """Dispatch until SIGTERM / SIGINT (or ``stop``), then shut down within 10 s."""
+    assert settings.redis_url is not None  # checked by the CLI
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    redis = Redis.from_url(settings.redis_url, socket_timeout=5.0, socket_connect_timeout=2.0)
+    twilio = TwilioRest(settings)
+    async with aiohttp.ClientSession() as session:
+        await twilio.start()
+        try:
+            conversations = RedisConversationStore(redis, prefix=settings.gateway_redis_prefix)
+            sdx = client_from_settings(settings, session)
+            dispatcher = build_dispatcher(settings, sdx, redis, twilio, conversations)
+            await dispatcher.run(stop)
+        finally:
+            await twilio.close()
+            await redis.aclose()
+    return 0

@@ -1,0 +1,65 @@
+"""What happens to an outbound interaction whose call reached nobody.
+
+Busy, no answer, failed, canceled or an answering machine: the attempt is
+counted in SDX interaction data (``gateway_attempts``, so it survives Redis)
+and the interaction is rescheduled ``GATEWAY_RETRY_DELAY`` later (a PUT of
+``scheduled_at``), until ``GATEWAY_MAX_ATTEMPTS``: then it is marked
+``gateway_status=unreachable`` and never dialled again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from gateway.logging import get_logger
+from gateway.sdx import SdxClient
+from gateway.sdx.errors import SdxError
+from gateway.sessions import SessionStore
+
+log = get_logger(__name__)
+
+NOT_REACHED = frozenset({"busy", "no-answer", "failed", "canceled"})
+
+
+class CallOutcomes:
+    def __init__(
+        self,
+        sdx: SdxClient,
+        sessions: SessionStore,
+        *,
+        max_attempts: int,
+        retry_delay: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._sdx = sdx
+        self._sessions = sessions
+        self._max_attempts = max_attempts
+        self._retry_delay = retry_delay
+        self._clock = clock
+
+    async def not_reached(self, call_sid: str, interaction_id: int, reason: str) -> None:
+        """Count the attempt once per call (Twilio may repeat the callback)."""
+        if not await self._sessions.once(f"outcome:{call_sid}", 2 * 86400):
+            return
+        try:
+            await self._count(interaction_id, reason)
+        except SdxError as exc:
+            # Not counted: the interaction keeps its time and is dialled
+            # again once the attempt's claim expires (GATEWAY_RETRY_DELAY).
+            log.warning("attempt_not_recorded", error=type(exc).__name__, reason=reason)
+
+    async def _count(self, interaction_id: int, reason: str) -> None:
+        data = await self._sdx.interaction_data_for(interaction_id, limit=1000)
+        values = {d.custom_key: d.custom_value or "" for d in data}
+        attempts = int(values.get("gateway_attempts") or 0) + 1
+        await self._sdx.set_interaction_data(interaction_id, "gateway_attempts", str(attempts))
+        if attempts >= self._max_attempts:
+            await self._sdx.set_interaction_data(interaction_id, "gateway_status", "unreachable")
+            log.info("outbound_unreachable", attempts=attempts, reason=reason)
+            return
+        interaction = await self._sdx.get_interaction(interaction_id)
+        later = datetime.fromtimestamp(self._clock() + self._retry_delay, UTC)
+        await self._sdx.update_interaction(interaction, scheduled_at=later)
+        log.info("outbound_rescheduled", attempts=attempts, reason=reason)

@@ -1,0 +1,114 @@
+"""Finding due work: SDX's not-started outbound and sms interactions whose time has come.
+
+What an interaction needs to be due: its survey has a number to call or
+text from, it is scheduled at or before now, it is inside the call window in
+the respondent's local time, and the gateway has not given up on it
+(``gateway_status`` in its interaction data, kept in SDX so it survives
+Redis).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from gateway.config import Settings
+from gateway.dispatch.jobs import Channel, Job
+from gateway.dispatch.window import in_call_window
+from gateway.logging import get_logger
+from gateway.phone import InvalidNumber, to_e164
+from gateway.sdx import SdxClient
+from gateway.sdx.models import Interaction
+
+log = get_logger(__name__)
+
+# gateway_status values after which an interaction is never dialled again.
+FINAL_STATUSES = frozenset(
+    {"unreachable", "invalid_number", "not_sms_capable", "opted_out", "send_failed"}
+)
+
+
+@dataclass(frozen=True)
+class SurveyNumbers:
+    survey_id: int
+    outbound: str | None  # calls come from here
+    sms: str | None  # texts come from here
+
+
+def _e164(number: str | None) -> str | None:
+    if not number or not number.strip():
+        return None
+    try:
+        return to_e164(number)
+    except InvalidNumber:
+        return None
+
+
+def data_of(item: Interaction) -> dict[str, str]:
+    return {d.custom_key: d.custom_value or "" for d in item.interaction_data or []}
+
+
+class DuePoller:
+    def __init__(
+        self, sdx: SdxClient, settings: Settings, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._sdx = sdx
+        self._settings = settings
+        self._clock = clock
+
+    async def surveys(self) -> AsyncIterator[SurveyNumbers]:
+        """Surveys with a number to dial or text from (limited to GATEWAY_NUMBERS if set)."""
+        static: dict[int, str] = {}
+        for number, survey_ids in self._settings.gateway_numbers.items():
+            for survey_id in survey_ids:
+                static.setdefault(survey_id, number)
+        async for survey in self._sdx.iter_surveys():
+            if static and survey.id not in static:
+                continue
+            fallback = static.get(survey.id)
+            numbers = SurveyNumbers(
+                survey.id,
+                _e164(survey.outbound_number) or fallback,
+                _e164(survey.sms_number) or fallback,
+            )
+            if numbers.outbound or numbers.sms:
+                yield numbers
+
+    async def find_due(self) -> list[Job]:
+        now = self._clock()
+        jobs: list[Job] = []
+        async for numbers in self.surveys():
+            async for item in self._sdx.iter_interactions(
+                numbers.survey_id, started=False, completed=False, include_data=True
+            ):
+                job = self.job_for(item, numbers, now)
+                if job is not None:
+                    jobs.append(job)
+        return jobs
+
+    def job_for(self, item: Interaction, numbers: SurveyNumbers, now: float) -> Job | None:
+        channel: Channel
+        if item.survey_type == "outbound" and numbers.outbound:
+            channel, sender = "voice", numbers.outbound
+        elif item.survey_type == "sms" and numbers.sms:
+            channel, sender = "sms", numbers.sms
+        else:
+            return None
+        to = _e164(item.phone_number)
+        if to is None:
+            return None
+        scheduled = item.scheduled_at.timestamp() if item.scheduled_at else 0.0
+        if scheduled > now:
+            return None
+        data = data_of(item)
+        if data.get("gateway_status") in FINAL_STATUSES:
+            return None
+        if int(data.get("gateway_attempts") or 0) >= self._settings.gateway_max_attempts:
+            return None
+        moment = datetime.fromtimestamp(now, UTC)
+        window = self._settings.gateway_call_window
+        if not in_call_window(to, moment, window, self._settings.timezone):
+            return None  # waits for the window
+        return Job(item.id, numbers.survey_id, channel, to, sender, str(int(scheduled)))

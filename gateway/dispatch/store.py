@@ -1,0 +1,302 @@
+"""Dispatcher state shared by every replica: lease, work stream, claims, pacing.
+
+* **Lease**: one replica at a time lists SDX (``SET NX PX``, renewed by its
+  holder, expiring if the holder dies).
+* **Stream**: due work goes into a Redis Stream read by a consumer group, so
+  dialling spreads over every replica; entries a crashed consumer read but
+  never acknowledged are taken over with ``XAUTOCLAIM``.
+* **Claims**: ``SET NX`` per (interaction, attempt), so an entry delivered
+  twice (taken over, or enqueued twice) is dialled once.
+* **Pacing**: one sliding-window log for all replicas (a Lua script using
+  Redis' clock), so ``GATEWAY_CALLS_PER_SECOND`` holds in every window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from gateway.dispatch.jobs import Job
+
+ClaimState = Literal["won", "busy", "done"]
+GROUP = "dialers"
+STREAM_MAXLEN = 100_000
+
+
+def pacing_window(rate: float) -> tuple[int, float]:
+    """(events, seconds): at most ``events`` in any ``seconds``, never above ``rate``/s.
+
+    The window is at least a second (so no one-second window holds more than
+    the limit) plus 5 % for the jitter between granting a slot and the
+    request reaching Twilio.
+    """
+    events = max(1, int(rate))
+    return events, max(1.0, events / rate) * 1.05
+
+
+class DispatchStore(Protocol):
+    """Shared dispatcher state (see the module docstring)."""
+
+    async def lead(self, owner: str, ttl: float) -> bool: ...
+
+    async def enqueue(self, jobs: Sequence[Job], ttl: float) -> int: ...
+
+    async def read(
+        self, consumer: str, count: int, block: float, idle: float
+    ) -> list[tuple[str, Job]]: ...
+
+    async def ack(self, entry_id: str) -> None: ...
+
+    async def claim(self, job: Job, owner: str, ttl: float) -> ClaimState: ...
+
+    async def settle(self, job: Job, result: str, ttl: float) -> None: ...
+
+    async def release(self, job: Job) -> None: ...
+
+    async def pace(self, rate: float) -> float:
+        """0 when a slot was taken now, else seconds to wait before asking again."""
+        ...
+
+    async def retry_later(self, job: Job, at: float) -> None: ...
+
+    async def due_retries(self, now: float, limit: int) -> list[Job]: ...
+
+
+_LEAD = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return 1
+end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+"""
+
+_PACE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+    redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[3])
+    redis.call('PEXPIRE', KEYS[1], window * 2)
+    return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tonumber(oldest[2]) + window - now + 1
+"""
+
+_TAKE_RETRIES = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, member in ipairs(due) do redis.call('ZREM', KEYS[1], member) end
+return due
+"""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisDispatchStore:
+    def __init__(self, redis: Redis, *, prefix: str) -> None:
+        self._redis = redis
+        self._p = f"{prefix}dispatch:"
+        self._stream = f"{self._p}stream"
+        self._lead = redis.register_script(_LEAD)
+        self._pace = redis.register_script(_PACE)
+        self._take_retries = redis.register_script(_TAKE_RETRIES)
+        self._group_ready = False
+        self._next_autoclaim = 0.0
+
+    async def lead(self, owner: str, ttl: float) -> bool:
+        return bool(await self._lead(keys=[f"{self._p}lease"], args=[owner, int(ttl * 1000)]))
+
+    async def _ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        try:
+            await self._redis.xgroup_create(self._stream, GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready = True
+
+    async def enqueue(self, jobs: Sequence[Job], ttl: float) -> int:
+        """Add jobs not already queued for the same attempt; returns how many."""
+        await self._ensure_group()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for job in jobs:
+                pipe.set(f"{self._p}queued:{job.key}", b"1", nx=True, ex=int(ttl))
+            fresh = await pipe.execute()
+        new = [job for job, added in zip(jobs, fresh, strict=True) if added]
+        if new:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for job in new:
+                    fields: dict[Any, Any] = job.to_fields()
+                    pipe.xadd(self._stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
+                await pipe.execute()
+        return len(new)
+
+    async def read(
+        self, consumer: str, count: int, block: float, idle: float
+    ) -> list[tuple[str, Job]]:
+        """Entries abandoned by a dead consumer first (looked for every ``idle``/2
+        seconds, not on every read), then new ones."""
+        await self._ensure_group()
+        entries: list[Any] = []
+        if time.monotonic() >= self._next_autoclaim:
+            self._next_autoclaim = time.monotonic() + idle / 2
+            claimed: Any = await self._redis.xautoclaim(
+                self._stream, GROUP, consumer, min_idle_time=int(idle * 1000), count=count
+            )
+            entries = list(claimed[1])
+        if not entries:
+            reply: Any = await self._redis.xreadgroup(
+                GROUP, consumer, {self._stream: ">"}, count=count, block=int(block * 1000)
+            )
+            entries = [entry for _, stream_entries in reply or [] for entry in stream_entries]
+        return [
+            (_text(entry_id), Job.from_fields({_text(k): _text(v) for k, v in fields.items()}))
+            for entry_id, fields in entries
+            if fields  # an entry trimmed away meanwhile comes back empty
+        ]
+
+    async def ack(self, entry_id: str) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xack(self._stream, GROUP, entry_id)
+            pipe.xdel(self._stream, entry_id)
+            await pipe.execute()
+
+    async def claim(self, job: Job, owner: str, ttl: float) -> ClaimState:
+        key = f"{self._p}claim:{job.key}"
+        if await self._redis.set(key, f"dialing:{owner}", nx=True, ex=max(1, int(ttl))):
+            return "won"
+        held = await self._redis.get(key)
+        return "done" if held is not None and _text(held).startswith("done") else "busy"
+
+    async def settle(self, job: Job, result: str, ttl: float) -> None:
+        await self._redis.set(f"{self._p}claim:{job.key}", f"done:{result}", ex=int(ttl))
+
+    async def release(self, job: Job) -> None:
+        await self._redis.delete(f"{self._p}claim:{job.key}", f"{self._p}queued:{job.key}")
+
+    async def pace(self, rate: float) -> float:
+        events, window = pacing_window(rate)
+        wait_ms = await self._pace(
+            keys=[f"{self._p}pace"], args=[events, int(window * 1000), secrets.token_hex(4)]
+        )
+        return max(0.0, int(wait_ms) / 1000)
+
+    async def retry_later(self, job: Job, at: float) -> None:
+        await self._redis.zadd(f"{self._p}retry", {"|".join(job.to_fields().values()): at})
+
+    async def due_retries(self, now: float, limit: int) -> list[Job]:
+        members = await self._take_retries(keys=[f"{self._p}retry"], args=[now, limit])
+        return [_job_from_member(_text(m)) for m in members]
+
+
+def _job_from_member(member: str) -> Job:
+    names = ["interaction_id", "survey_id", "channel", "to", "from_", "attempt"]
+    return Job.from_fields(dict(zip(names, member.split("|"), strict=True)))
+
+
+class MemoryDispatchStore:
+    """One process's version (demo): the same rules without Redis."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[tuple[str, Job]] = asyncio.Queue()
+        self._marks: dict[str, tuple[float, str]] = {}
+        self._paced: deque[float] = deque()
+        self._retries: dict[Job, float] = {}
+        self._ids = 0
+
+    def _get(self, key: str) -> str | None:
+        item = self._marks.get(key)
+        if item is None or item[0] <= time.monotonic():
+            self._marks.pop(key, None)
+            return None
+        return item[1]
+
+    def _set(self, key: str, value: str, ttl: float) -> None:
+        self._marks[key] = (time.monotonic() + ttl, value)
+
+    async def lead(self, owner: str, ttl: float) -> bool:
+        return True  # one process
+
+    async def enqueue(self, jobs: Sequence[Job], ttl: float) -> int:
+        added = 0
+        for job in jobs:
+            if self._get(f"queued:{job.key}") is None:
+                self._set(f"queued:{job.key}", "1", ttl)
+                self._ids += 1
+                self._queue.put_nowait((str(self._ids), job))
+                added += 1
+        return added
+
+    async def read(
+        self, consumer: str, count: int, block: float, idle: float
+    ) -> list[tuple[str, Job]]:
+        try:
+            first = await asyncio.wait_for(self._queue.get(), block)
+        except TimeoutError:
+            return []
+        entries = [first]
+        while len(entries) < count and not self._queue.empty():
+            entries.append(self._queue.get_nowait())
+        return entries
+
+    async def ack(self, entry_id: str) -> None:
+        return None
+
+    async def claim(self, job: Job, owner: str, ttl: float) -> ClaimState:
+        held = self._get(f"claim:{job.key}")
+        if held is None:
+            self._set(f"claim:{job.key}", f"dialing:{owner}", ttl)
+            return "won"
+        return "done" if held.startswith("done") else "busy"
+
+    async def settle(self, job: Job, result: str, ttl: float) -> None:
+        self._set(f"claim:{job.key}", f"done:{result}", ttl)
+
+    async def release(self, job: Job) -> None:
+        self._marks.pop(f"claim:{job.key}", None)
+        self._marks.pop(f"queued:{job.key}", None)
+
+    async def pace(self, rate: float) -> float:
+        events, window = pacing_window(rate)
+        now = time.monotonic()
+        while self._paced and self._paced[0] <= now - window:
+            self._paced.popleft()
+        if len(self._paced) < events:
+            self._paced.append(now)
+            return 0.0
+        return self._paced[0] + window - now
+
+    async def retry_later(self, job: Job, at: float) -> None:
+        self._retries[job] = at
+
+    async def due_retries(self, now: float, limit: int) -> list[Job]:
+        due = [job for job, at in self._retries.items() if at <= now][:limit]
+        for job in due:
+            del self._retries[job]
+        return due
+
+
+class Pacer:
+    """Waits for a slot of the calls-per-second limit shared by all replicas."""
+
+    def __init__(self, store: DispatchStore, rate: float) -> None:
+        self._store = store
+        self._rate = rate
+
+    async def wait(self) -> None:
+        # Polling is the point here: the slot is granted by Redis' clock, and
+        # the reply says how long until the oldest slot in the window frees.
+        while (delay := await self._store.pace(self._rate)) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(delay)

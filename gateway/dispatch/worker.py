@@ -1,0 +1,121 @@
+"""``gateway dispatch``: the poll loop and the consumer loops of one replica.
+
+Every replica runs both. The poll loop lists SDX only while it holds the
+lease; the consumer loops read the shared stream, claim each job, wait for
+a pacing slot and dial. On shutdown the loops stop taking work, finish the
+job in hand, and leave anything read but unfinished to be taken over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+from dataclasses import dataclass
+
+from gateway.dispatch.dialer import Dialer
+from gateway.dispatch.poller import DuePoller
+from gateway.dispatch.store import DispatchStore
+from gateway.logging import bind_context, clear_context, get_logger
+from gateway.sdx.errors import SdxError
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class DispatchTuning:
+    interval: float = 30.0  # seconds between looks for due work
+    concurrency: int = 4  # consumer loops per replica
+    rate: float = 1.0  # calls + messages per second, all replicas together
+    idle: float = 60.0  # a read entry unacknowledged this long is taken over
+    dialing_ttl: float = 30.0  # a claim whose holder died frees up after this
+    block: float = 1.0  # longest wait on the stream (bounds shutdown time)
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        store: DispatchStore,
+        poller: DuePoller,
+        dialer: Dialer,
+        tuning: DispatchTuning,
+        name: str | None = None,
+    ) -> None:
+        self._store = store
+        self._poller = poller
+        self._dialer = dialer
+        self._tuning = tuning
+        self.name = name or consumer_name()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("dispatcher_started", consumer=self.name, rate=self._tuning.rate)
+        loops = [asyncio.create_task(self._poll_loop(stop), name="dispatch-poll")]
+        loops += [
+            asyncio.create_task(self._consume_loop(stop, f"{self.name}-{n}"), name=f"dispatch-{n}")
+            for n in range(self._tuning.concurrency)
+        ]
+        await stop.wait()
+        # Loops notice the stop between jobs (a stream read blocks at most
+        # ``block``); give the job in hand time to finish, then cancel.
+        _, pending = await asyncio.wait(loops, timeout=8)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
+        log.info("dispatcher_stopped", consumer=self.name, cut_short=len(pending))
+
+    async def _poll_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.poll_once()
+            except Exception:  # SDX or Redis down: try again next round
+                log.exception("dispatch_poll_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._tuning.interval)
+
+    async def poll_once(self) -> int:
+        """If this replica holds the lease, queue what is due; returns how many were new."""
+        if not await self._store.lead(self.name, ttl=self._tuning.interval * 3):
+            return 0
+        try:
+            jobs = await self._poller.find_due()
+        except SdxError as exc:
+            log.warning("dispatch_listing_failed", error=type(exc).__name__)
+            jobs = []
+        jobs += await self._store.due_retries(time.time(), 1000)
+        added = await self._store.enqueue(jobs, ttl=self._tuning.dialing_ttl * 20)
+        if added:
+            log.info("dispatch_queued", due=len(jobs), new=added)
+        return added
+
+    async def _consume_loop(self, stop: asyncio.Event, consumer: str) -> None:
+        while not stop.is_set():
+            try:
+                await self.consume_once(consumer)
+            except Exception:
+                log.exception("dispatch_consume_failed")
+                await asyncio.sleep(1)
+
+    async def consume_once(self, consumer: str) -> int:
+        """Take and handle what the stream offers (one entry); returns how many."""
+        entries = await self._store.read(
+            consumer, count=1, block=self._tuning.block, idle=self._tuning.idle
+        )
+        for entry_id, job in entries:
+            clear_context()
+            bind_context(interaction_id=job.interaction_id, channel=job.channel)
+            state = await self._store.claim(job, consumer, self._tuning.dialing_ttl)
+            if state == "won":
+                outcome = await self._dialer.dial(job)
+                log.info("dispatched", outcome=outcome)
+            else:
+                log.info("dispatch_skipped", claim=state)
+            await self._store.ack(entry_id)
+            clear_context()
+        return len(entries)

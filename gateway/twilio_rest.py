@@ -1,0 +1,118 @@
+"""Twilio's REST API through the official library's async client.
+
+The only place that builds a ``twilio.rest.Client``: its base URL comes from
+``TWILIO_API_URL`` when set (the sandbox's emulator), and its own request
+logging, which would print recipients and message bodies, is kept quiet.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiohttp
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.rest import Client
+
+from gateway.config import Settings
+
+# twilio logs every request's parameters at INFO: never let that through.
+_quiet = logging.getLogger("gateway.twilio_http")
+_quiet.setLevel(logging.WARNING)
+
+# Twilio error codes the gateway acts on.
+UNSUBSCRIBED = 21610  # the recipient replied STOP
+INVALID_TO = 21211  # not a valid phone number
+NOT_MOBILE = 21614  # not a number that can receive SMS
+
+
+class TwilioApiError(Exception):
+    """A Twilio REST call failed. ``status`` None: no answer (network)."""
+
+    def __init__(self, status: int | None, code: int | None, message: str) -> None:
+        super().__init__(f"Twilio {status} {code}: {message}")
+        self.status = status
+        self.code = code
+
+    @property
+    def transient(self) -> bool:
+        """Worth trying again later: throttled, Twilio-side failure, or no answer."""
+        return self.status is None or self.status == 429 or self.status >= 500
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    sid: str
+    status: str
+
+
+class TwilioRest:
+    """Calls and messages; open with ``await start()``, close with ``await close()``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._http: AsyncTwilioHttpClient | None = None
+        self._client: Client | None = None
+
+    async def start(self) -> None:
+        # The library's HTTP client opens its aiohttp session when built, so
+        # build it inside the running loop.
+        self._http = AsyncTwilioHttpClient(logger=_quiet, timeout=10)
+        self._client = Client(
+            self._settings.twilio_account_sid,
+            self._settings.twilio_auth_token.get_secret_value(),
+            http_client=self._http,
+            environment={},  # nothing from os.environ (TWILIO_EDGE, ...)
+        )
+        if self._settings.twilio_api_url:
+            self._client.api.base_url = self._settings.twilio_api_url
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+        self._client = None
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            raise RuntimeError("TwilioRest.start() was not awaited")
+        return self._client
+
+    async def create_call(
+        self,
+        *,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str,
+        events: Sequence[str],
+        machine_detection: str | None,
+    ) -> PlacedCall:
+        try:
+            call = await self.client.calls.create_async(
+                to=to,
+                from_=from_,
+                url=url,
+                method="POST",
+                status_callback=status_callback,
+                status_callback_method="POST",
+                status_callback_event=list(events),
+                **({"machine_detection": machine_detection} if machine_detection else {}),
+            )
+        except TwilioRestException as exc:
+            raise TwilioApiError(exc.status, exc.code, str(exc.msg)) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TwilioApiError(None, None, type(exc).__name__) from None
+        return PlacedCall(sid=str(call.sid), status=str(call.status))
+
+    async def send_message(self, *, to: str, from_: str, body: str) -> str:
+        try:
+            message = await self.client.messages.create_async(to=to, from_=from_, body=body)
+        except TwilioRestException as exc:
+            raise TwilioApiError(exc.status, exc.code, str(exc.msg)) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TwilioApiError(None, None, type(exc).__name__) from None
+        return str(message.sid)

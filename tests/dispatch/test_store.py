@@ -1,0 +1,119 @@
+"""Dispatcher state in Redis (and its in-memory twin): lease, stream, claims, pacing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from gateway.dispatch.jobs import Job
+from gateway.dispatch.store import (
+    DispatchStore,
+    MemoryDispatchStore,
+    Pacer,
+    RedisDispatchStore,
+    pacing_window,
+)
+
+
+def job(n: int = 1, attempt: str = "100") -> Job:
+    return Job(1000 + n, 53, "voice", f"+6140000{n:04d}", "+61200000001", attempt)
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(params=["redis", "memory"])
+async def store(request: pytest.FixtureRequest, redis: Redis) -> DispatchStore:
+    if request.param == "memory":
+        return MemoryDispatchStore()
+    return RedisDispatchStore(redis, prefix="t:")
+
+
+def test_pacing_window_never_allows_more_than_the_rate_in_a_second() -> None:
+    assert pacing_window(1) == (1, 1.05)
+    assert pacing_window(10) == (10, 1.05)
+    assert pacing_window(2.5) == (2, 1.05)  # 2 per second: never 3
+    events, window = pacing_window(0.5)
+    assert events == 1
+    assert window == pytest.approx(2.1)
+
+
+async def test_jobs_round_trip_the_stream(store: DispatchStore) -> None:
+    assert await store.enqueue([job(1), job(2)], ttl=60) == 2
+    first = await store.read("c1", count=1, block=0.1, idle=60)
+    second = await store.read("c1", count=1, block=0.1, idle=60)
+    assert [j for _, j in first + second] == [job(1), job(2)]
+    for entry_id, _ in first + second:
+        await store.ack(entry_id)
+    assert await store.read("c1", count=1, block=0.05, idle=60) == []
+
+
+async def test_an_attempt_is_queued_once(store: DispatchStore) -> None:
+    assert await store.enqueue([job(1)], ttl=60) == 1
+    assert await store.enqueue([job(1)], ttl=60) == 0
+    assert await store.enqueue([job(1, attempt="200")], ttl=60) == 1  # rescheduled: new attempt
+
+
+async def test_claims(store: DispatchStore) -> None:
+    assert await store.claim(job(1), "a", ttl=30) == "won"
+    assert await store.claim(job(1), "b", ttl=30) == "busy"
+    await store.settle(job(1), "CA123", ttl=60)
+    assert await store.claim(job(1), "b", ttl=30) == "done"
+    await store.release(job(1))
+    assert await store.claim(job(1), "b", ttl=30) == "won"
+
+
+async def test_retries_come_back_when_due(store: DispatchStore) -> None:
+    await store.retry_later(job(1, attempt="retry-1"), at=100.0)
+    assert await store.due_retries(now=99.0, limit=10) == []
+    assert await store.due_retries(now=101.0, limit=10) == [job(1, attempt="retry-1")]
+    assert await store.due_retries(now=102.0, limit=10) == []
+
+
+async def test_only_one_replica_leads(redis: Redis) -> None:
+    one, two = RedisDispatchStore(redis, prefix="t:"), RedisDispatchStore(redis, prefix="t:")
+    assert await one.lead("one", ttl=0.3)
+    assert not await two.lead("two", ttl=0.3)
+    assert await one.lead("one", ttl=0.3)  # renewed by its holder
+    await asyncio.sleep(0.4)  # the holder died: the lease expires
+    assert await two.lead("two", ttl=0.3)
+
+
+async def test_a_dead_consumers_entries_are_taken_over(redis: Redis) -> None:
+    store = RedisDispatchStore(redis, prefix="t:")
+    await store.enqueue([job(1)], ttl=60)
+    read = await store.read("dead", count=1, block=0.1, idle=0.2)
+    assert [j for _, j in read] == [job(1)]  # read, never acknowledged
+    other = RedisDispatchStore(redis, prefix="t:")
+    assert await other.read("alive", count=1, block=0.05, idle=0.2) == []  # not idle yet
+    await asyncio.sleep(0.25)
+    other_again = RedisDispatchStore(redis, prefix="t:")
+    taken = await other_again.read("alive", count=1, block=0.05, idle=0.2)
+    assert [j for _, j in taken] == [job(1)]
+
+
+async def test_shared_pacing_across_replicas(redis: Redis) -> None:
+    """Three replicas asking at once: never more than the limit in any 1 s window."""
+    rate = 5.0
+    granted: list[float] = []
+
+    async def replica(n: int) -> None:
+        pacer = Pacer(RedisDispatchStore(redis, prefix="t:"), rate)
+        for _ in range(4):
+            await pacer.wait()
+            granted.append(time.monotonic())
+
+    await asyncio.gather(*(replica(n) for n in range(3)))
+    granted.sort()
+    assert len(granted) == 12
+    for i, start in enumerate(granted):
+        in_window = [t for t in granted[i:] if t < start + 1.0]
+        assert len(in_window) <= rate
