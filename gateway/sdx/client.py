@@ -102,10 +102,22 @@ class SdxClient:
         return await self._list(Interaction, "/interactions", params)
 
     async def iter_interactions(
-        self, survey_id: int, *, page_size: int = MAX_PAGE, **filters: ParamValue
+        self,
+        survey_id: int,
+        *,
+        page_size: int = MAX_PAGE,
+        include_responses: bool | None = None,
+        include_data: bool | None = None,
+        **filters: ParamValue,
     ) -> AsyncIterator[Interaction]:
         """Every matching interaction, page by page (ordered by id, so offsets are stable)."""
-        params = {"survey_id": survey_id, "_order": "ASC", **filters}
+        params = {
+            "survey_id": survey_id,
+            "_order": "ASC",
+            "_include_responses": include_responses,
+            "_include_data": include_data,
+            **filters,
+        }
 
         async def fetch(limit: int, offset: int) -> list[Interaction]:
             page = {**params, "_limit": limit, "_offset": offset}
