@@ -1,0 +1,134 @@
+"""``/_twilio``: the emulator driven from another process (softphone, demo, benchmarks).
+
+No auth and not recorded: a local development tool that looks at the
+account from outside. Bodies are JSON; errors are ``{"error": "..."}``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from gateway.sandbox.twilio.errors import NotConfigured, WebhookFailed
+from gateway.sandbox.twilio.respondent import Outcome, parse_input
+from gateway.sandbox.twilio.views.common import state_of
+
+
+def bad(reason: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=json.dumps({"error": reason}), content_type="application/json")
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise bad("the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise bad("the body must be a JSON object")
+    return body
+
+
+def strings(body: dict[str, Any], *names: str) -> list[str]:
+    values = [body.get(name) for name in names]
+    if not all(isinstance(value, str) for value in values):
+        raise bad(f"{', '.join(names)} must be strings")
+    return [str(value) for value in values]
+
+
+def _inputs(body: dict[str, Any]) -> list[str]:
+    inputs = body.get("inputs", [])
+    if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
+        raise bad("inputs must be a list of strings")
+    try:
+        return [str(parse_input(text)) for text in inputs]
+    except ValueError as exc:
+        raise bad(str(exc)) from None
+
+
+async def list_calls(request: web.Request) -> web.Response:
+    calls = state_of(request).calls.values()
+    to = request.query.get("to")
+    return web.json_response([c.emulator_json() for c in calls if to in (None, c.to)])
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    messages = state_of(request).messages
+    to = request.query.get("to")
+    body = [
+        {**m.as_json(), "created_at": m.created_at, "callbacks": m.callbacks}
+        for m in messages
+        if to in (None, m.to)
+    ]
+    return web.json_response(body)
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    return web.json_response([r.as_json() for r in state_of(request).requests])
+
+
+async def set_outcomes(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    try:
+        outcomes = {str(number): Outcome(value) for number, value in body.items()}
+    except ValueError:
+        raise bad(f"outcomes are {', '.join(o.value for o in Outcome)}") from None
+    state = state_of(request)
+    state.outcomes.update(outcomes)
+    return web.json_response({number: o.value for number, o in state.outcomes.items()})
+
+
+async def add_script(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    (number,) = strings(body, "number")
+    state = state_of(request)
+    state.script(number, _inputs(body))
+    return web.json_response({"number": number, "inputs": list(state.scripts[number])})
+
+
+async def add_failure(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    try:
+        forced = state_of(request).fail_next(
+            body.get("resource", ""),
+            body.get("to"),
+            code=int(body["code"]),
+            status=body.get("status"),
+            times=int(body.get("times", 1)),
+            message=body.get("message"),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise bad(f"bad failure: {exc}") from None
+    return web.json_response(forced.as_json(), status=201)
+
+
+async def inbound_sms(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    from_, to, text = strings(body, "from", "to", "body")
+    try:
+        replies = await state_of(request).inbound_sms(from_, to, text)
+    except NotConfigured as exc:
+        raise bad(str(exc)) from None
+    except WebhookFailed as exc:
+        return web.json_response({"error": exc.detail, "code": exc.code}, status=502)
+    return web.json_response({"replies": replies})
+
+
+async def inbound_call(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    from_, to = strings(body, "from", "to")
+    state = state_of(request)
+    inputs = _inputs(body)
+    state.scripts.pop(from_, None)  # this call's inputs, not leftovers
+    state.script(from_, inputs)
+    try:
+        call = await state.inbound_call(from_, to)
+    except NotConfigured as exc:
+        raise bad(str(exc)) from None
+    return web.json_response(call.emulator_json())
+
+
+async def reset(request: web.Request) -> web.Response:
+    state_of(request).reset()
+    return web.json_response({"reset": True})

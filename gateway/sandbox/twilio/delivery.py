@@ -1,0 +1,44 @@
+"""Outbound messages on their way: sent, then delivered, each told to the StatusCallback."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from gateway.sandbox.twilio.messages import MessageRecord
+from gateway.sandbox.twilio.sids import API_VERSION, utc_now
+
+if TYPE_CHECKING:
+    from gateway.sandbox.twilio.state import TwilioState
+
+
+def message_params(message: MessageRecord) -> dict[str, str]:
+    """What Twilio sends about a message (status callbacks and incoming SMS alike)."""
+    params = {
+        "AccountSid": message.account_sid,
+        "ApiVersion": API_VERSION,
+        "From": message.from_ or "",
+        "To": message.to,
+        "MessageSid": message.sid,
+        "SmsSid": message.sid,
+        "MessageStatus": message.status,
+        "SmsStatus": message.status,
+    }
+    if message.messaging_service_sid:
+        params["MessagingServiceSid"] = message.messaging_service_sid
+    return params
+
+
+async def deliver(state: TwilioState, message: MessageRecord) -> None:
+    for status in ("sent", "delivered"):
+        await asyncio.sleep(state.delivery_delay)
+        message.status, message.date_updated = status, utc_now()
+        if status == "sent":
+            message.date_sent = message.date_updated
+        if message.status_callback:
+            message.callbacks.append(status)
+            await state.webhooks().send(message.status_callback, "POST", message_params(message))
+
+
+def start_delivery(state: TwilioState, message: MessageRecord) -> asyncio.Task[None]:
+    return state.spawn(deliver(state, message))

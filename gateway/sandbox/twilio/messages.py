@@ -1,0 +1,93 @@
+"""Message resources and how many SMS segments a body takes."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from gateway.sandbox.twilio.sids import API_VERSION, new_sid, rfc2822, utc_now
+
+MAX_BODY = 1600  # Twilio refuses longer bodies (21617)
+
+# GSM 03.38: characters of the basic set take one septet, the extension two.
+_GSM_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+
+def num_segments(body: str) -> int:
+    """Segments a body is sent in: GSM-7 (160, or 153 each when split), else UCS-2 (70/67)."""
+    if all(ch in _GSM_BASIC or ch in _GSM_EXTENSION for ch in body):
+        units = sum(2 if ch in _GSM_EXTENSION else 1 for ch in body)
+        single, part = 160, 153
+    else:
+        units = len(body.encode("utf-16-le")) // 2  # code units: emoji take two
+        single, part = 70, 67
+    return 1 if units <= single else math.ceil(units / part)
+
+
+@dataclass
+class MessageRecord:
+    """A message sent through the API, received by a number, or sent as a TwiML reply.
+
+    ``direction`` is Twilio's: ``outbound-api``, ``inbound`` or ``outbound-reply``.
+    ``created_at`` is ``time.monotonic()``; ``callbacks`` the statuses POSTed
+    to ``status_callback``, in order.
+    """
+
+    account_sid: str
+    to: str
+    from_: str | None
+    body: str
+    direction: str = "outbound-api"
+    status: str = "queued"
+    messaging_service_sid: str | None = None
+    status_callback: str | None = None
+    sid: str = field(default_factory=lambda: new_sid("SM"))
+    error_code: int | None = None
+    error_message: str | None = None
+    date_created: datetime = field(default_factory=utc_now)
+    date_updated: datetime = field(default_factory=utc_now)
+    date_sent: datetime | None = None
+    created_at: float = field(default_factory=time.monotonic)
+    callbacks: list[str] = field(default_factory=list)
+
+    @property
+    def num_segments(self) -> int:
+        return num_segments(self.body)
+
+    @property
+    def uri(self) -> str:
+        return f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{self.sid}.json"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "body": self.body,
+            "date_created": rfc2822(self.date_created),
+            "date_sent": rfc2822(self.date_sent),
+            "date_updated": rfc2822(self.date_updated),
+            "direction": self.direction,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            # With a messaging service Twilio picks the sender later: null at first.
+            "from": None
+            if self.messaging_service_sid and self.status == "accepted"
+            else self.from_,
+            "messaging_service_sid": self.messaging_service_sid,
+            "num_media": "0",
+            "num_segments": str(self.num_segments),
+            "price": None,
+            "price_unit": "USD",
+            "sid": self.sid,
+            "status": self.status,
+            "subresource_uris": {"media": self.uri.removesuffix(".json") + "/Media.json"},
+            "to": self.to,
+            "uri": self.uri,
+        }

@@ -1,0 +1,79 @@
+"""``/Messages``: send SMS and look at them."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.sandbox.twilio import params
+from gateway.sandbox.twilio.delivery import start_delivery
+from gateway.sandbox.twilio.errors import TwilioError, bad_request
+from gateway.sandbox.twilio.messages import MAX_BODY, MessageRecord
+from gateway.sandbox.twilio.paging import page_json
+from gateway.sandbox.twilio.params import Form
+from gateway.sandbox.twilio.state import TwilioState
+from gateway.sandbox.twilio.views.common import found, list_uri, matches, resource, state_of
+
+
+def _sender(state: TwilioState, form: Form) -> tuple[str, str | None]:
+    """(the sending number, the messaging service sid or None)."""
+    from_, service = form.get("From"), form.get("MessagingServiceSid")
+    if from_ is None and service is None:
+        raise bad_request(21603)
+    if from_ is not None:
+        if state.number(from_) is None:
+            raise bad_request(21606, from_)
+        return from_, service
+    # A messaging service sends from its pool: here, the account's first number.
+    return (state.seed_numbers[0] if state.seed_numbers else ""), service
+
+
+def _new_message(state: TwilioState, form: Form) -> MessageRecord:
+    to = params.required_phone(form, "To", missing=21604, invalid=21211)
+    if to in state.number_errors:
+        status, code = state.number_errors[to]
+        raise TwilioError(status, code)
+    from_, service = _sender(state, form)
+    body = form.get("Body")
+    if body is None:
+        raise bad_request(21602)
+    if len(body) > MAX_BODY:
+        raise bad_request(21617)
+    return MessageRecord(
+        state.account_sid,
+        to=to,
+        from_=from_,
+        body=body,
+        status="accepted" if service and not form.get("From") else "queued",
+        messaging_service_sid=service,
+        status_callback=params.optional_url(form, "StatusCallback", 21609),
+    )
+
+
+async def create_message(request: web.Request) -> web.Response:
+    state = state_of(request)
+    form = await Form.read(request)
+    forced = state.forced.take("Messages", form.get("To") or "")
+    if forced is not None:
+        raise forced
+    message = _new_message(state, form)
+    state.add_message(message)
+    message_json = message.as_json()  # before delivery starts: Twilio answers "queued"
+    start_delivery(state, message)
+    return resource(message_json, status=201)
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    state = state_of(request)
+    chosen = [
+        message.as_json()
+        for message in reversed(state.messages)
+        if matches(request.query, {"To": message.to, "From": message.from_})
+    ]
+    uri = list_uri(state, "Messages")
+    body = page_json("messages", chosen, uri=uri, query=request.query, filters=("To", "From"))
+    return resource(body)
+
+
+async def fetch_message(request: web.Request) -> web.Response:
+    messages = {message.sid: message for message in state_of(request).messages}
+    return resource(found(request, messages).as_json())
