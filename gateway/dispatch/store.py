@@ -152,8 +152,9 @@ class RedisDispatchStore:
         entries: list[Any] = []
         if time.monotonic() >= self._next_autoclaim:
             self._next_autoclaim = time.monotonic() + idle / 2
+            # A dead consumer may have left several: take a handful at once.
             claimed: Any = await self._redis.xautoclaim(
-                self._stream, GROUP, consumer, min_idle_time=int(idle * 1000), count=count
+                self._stream, GROUP, consumer, min_idle_time=int(idle * 1000), count=max(count, 10)
             )
             entries = list(claimed[1])
         if not entries:
@@ -175,13 +176,13 @@ class RedisDispatchStore:
 
     async def claim(self, job: Job, owner: str, ttl: float) -> ClaimState:
         key = f"{self._p}claim:{job.key}"
-        if await self._redis.set(key, f"dialing:{owner}", nx=True, ex=max(1, int(ttl))):
+        if await self._redis.set(key, f"dialing:{owner}", nx=True, px=max(1, int(ttl * 1000))):
             return "won"
         held = await self._redis.get(key)
         return "done" if held is not None and _text(held).startswith("done") else "busy"
 
     async def settle(self, job: Job, result: str, ttl: float) -> None:
-        await self._redis.set(f"{self._p}claim:{job.key}", f"done:{result}", ex=int(ttl))
+        await self._redis.set(f"{self._p}claim:{job.key}", f"done:{result}", px=int(ttl * 1000))
 
     async def release(self, job: Job) -> None:
         await self._redis.delete(f"{self._p}claim:{job.key}", f"{self._p}queued:{job.key}")

@@ -13,6 +13,7 @@ import contextlib
 import os
 import socket
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from gateway.dispatch.dialer import Dialer
@@ -53,6 +54,8 @@ class Dispatcher:
         self._dialer = dialer
         self._tuning = tuning
         self.name = name or consumer_name()
+        # Outcomes of this replica's jobs (dialled, sent, retry, ...).
+        self.outcomes: Counter[str] = Counter()
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("dispatcher_started", consumer=self.name, rate=self._tuning.rate)
@@ -111,8 +114,16 @@ class Dispatcher:
             clear_context()
             bind_context(interaction_id=job.interaction_id, channel=job.channel)
             state = await self._store.claim(job, consumer, self._tuning.dialing_ttl)
+            if state == "busy":
+                # Someone is dialling it now, or died doing so: leave the entry
+                # pending. It comes back after ``idle``; by then the claim is
+                # settled (skip it) or expired (dial it).
+                log.info("dispatch_deferred")
+                clear_context()
+                continue
             if state == "won":
                 outcome = await self._dialer.dial(job)
+                self.outcomes[outcome] += 1
                 log.info("dispatched", outcome=outcome)
             else:
                 log.info("dispatch_skipped", claim=state)

@@ -1,0 +1,88 @@
+"""The whole outbound loop offline: SDX sandbox, Twilio emulator, gateway, dispatcher, Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
+
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.conversations import RedisConversationStore
+from gateway.dispatch.worker import Dispatcher, DispatchTuning
+from gateway.sandbox.sdx import SandboxState
+from gateway.sandbox.twilio import TWILIO_STATE, TwilioState, create_twilio_emulator
+from gateway.sdx import client_from_settings
+from gateway.twilio_rest import TwilioRest
+from gateway.wiring import build_dispatcher
+from tests.conftest import free_port, make_settings
+
+
+@dataclass
+class World:
+    settings: Settings
+    sdx: SandboxState
+    twilio: TwilioState
+    redis: Redis
+    make_dispatcher: Callable[..., Dispatcher]
+    conversations: RedisConversationStore
+
+    async def dispatch_all(self, dispatcher: Dispatcher | None = None) -> int:
+        """One poll, then consume until the stream is empty; calls then play out."""
+        dispatcher = dispatcher or self.make_dispatcher()
+        await dispatcher.poll_once()
+        handled = 0
+        while await dispatcher.consume_once("test-consumer"):
+            handled += 1
+        await self.twilio.settle()
+        return handled
+
+
+@pytest.fixture
+async def world(
+    sandbox_server: TestServer, sandbox: SandboxState, redis_url: str, aiohttp_server: Any
+) -> AsyncIterator[World]:
+    emulator = await aiohttp_server(create_twilio_emulator())
+    port = free_port()
+    settings = make_settings(
+        sdx_api_url=str(sandbox_server.make_url("/api")),
+        twilio_api_url=str(emulator.make_url("")).rstrip("/"),
+        gateway_public_url=f"http://127.0.0.1:{port}",
+        redis_url=redis_url,
+        gateway_call_window="00:00-23:59",
+        gateway_calls_per_second=50,
+        gateway_retry_delay=1,
+    )
+    gateway = TestServer(create_app(settings), port=port)
+    await gateway.start_server()
+    redis = Redis.from_url(redis_url)
+    twilio = TwilioRest(settings)
+    await twilio.start()
+    session = aiohttp.ClientSession()
+    conversations = RedisConversationStore(redis, prefix=settings.gateway_redis_prefix)
+
+    def make(name: str = "test", **tuning: Any) -> Dispatcher:
+        values: dict[str, Any] = {"rate": settings.gateway_calls_per_second, "block": 0.05}
+        values.update(tuning)
+        return build_dispatcher(
+            settings,
+            client_from_settings(settings, session),
+            redis,
+            twilio,
+            conversations,
+            tuning=DispatchTuning(**values),
+            name=name,
+        )
+
+    state: TwilioState = emulator.app[TWILIO_STATE]
+    yield World(settings, sandbox, state, redis, make, conversations)
+    await state.settle()
+    await gateway.close()
+    await session.close()
+    await twilio.close()
+    await redis.aclose()

@@ -1,0 +1,175 @@
+"""Due interactions become calls and texts, exactly once, with real webhooks back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from gateway.sandbox.credentials import DEMO_RESPONDENT
+from tests.dispatch.conftest import World
+
+OUTBOUND_ID, SMS_ID = 1002, 1003
+OTHER = "+61400000002"  # respondent of interaction 1005, also outbound on survey 53
+
+
+def data(world: World, interaction_id: int) -> dict[str, str]:
+    return {d.custom_key: d.custom_value for d in world.sdx.store.data_for(interaction_id)}
+
+
+def answers(world: World, interaction_id: int) -> list[str]:
+    return [r.response for r in world.sdx.store.responses_for(interaction_id)]
+
+
+def calls_to(world: World, number: str) -> list[object]:
+    return [c for c in world.twilio.calls.values() if c.to == number]
+
+
+async def test_due_call_is_placed_once_and_the_survey_completes(world: World) -> None:
+    world.twilio.script(DEMO_RESPONDENT, ["9", "4", "1", "speech:Very helpful, thanks"])
+    world.twilio.outcomes[OTHER] = "busy"
+    await world.dispatch_all()
+    (call,) = calls_to(world, DEMO_RESPONDENT)
+    base = world.settings.gateway_public_url
+    assert call.from_ == "+61200000001"
+    assert call.url == f"{base}/twilio/voice?interaction={OUTBOUND_ID}"
+    assert call.status_callback == f"{base}/twilio/voice/status?interaction={OUTBOUND_ID}"
+    assert call.status_callback_events == {"initiated", "ringing", "answered", "completed"}
+    assert call.machine_detection == "Enable"
+    assert call.status == "completed"
+    assert answers(world, OUTBOUND_ID) == ["9", "4", "Yes", "Very helpful, thanks"]
+    assert world.sdx.store.interaction(OUTBOUND_ID).survey_ended
+    assert call.heard[-1] == ("say", "That is all. Thank you for your time. Goodbye.")
+    # Polling again changes nothing: nothing is dialled twice.
+    await world.dispatch_all()
+    assert len(calls_to(world, DEMO_RESPONDENT)) == 1
+
+
+async def test_busy_is_redialled_until_the_limit_then_marked(world: World) -> None:
+    world.twilio.outcomes[DEMO_RESPONDENT] = "busy"
+    world.twilio.outcomes[OTHER] = "busy"
+    for attempt in (1, 2, 3):
+        await world.dispatch_all()
+        assert len(calls_to(world, DEMO_RESPONDENT)) == attempt
+        assert data(world, OUTBOUND_ID)["gateway_attempts"] == str(attempt)
+        if attempt < 3:
+            rescheduled = world.sdx.store.interaction(OUTBOUND_ID).scheduled_at
+            assert rescheduled.timestamp() > time.time() - 1  # GATEWAY_RETRY_DELAY later
+            await asyncio.sleep(1.1)
+    assert data(world, OUTBOUND_ID)["gateway_status"] == "unreachable"
+    await asyncio.sleep(1.1)
+    await world.dispatch_all()
+    assert len(calls_to(world, DEMO_RESPONDENT)) == 3  # never again
+    assert not world.sdx.store.interaction(OUTBOUND_ID).started
+
+
+async def test_no_answer_and_failed_count_as_attempts(world: World) -> None:
+    world.twilio.outcomes[DEMO_RESPONDENT] = "no-answer"
+    world.twilio.outcomes[OTHER] = "failed"
+    await world.dispatch_all()
+    assert data(world, OUTBOUND_ID)["gateway_attempts"] == "1"
+    assert data(world, 1005)["gateway_attempts"] == "1"
+
+
+@pytest.mark.parametrize("message", ["", "Sorry we missed you. We will call again."])
+async def test_answering_machine(world: World, message: str) -> None:
+    world.settings.gateway_machine_message = message
+    world.twilio.outcomes[DEMO_RESPONDENT] = "machine"
+    world.twilio.outcomes[OTHER] = "busy"
+    await world.dispatch_all()
+    (call,) = calls_to(world, DEMO_RESPONDENT)
+    assert call.machine_detection == ("DetectMessageEnd" if message else "Enable")
+    assert call.heard == ([("say", message)] if message else [])
+    assert not world.sdx.store.interaction(OUTBOUND_ID).started  # not surveyed
+    assert data(world, OUTBOUND_ID)["gateway_attempts"] == "1"
+
+
+async def test_sms_first_message_replies_and_completion(world: World) -> None:
+    world.twilio.outcomes[DEMO_RESPONDENT] = "busy"
+    world.twilio.outcomes[OTHER] = "busy"
+    await world.dispatch_all()
+    (first,) = [m for m in world.twilio.messages if m.to == DEMO_RESPONDENT]
+    assert first.from_ == "+61200000002"
+    assert first.body.endswith("How likely are you to recommend us to a friend, from 0 to 10?")
+    # The number's messaging webhook points at the gateway, as `twilio configure` sets it.
+    number = world.twilio.number("+61200000002")
+    assert number is not None
+    number.sms_url = f"{world.settings.gateway_public_url}/twilio/sms"
+    replies = []
+    for body in ["10", "5", "yes", "Keep it up"]:
+        replies.append(await world.twilio.inbound_sms(DEMO_RESPONDENT, "+61200000002", body))
+    assert replies[-1] == ["Thanks for your feedback!"]
+    assert answers(world, SMS_ID) == ["10", "5", "Yes", "Keep it up"]
+    await world.dispatch_all()
+    assert len([m for m in world.twilio.messages if m.direction == "outbound-api"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [(21610, "opted_out"), (21211, "invalid_number"), (21614, "not_sms_capable")],
+)
+async def test_sms_refused_by_twilio(world: World, code: int, status: str) -> None:
+    world.twilio.outcomes[DEMO_RESPONDENT] = "busy"
+    world.twilio.outcomes[OTHER] = "busy"
+    world.twilio.fail_next("Messages", DEMO_RESPONDENT, code=code)
+    await world.dispatch_all()
+    interaction = world.sdx.store.interaction(SMS_ID)
+    assert interaction.completed
+    assert not interaction.survey_ended
+    assert data(world, SMS_ID)["gateway_status"] == status
+    assert await world.conversations.is_opted_out(DEMO_RESPONDENT) == (code == 21610)
+    await world.dispatch_all()
+    assert [m for m in world.twilio.messages if m.to == DEMO_RESPONDENT] == []
+
+
+async def test_sms_throttled_is_sent_later_once(world: World) -> None:
+    world.twilio.outcomes[DEMO_RESPONDENT] = "busy"
+    world.twilio.outcomes[OTHER] = "busy"
+    world.twilio.fail_next("Messages", DEMO_RESPONDENT, code=20429)
+    await world.dispatch_all()
+    assert [m for m in world.twilio.messages if m.to == DEMO_RESPONDENT] == []
+    store = world.make_dispatcher()._store
+    (retry,) = await store.due_retries(time.time() + 120, 10)  # resent a minute later
+    await store.retry_later(retry, 0)
+    await world.dispatch_all()
+    await world.dispatch_all()
+    assert len([m for m in world.twilio.messages if m.to == DEMO_RESPONDENT]) == 1
+
+
+async def test_opted_out_number_is_not_texted(world: World) -> None:
+    world.twilio.outcomes[DEMO_RESPONDENT] = "busy"
+    world.twilio.outcomes[OTHER] = "busy"
+    await world.conversations.set_opt_out(DEMO_RESPONDENT, True)
+    await world.dispatch_all()
+    assert [m for m in world.twilio.messages if m.to == DEMO_RESPONDENT] == []
+    assert data(world, SMS_ID)["gateway_status"] == "opted_out"
+
+
+async def test_outside_the_call_window_nothing_is_dialled(world: World) -> None:
+    hour = time.gmtime().tm_hour
+    world.settings.gateway_call_window = type(world.settings.gateway_call_window).parse(
+        f"{(hour + 2) % 24:02d}:00-{(hour + 3) % 24:02d}:00"
+    )
+    await world.dispatch_all()
+    assert world.twilio.calls == {}
+    assert world.twilio.messages == []
+
+
+async def test_not_yet_due_nothing_is_dialled(world: World) -> None:
+    for interaction_id in (OUTBOUND_ID, SMS_ID, 1005):
+        interaction = world.sdx.store.interaction(interaction_id)
+        interaction.scheduled_at = interaction.scheduled_at.replace(year=2100)
+    await world.dispatch_all()
+    assert world.twilio.calls == {}
+    assert world.twilio.messages == []
+
+
+async def test_twilio_throttling_a_call_leaves_it_for_the_next_poll(world: World) -> None:
+    world.twilio.outcomes[OTHER] = "busy"
+    world.twilio.fail_next("Calls", DEMO_RESPONDENT, code=20429)
+    world.twilio.script(DEMO_RESPONDENT, ["hangup"])
+    await world.dispatch_all()
+    assert calls_to(world, DEMO_RESPONDENT) == []
+    await world.dispatch_all()
+    assert len(calls_to(world, DEMO_RESPONDENT)) == 1
