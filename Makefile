@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint serve sandbox clean
+.PHONY: demo test lint serve sandbox bench-dispatch clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,8 @@ test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check gateway tests
-	$(BIN)/ruff format --check gateway tests
+	$(BIN)/ruff check gateway tests bench
+	$(BIN)/ruff format --check gateway tests bench
 	$(BIN)/mypy --strict gateway
 
 serve: $(STAMP)
@@ -28,6 +28,9 @@ serve: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/gateway sandbox
+
+bench-dispatch: $(STAMP)
+	$(BIN)/python bench/dispatch.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -46,16 +46,20 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from gateway.sandbox.sdx import create_sdx_sandbox
+    from gateway.sandbox.app import create_sandbox
 
     settings = load_sandbox_settings()
     configure_logging(settings.log_format, settings.log_level)
-    app = create_sdx_sandbox(
+    app = create_sandbox(
         customer_uuid=settings.sdx_customer_uuid,
         auth_token=settings.sdx_auth_token.get_secret_value(),
         bearer_token=settings.sdx_bearer_token.get_secret_value(),
+        twilio_account_sid=settings.twilio_account_sid,
+        twilio_auth_token=settings.twilio_auth_token.get_secret_value(),
     )
-    print(f"SDX sandbox: http://{args.host}:{args.port}/api", flush=True)
+    base = f"http://{args.host}:{args.port}"
+    print(f"SDX sandbox:      {base}/api     (SDX_API_URL)", flush=True)
+    print(f"Twilio emulator:  {base}/twilio  (TWILIO_API_URL)", flush=True)
     web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
     return 0
 
@@ -88,8 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser(
         "sandbox",
-        help="run a local SDX-compatible API with demo surveys",
-        description="Run the SDX sandbox: an in-memory Survey Dynamix API under /api.",
+        help="run a local SDX API (demo surveys) and Twilio REST emulator",
+        description="Run the sandbox: an in-memory Survey Dynamix API under /api and a "
+        "Twilio REST emulator under /twilio that places calls by signed webhooks.",
     )
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sandbox.add_argument("--port", type=int, default=8081, help="port (default 8081)")

@@ -19,6 +19,8 @@ from gateway.sandbox.credentials import (
     DEMO_AUTH_TOKEN,
     DEMO_BEARER_TOKEN,
     DEMO_CUSTOMER_UUID,
+    DEMO_TWILIO_ACCOUNT_SID,
+    DEMO_TWILIO_AUTH_TOKEN,
 )
 
 _TWILIO_SID = re.compile(r"AC[0-9a-fA-F]{32}")
@@ -321,6 +323,8 @@ class SandboxSettings(BaseSettings):
     sdx_customer_uuid: str = DEMO_CUSTOMER_UUID
     sdx_auth_token: SecretStr = SecretStr(DEMO_AUTH_TOKEN)
     sdx_bearer_token: SecretStr = SecretStr(DEMO_BEARER_TOKEN)
+    twilio_account_sid: str = DEMO_TWILIO_ACCOUNT_SID
+    twilio_auth_token: SecretStr = SecretStr(DEMO_TWILIO_AUTH_TOKEN)
     log_format: Literal["json", "console"] = "console"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 

@@ -7,16 +7,15 @@
   never acknowledged are taken over with ``XAUTOCLAIM``.
 * **Claims**: ``SET NX`` per (interaction, attempt), so an entry delivered
   twice (taken over, or enqueued twice) is dialled once.
-* **Pacing**: one sliding-window log for all replicas (a Lua script using
-  Redis' clock), so ``GATEWAY_CALLS_PER_SECOND`` holds in every window.
+* **Pacing**: one slot every ``1/GATEWAY_CALLS_PER_SECOND`` seconds for all
+  replicas together (a Lua script on Redis' clock), so the limit holds in
+  every one-second window.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
-from collections import deque
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
@@ -30,15 +29,17 @@ GROUP = "dialers"
 STREAM_MAXLEN = 100_000
 
 
-def pacing_window(rate: float) -> tuple[int, float]:
-    """(events, seconds): at most ``events`` in any ``seconds``, never above ``rate``/s.
+def pacing_interval(rate: float) -> float:
+    """Seconds between two slots, so that no one-second window holds more than ``rate``.
 
-    The window is at least a second (so no one-second window holds more than
-    the limit) plus 5 % for the jitter between granting a slot and the
-    request reaching Twilio.
+    Slots are spaced evenly rather than granted in bursts: a burst granted at
+    once reaches Twilio spread by network jitter and can overflow the next
+    window. Spacing by ``1/rate`` plus 5 % leaves room for that jitter.
+    Below one per second, one slot per ``1/rate`` seconds.
     """
     events = max(1, int(rate))
-    return events, max(1.0, events / rate) * 1.05
+    window = max(1.0, events / rate)
+    return window / events * 1.05
 
 
 class DispatchStore(Protocol):
@@ -81,15 +82,13 @@ return 0
 _PACE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-    redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[3])
-    redis.call('PEXPIRE', KEYS[1], window * 2)
+local last = tonumber(redis.call('GET', KEYS[1]) or '-1000000000')
+local wait = last + tonumber(ARGV[1]) - now
+if wait <= 0 then
+    redis.call('SET', KEYS[1], now, 'PX', ARGV[1] * 2 + 1000)
     return 0
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return tonumber(oldest[2]) + window - now + 1
+return wait
 """
 
 _TAKE_RETRIES = """
@@ -188,10 +187,8 @@ class RedisDispatchStore:
         await self._redis.delete(f"{self._p}claim:{job.key}", f"{self._p}queued:{job.key}")
 
     async def pace(self, rate: float) -> float:
-        events, window = pacing_window(rate)
-        wait_ms = await self._pace(
-            keys=[f"{self._p}pace"], args=[events, int(window * 1000), secrets.token_hex(4)]
-        )
+        interval_ms = max(1, round(pacing_interval(rate) * 1000))
+        wait_ms = await self._pace(keys=[f"{self._p}pace"], args=[interval_ms])
         return max(0.0, int(wait_ms) / 1000)
 
     async def retry_later(self, job: Job, at: float) -> None:
@@ -213,7 +210,7 @@ class MemoryDispatchStore:
     def __init__(self) -> None:
         self._queue: asyncio.Queue[tuple[str, Job]] = asyncio.Queue()
         self._marks: dict[str, tuple[float, str]] = {}
-        self._paced: deque[float] = deque()
+        self._last_slot = float("-inf")
         self._retries: dict[Job, float] = {}
         self._ids = 0
 
@@ -270,14 +267,12 @@ class MemoryDispatchStore:
         self._marks.pop(f"queued:{job.key}", None)
 
     async def pace(self, rate: float) -> float:
-        events, window = pacing_window(rate)
         now = time.monotonic()
-        while self._paced and self._paced[0] <= now - window:
-            self._paced.popleft()
-        if len(self._paced) < events:
-            self._paced.append(now)
+        wait = self._last_slot + pacing_interval(rate) - now
+        if wait <= 0:
+            self._last_slot = now
             return 0.0
-        return self._paced[0] + window - now
+        return wait
 
     async def retry_later(self, job: Job, at: float) -> None:
         self._retries[job] = at

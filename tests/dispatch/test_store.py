@@ -15,7 +15,7 @@ from gateway.dispatch.store import (
     MemoryDispatchStore,
     Pacer,
     RedisDispatchStore,
-    pacing_window,
+    pacing_interval,
 )
 
 
@@ -37,13 +37,11 @@ async def store(request: pytest.FixtureRequest, redis: Redis) -> DispatchStore:
     return RedisDispatchStore(redis, prefix="t:")
 
 
-def test_pacing_window_never_allows_more_than_the_rate_in_a_second() -> None:
-    assert pacing_window(1) == (1, 1.05)
-    assert pacing_window(10) == (10, 1.05)
-    assert pacing_window(2.5) == (2, 1.05)  # 2 per second: never 3
-    events, window = pacing_window(0.5)
-    assert events == 1
-    assert window == pytest.approx(2.1)
+def test_pacing_interval_never_allows_more_than_the_rate_in_a_second() -> None:
+    assert pacing_interval(1) == pytest.approx(1.05)
+    assert pacing_interval(10) == pytest.approx(0.105)
+    assert pacing_interval(2.5) == pytest.approx(0.525)  # 2 per second: never 3
+    assert pacing_interval(0.5) == pytest.approx(2.1)
 
 
 async def test_jobs_round_trip_the_stream(store: DispatchStore) -> None:
