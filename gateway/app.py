@@ -26,6 +26,7 @@ from gateway.keys import (
     VOICE,
 )
 from gateway.logging import get_logger
+from gateway.metrics import metrics
 from gateway.sdx import client_from_settings
 from gateway.web.health import healthz, readyz
 from gateway.web.middleware import request_context
@@ -119,6 +120,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_survey_logic)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     add_voice_routes(app)
     add_sms_routes(app)
     return app

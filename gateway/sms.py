@@ -29,6 +29,7 @@ from gateway.conversations import (
 )
 from gateway.logging import bind_context, get_logger
 from gateway.lookup import InteractionFinder
+from gateway.metrics import survey_event
 from gateway.phone import InvalidNumber, to_e164
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
@@ -227,6 +228,7 @@ class SmsSurvey:
             conversation.status = "completed"
             conversation.question = None
             log.info("survey_completed")
+            survey_event("sms", "completed")
             await self._forget(conversation)
         else:
             conversation.question = turn.current_question
@@ -249,6 +251,7 @@ class SmsSurvey:
             return [self._texts.no_survey], None
         conversation.updated_at = time.time()
         log.info("survey_started", survey_id=conversation.survey_id)
+        survey_event("sms", "started")
         return await self._after(turn, conversation), conversation
 
     async def _find(self, sms: IncomingSms) -> Conversation | None:
@@ -293,6 +296,7 @@ class SmsSurvey:
         log.info("sms_opted_out")
         if conversation is None or conversation.status != "active":
             return [], None
+        survey_event("sms", "abandoned")
         conversation.status = "opted_out"
         conversation.question = None
         conversation.updated_at = time.time()

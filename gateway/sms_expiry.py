@@ -14,6 +14,7 @@ import time
 from gateway.conversations import ConversationBusy, ConversationStore
 from gateway.logging import bind_context, clear_context, get_logger
 from gateway.lookup import InteractionFinder
+from gateway.metrics import survey_event
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 
@@ -84,6 +85,7 @@ class SmsExpiry:
                 if conversation.status == "active":
                     conversation.status = "abandoned"
                     log.info("survey_abandoned", reason="sms_idle")
+                    survey_event("sms", "abandoned")
                 conversation.abandon_pending = False
                 conversation.question = None
                 await self._store.finish(None, "", conversation, self._idle_ttl)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from gateway.answers import answer_from_digits, answer_from_speech
 from gateway.logging import bind_context, get_logger
 from gateway.lookup import InteractionFinder
+from gateway.metrics import survey_event
 from gateway.phone import InvalidNumber, to_e164
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
@@ -145,6 +146,7 @@ class VoiceSurvey:
         if turn.current_question is not None and session.survey_id is None:
             session.survey_id = turn.current_question.survey_id
         log.info("survey_started", survey_id=session.survey_id)
+        survey_event("voice", "started")
         return await self._next(session, turn)
 
     async def _find(self, call_sid: str, caller: str, called: str) -> CallSession | None:
@@ -294,6 +296,7 @@ class VoiceSurvey:
             try:
                 await self._sdx.abandon_survey(session.interaction_id)
                 log.info("survey_abandoned", reason="hung_up")
+                survey_event("voice", "abandoned")
             except SdxError as exc:
                 # The interaction stays open: a call back resumes it.
                 log.warning("abandon_failed", error=type(exc).__name__)
@@ -332,6 +335,7 @@ class VoiceSurvey:
 
     async def _end(self, session: CallSession, turn: SurveyTurn, status: str) -> str:
         session.status = "completed" if status == "completed" else "abandoned"
+        survey_event("voice", session.status)
         session.turn += 1
         session.question = None
         session.reply = render_closing(

@@ -11,6 +11,7 @@ from gateway.conversations import Conversation, ConversationStore
 from gateway.dispatch.jobs import Job
 from gateway.dispatch.store import DispatchStore
 from gateway.logging import get_logger
+from gateway.metrics import survey_event
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxError
 from gateway.sms_text import join_prompts, split_message
@@ -102,6 +103,7 @@ class Dialer:
             await self._store.release(job)
             return "retry"
         await self._store.settle(job, "started", self._settled_ttl)
+        survey_event("sms", "started")
         if turn.completed:
             return "completed"
         # Open the conversation first, so a quick reply finds it.

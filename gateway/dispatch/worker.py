@@ -20,6 +20,7 @@ from gateway.dispatch.dialer import Dialer
 from gateway.dispatch.poller import DuePoller
 from gateway.dispatch.store import DispatchStore
 from gateway.logging import bind_context, clear_context, get_logger
+from gateway.metrics import DIALS
 from gateway.sdx.errors import SdxError
 
 log = get_logger(__name__)
@@ -124,6 +125,7 @@ class Dispatcher:
             if state == "won":
                 outcome = await self._dialer.dial(job)
                 self.outcomes[outcome] += 1
+                DIALS.labels(job.channel, outcome).inc()
                 log.info("dispatched", outcome=outcome)
             else:
                 log.info("dispatch_skipped", claim=state)

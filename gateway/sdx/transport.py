@@ -29,6 +29,7 @@ from typing import Any
 import aiohttp
 
 from gateway.logging import get_logger
+from gateway.metrics import SDX_ERRORS, SDX_SECONDS, sdx_endpoint
 from gateway.sdx.errors import (
     SdxConnectionError,
     SdxError,
@@ -190,6 +191,19 @@ class SdxTransport:
         self, method: str, path: str, params: Params | None, data: Params | None
     ) -> Any:
         url = self._base_url + path
+        endpoint = sdx_endpoint(path)
+        started = time.monotonic()
+        try:
+            return await self._send(method, path, url, params, data)
+        except SdxError as exc:
+            SDX_ERRORS.labels(endpoint, type(exc).__name__).inc()
+            raise
+        finally:
+            SDX_SECONDS.labels(method, endpoint).observe(time.monotonic() - started)
+
+    async def _send(
+        self, method: str, path: str, url: str, params: Params | None, data: Params | None
+    ) -> Any:
         try:
             async with self._session.request(
                 method,

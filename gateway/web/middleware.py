@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from gateway.logging import bind_context, clear_context, get_logger
+from gateway.metrics import TURN_SECONDS, WEBHOOKS
 
 log = get_logger("gateway.web")
 
@@ -44,12 +45,21 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         status = exc.status
         raise
     finally:
-        if request.path not in {"/healthz", "/readyz", "/metrics"}:
-            log.info(
-                "request",
-                method=request.method,
-                path=request.path,
-                status=status,
-                ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+        seconds = time.perf_counter() - started
+        if request.path.startswith("/twilio/"):
+            # One summary line per webhook (CallSid / MessageSid are bound by
+            # the handler) and the webhook metrics.
+            route = _route(request)
+            WEBHOOKS.labels(route, str(status)).inc()
+            TURN_SECONDS.labels(route).observe(seconds)
+            log.info("webhook", route=route, status=status, ms=round(seconds * 1000, 2))
+        elif request.path not in {"/healthz", "/readyz", "/metrics"}:
+            log.info("request", method=request.method, path=request.path, status=status)
         clear_context()
+
+
+def _route(request: web.Request) -> str:
+    """The route's template (never the raw path: unknown paths would explode labels)."""
+    info = request.match_info
+    resource = info.route.resource if info.route is not None else None
+    return resource.canonical if resource is not None else "other"

@@ -1,0 +1,66 @@
+"""Prometheus metrics (prometheus-client), served at GET /metrics.
+
+One process-wide registry: the web server and, in ``gateway demo``, the
+dispatcher share it. Labels are kept low-cardinality: SDX paths are
+templated (``/interactions/{id}/submit_response``), never raw.
+
+Gauges that count across replicas (active sessions) are per-process
+increments and decrements: only their sum over replicas means anything.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+WEBHOOKS = Counter("gateway_webhooks_total", "Twilio webhooks handled", ["route", "outcome"])
+TURN_SECONDS = Histogram(
+    "gateway_turn_seconds",
+    "Time to answer a Twilio webhook",
+    ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+SDX_SECONDS = Histogram(
+    "gateway_sdx_request_seconds",
+    "SDX API request latency (each attempt)",
+    ["method", "endpoint"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+SDX_ERRORS = Counter(
+    "gateway_sdx_errors_total", "Failed SDX requests (each attempt)", ["endpoint", "error"]
+)
+SURVEYS = Counter(
+    "gateway_surveys_total", "Surveys started, completed, abandoned", ["channel", "event"]
+)
+DIALS = Counter("gateway_dials_total", "Dispatcher jobs by outcome", ["channel", "outcome"])
+ACTIVE_SESSIONS = Gauge(
+    "gateway_active_sessions", "Surveys in progress (sum over replicas)", ["channel"]
+)
+
+_ID = re.compile(r"/\d+(?=/|$)")
+_USER = re.compile(r"^/users/[^/]+")
+_PHONE = re.compile(r"^/phone_numbers/[^/]+")
+
+
+def sdx_endpoint(path: str) -> str:
+    """An SDX path as a label: ids, emails and numbers replaced by placeholders."""
+    path = _USER.sub("/users/{email}", path)
+    path = _PHONE.sub("/phone_numbers/{number}", path)
+    return _ID.sub("/{id}", path)
+
+
+def survey_event(channel: str, event: str) -> None:
+    SURVEYS.labels(channel, event).inc()
+    if event == "started":
+        ACTIVE_SESSIONS.labels(channel).inc()
+    elif event in ("completed", "abandoned"):
+        ACTIVE_SESSIONS.labels(channel).dec()
+
+
+async def metrics(_: web.Request) -> web.Response:
+    response = web.Response(body=generate_latest())
+    response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+    response.charset = "utf-8"
+    return response
