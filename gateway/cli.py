@@ -1,4 +1,4 @@
-"""The ``gateway`` command: serve | dispatch | sandbox | demo."""
+"""The ``gateway`` command: serve | dispatch | sandbox | demo | phone | twilio | doctor."""
 
 from __future__ import annotations
 
@@ -45,6 +45,28 @@ def _dispatch(args: argparse.Namespace) -> int:
     return asyncio.run(run_dispatch(settings))
 
 
+def _twilio_configure(args: argparse.Namespace) -> int:
+    from gateway.twilio_commands import configure
+
+    settings = load_settings()
+    configure_logging(settings.log_format, "WARNING")
+    return asyncio.run(configure(settings, dry_run=args.dry_run, say=print))
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from gateway.doctor import run_checks
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"FAIL  settings: {exc}\n      fix: set it in the environment or .env")
+        return 1
+    configure_logging(settings.log_format, "CRITICAL")  # the report is the output
+    failed = asyncio.run(run_checks(settings, print))
+    print(f"\n{failed} check(s) failed" if failed else "\nall checks passed")
+    return 1 if failed else 0
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from gateway.sandbox.app import create_sandbox
 
@@ -89,6 +111,30 @@ def build_parser() -> argparse.ArgumentParser:
         "the first message of due sms interactions, across any number of replicas.",
     )
     dispatch.set_defaults(run=_dispatch)
+
+    twilio = commands.add_parser(
+        "twilio",
+        help="set up the Twilio account for this gateway",
+        description="Twilio account set-up.",
+    )
+    twilio_commands = twilio.add_subparsers(dest="twilio_command", required=True, metavar="COMMAND")
+    configure = twilio_commands.add_parser(
+        "configure",
+        help="point every routed number's webhooks at GATEWAY_PUBLIC_URL",
+        description="For each routed number, set Voice URL /twilio/voice (POST), status "
+        "callback /twilio/voice/status and Messaging URL /twilio/sms under "
+        "GATEWAY_PUBLIC_URL, showing the current and new values.",
+    )
+    configure.add_argument("--dry-run", action="store_true", help="show, change nothing")
+    configure.set_defaults(run=_twilio_configure)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="check settings, SDX, Twilio, Redis and the numbers",
+        description="Check every setting and dependency, one line each, with a fix for "
+        "each failure. Exit status 1 if any check fails.",
+    )
+    doctor.set_defaults(run=_doctor)
 
     sandbox = commands.add_parser(
         "sandbox",

@@ -8,8 +8,9 @@ logging, which would print recipients and message bodies, is kept quiet.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException
@@ -17,6 +18,8 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from gateway.config import Settings
+
+T = TypeVar("T")
 
 # twilio logs every request's parameters at INFO: never let that through.
 _quiet = logging.getLogger("gateway.twilio_http")
@@ -40,6 +43,19 @@ class TwilioApiError(Exception):
     def transient(self) -> bool:
         """Worth trying again later: throttled, Twilio-side failure, or no answer."""
         return self.status is None or self.status == 429 or self.status >= 500
+
+
+@dataclass(frozen=True)
+class NumberConfig:
+    """An IncomingPhoneNumber's webhook settings."""
+
+    sid: str
+    phone_number: str
+    voice_url: str
+    voice_method: str
+    status_callback: str
+    sms_url: str
+    sms_method: str
 
 
 @dataclass(frozen=True)
@@ -91,8 +107,8 @@ class TwilioRest:
         events: Sequence[str],
         machine_detection: str | None,
     ) -> PlacedCall:
-        try:
-            call = await self.client.calls.create_async(
+        call = await _checked(
+            self.client.calls.create_async(
                 to=to,
                 from_=from_,
                 url=url,
@@ -102,17 +118,48 @@ class TwilioRest:
                 status_callback_event=list(events),
                 **({"machine_detection": machine_detection} if machine_detection else {}),
             )
-        except TwilioRestException as exc:
-            raise TwilioApiError(exc.status, exc.code, str(exc.msg)) from None
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise TwilioApiError(None, None, type(exc).__name__) from None
+        )
         return PlacedCall(sid=str(call.sid), status=str(call.status))
 
     async def send_message(self, *, to: str, from_: str, body: str) -> str:
-        try:
-            message = await self.client.messages.create_async(to=to, from_=from_, body=body)
-        except TwilioRestException as exc:
-            raise TwilioApiError(exc.status, exc.code, str(exc.msg)) from None
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise TwilioApiError(None, None, type(exc).__name__) from None
+        message = await _checked(self.client.messages.create_async(to=to, from_=from_, body=body))
         return str(message.sid)
+
+    async def account_status(self) -> str:
+        """The account's status ("active"); a TwilioApiError (401) for bad credentials."""
+        sid = self._settings.twilio_account_sid
+        account = await _checked(self.client.api.v2010.accounts(sid).fetch_async())
+        return str(account.status)
+
+    async def find_number(self, phone_number: str) -> NumberConfig | None:
+        found = await _checked(
+            self.client.incoming_phone_numbers.list_async(phone_number=phone_number, limit=1)
+        )
+        return _number_config(found[0]) if found else None
+
+    async def update_number(self, sid: str, **changes: str) -> NumberConfig:
+        """Change webhook settings (voice_url, voice_method, status_callback, sms_url, ...)."""
+        updated = await _checked(self.client.incoming_phone_numbers(sid).update_async(**changes))
+        return _number_config(updated)
+
+
+async def _checked(operation: Awaitable[T]) -> T:
+    """Await a twilio call, turning its failures into TwilioApiError."""
+    try:
+        return await operation
+    except TwilioRestException as exc:
+        raise TwilioApiError(exc.status, exc.code, str(exc.msg)) from None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise TwilioApiError(None, None, type(exc).__name__) from None
+
+
+def _number_config(number: Any) -> NumberConfig:
+    return NumberConfig(
+        sid=str(number.sid),
+        phone_number=str(number.phone_number),
+        voice_url=number.voice_url or "",
+        voice_method=number.voice_method or "",
+        status_callback=number.status_callback or "",
+        sms_url=number.sms_url or "",
+        sms_method=number.sms_method or "",
+    )

@@ -1,0 +1,205 @@
+"""``gateway doctor``: every setting and dependency checked in turn, with a fix for each failure.
+
+One line per check: ``ok``, ``warn`` (works, but not as production should)
+or ``FAIL`` (the gateway cannot work so), each failure with what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+import aiohttp
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from gateway.config import Settings
+from gateway.routing import NumberRouter, Table
+from gateway.sdx import client_from_settings
+from gateway.sdx.errors import SdxError, SdxUnauthorized
+from gateway.twilio_rest import TwilioApiError, TwilioRest
+from gateway.twilio_setup import plan
+
+Level = Literal["ok", "warn", "FAIL"]
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    level: Level
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        text = f"{self.level:<4}  {self.name}: {self.detail}"
+        return f"{text}\n      fix: {self.fix}" if self.fix else text
+
+
+def check_public_url(settings: Settings) -> Check:
+    url = urlsplit(settings.gateway_public_url)
+    if url.hostname in LOCAL_HOSTS:
+        return Check(
+            "public URL",
+            "warn",
+            f"{settings.gateway_public_url} is local only",
+            "Twilio cannot reach it: set the https URL of this gateway",
+        )
+    if url.scheme != "https":
+        return Check(
+            "public URL",
+            "FAIL",
+            f"{settings.gateway_public_url} is not https",
+            "serve the gateway behind TLS and set GATEWAY_PUBLIC_URL=https://...",
+        )
+    return Check("public URL", "ok", settings.gateway_public_url)
+
+
+def check_signatures(settings: Settings) -> Check:
+    if settings.gateway_validate_signatures:
+        return Check("webhook signatures", "ok", "checked on every /twilio/* request")
+    return Check(
+        "webhook signatures",
+        "FAIL",
+        "GATEWAY_VALIDATE_SIGNATURES=false",
+        "remove it: anyone could post fake answers",
+    )
+
+
+async def check_redis(settings: Settings) -> Check:
+    if settings.redis_url is None:
+        return Check(
+            "redis",
+            "warn",
+            "REDIS_URL unset: in-memory state, one process only",
+            "set REDIS_URL for production and for gateway dispatch",
+        )
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        await redis.ping()
+    except (RedisError, OSError) as exc:
+        return Check(
+            "redis",
+            "FAIL",
+            f"{type(exc).__name__} at REDIS_URL",
+            "start Redis or correct REDIS_URL",
+        )
+    finally:
+        await redis.aclose()
+    return Check("redis", "ok", "answers PING")
+
+
+async def check_sdx(
+    settings: Settings, session: aiohttp.ClientSession
+) -> tuple[Check, Table | None]:
+    sdx = client_from_settings(settings, session)
+    router = NumberRouter(sdx, settings.gateway_numbers, settings.gateway_routing_refresh)
+    try:
+        await sdx.list_surveys(limit=1)
+        table = await router.table()
+    except SdxUnauthorized:
+        return Check(
+            "SDX credentials",
+            "FAIL",
+            f"{settings.sdx_api_url} answered 401",
+            "check SDX_CUSTOMER_UUID and SDX_AUTH_TOKEN (or SDX_BEARER_TOKEN)",
+        ), None
+    except SdxError as exc:
+        return Check(
+            "SDX credentials",
+            "FAIL",
+            f"{settings.sdx_api_url}: {exc}",
+            "check SDX_API_URL and that SDX is reachable from here",
+        ), None
+    count = len(set(table["voice"]) | set(table["sms"]))
+    return Check(
+        "SDX credentials", "ok", f"{settings.sdx_api_url} accepts them, {count} routed number(s)"
+    ), table
+
+
+async def check_twilio(settings: Settings, twilio: TwilioRest) -> Check:
+    try:
+        status = await twilio.account_status()
+    except TwilioApiError as exc:
+        fix = (
+            "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+            if exc.status == 401
+            else "check TWILIO_API_URL / network access to Twilio"
+        )
+        return Check("Twilio credentials", "FAIL", str(exc), fix)
+    if status != "active":
+        return Check("Twilio credentials", "FAIL", f"account is {status}", "reactivate it")
+    return Check("Twilio credentials", "ok", f"account {settings.twilio_account_sid} is active")
+
+
+async def check_numbers(settings: Settings, table: Table, twilio: TwilioRest) -> list[Check]:
+    if not table["voice"] and not table["sms"]:
+        return [
+            Check(
+                "routed numbers",
+                "FAIL",
+                "no number routes to a survey",
+                "set the surveys' numbers in SDX, or GATEWAY_NUMBERS",
+            )
+        ]
+    checks = []
+    for item in await plan(settings, table, twilio):
+        name = f"number {item.number}"
+        if item.found is None:
+            checks.append(
+                Check(
+                    name,
+                    "FAIL",
+                    "not in this Twilio account",
+                    "buy or port it, or correct the routing",
+                )
+            )
+        elif item.changes:
+            wrong = ", ".join(sorted(item.changes))
+            checks.append(
+                Check(
+                    name,
+                    "FAIL",
+                    f"does not point at this gateway ({wrong})",
+                    "run: gateway twilio configure",
+                )
+            )
+        else:
+            checks.append(Check(name, "ok", "points at this gateway"))
+    return checks
+
+
+async def run_checks(settings: Settings, say: Callable[[str], None]) -> int:
+    """Run every check, printing as it goes; returns how many failed."""
+    results: list[Check] = []
+
+    def record(check: Check) -> None:
+        results.append(check)
+        say(check.line())
+
+    record(check_public_url(settings))
+    record(check_signatures(settings))
+    record(await check_redis(settings))
+    async with aiohttp.ClientSession() as session:
+        sdx_check, table = await check_sdx(settings, session)
+        record(sdx_check)
+        twilio = TwilioRest(settings)
+        await twilio.start()
+        try:
+            twilio_check = await check_twilio(settings, twilio)
+            record(twilio_check)
+            if table is not None and twilio_check.level == "ok":
+                for check in await _guard(check_numbers(settings, table, twilio)):
+                    record(check)
+        finally:
+            await twilio.close()
+    return sum(1 for check in results if check.level == "FAIL")
+
+
+async def _guard(checks: Awaitable[list[Check]]) -> list[Check]:
+    try:
+        return await checks
+    except TwilioApiError as exc:
+        return [Check("routed numbers", "FAIL", str(exc), "check access to Twilio")]

@@ -1,0 +1,44 @@
+"""The ``gateway twilio configure`` command: routing from SDX, the plan, the changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import aiohttp
+
+from gateway.config import Settings
+from gateway.routing import NumberRouter
+from gateway.sdx import client_from_settings
+from gateway.sdx.errors import SdxError
+from gateway.twilio_rest import TwilioApiError, TwilioRest
+from gateway.twilio_setup import apply, plan, report
+
+
+async def configure(settings: Settings, *, dry_run: bool, say: Callable[[str], None]) -> int:
+    """Returns the exit status: 0, or 1 when numbers are missing or a service failed."""
+    async with aiohttp.ClientSession() as session:
+        sdx = client_from_settings(settings, session)
+        router = NumberRouter(sdx, settings.gateway_numbers, settings.gateway_routing_refresh)
+        try:
+            table = await router.table()
+        except SdxError as exc:
+            say(f"cannot read the surveys' numbers from SDX: {exc}")
+            return 1
+        twilio = TwilioRest(settings)
+        await twilio.start()
+        try:
+            plans = await plan(settings, table, twilio)
+            if not plans:
+                say("no number routes to a survey (set GATEWAY_NUMBERS or the surveys' numbers)")
+                return 1
+            missing = report(plans, dry_run, say)
+            if not dry_run:
+                await apply(plans, twilio)
+        except TwilioApiError as exc:
+            say(f"Twilio refused: {exc}")
+            return 1
+        finally:
+            await twilio.close()
+    if dry_run:
+        say("dry run: nothing was changed")
+    return 1 if missing else 0
