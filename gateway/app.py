@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from gateway import __version__
 from gateway.config import Settings
 from gateway.keys import (
+    CONVERSATIONS,
     FINDER,
     HTTP_SESSION,
     OUTCOMES,
@@ -92,6 +93,7 @@ async def _survey_logic(app: web.Application) -> AsyncIterator[None]:
     app[SMS] = parts.sms
     app[SMS_EXPIRY] = parts.sms_expiry
     app[OUTCOMES] = parts.outcomes
+    app[CONVERSATIONS] = parts.conversations
     # Number routing is re-read from SDX in the background (a failure keeps
     # the last good table); idle SMS conversations are abandoned in SDX.
     tasks = [

@@ -1,4 +1,11 @@
-"""``gateway demo``: the SDX sandbox and the gateway in one process, no accounts needed."""
+"""``gateway demo``: everything in one process, no accounts needed.
+
+The SDX sandbox and the Twilio emulator (``gateway sandbox``), the webhook
+server and the dispatcher run together; state is in memory unless
+REDIS_URL is set. The emulator's numbers are pointed at the gateway the way
+``gateway twilio configure`` does it, and calls to the demo respondent wait
+for ``gateway phone answer``.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +16,26 @@ import signal
 from aiohttp import web
 
 from gateway.app import create_app
-from gateway.config import Settings
+from gateway.config import CallWindow, Settings
+from gateway.keys import CONVERSATIONS, REDIS, SDX
 from gateway.logging import configure_logging, get_logger
+from gateway.sandbox.app import create_sandbox, twilio_state
 from gateway.sandbox.credentials import (
     DEMO_AUTH_TOKEN,
     DEMO_CUSTOMER_UUID,
+    DEMO_RESPONDENT,
     DEMO_TWILIO_ACCOUNT_SID,
     DEMO_TWILIO_AUTH_TOKEN,
 )
-from gateway.sandbox.sdx import create_sdx_sandbox
+from gateway.sandbox.twilio import Outcome
+from gateway.sandbox.twilio.phone import remote_phone
+from gateway.twilio_commands import configure
+from gateway.twilio_rest import TwilioRest
+from gateway.wiring import build_dispatcher
 
 log = get_logger(__name__)
+
+INBOUND, OUTBOUND, SMS = "+61200000000", "+61200000001", "+61200000002"
 
 
 def demo_settings(host: str, port: int, sandbox_port: int) -> Settings:
@@ -28,16 +44,23 @@ def demo_settings(host: str, port: int, sandbox_port: int) -> Settings:
     REDIS_URL (and any other variable) from the environment still applies,
     so the demo can run against a real Redis.
     """
+    sandbox = f"http://{host}:{sandbox_port}"
     return Settings(
-        sdx_api_url=f"http://{host}:{sandbox_port}/api",
+        sdx_api_url=f"{sandbox}/api",
         sdx_customer_uuid=DEMO_CUSTOMER_UUID,
         sdx_auth_token=DEMO_AUTH_TOKEN,
         sdx_bearer_token=None,
         twilio_account_sid=DEMO_TWILIO_ACCOUNT_SID,
         twilio_auth_token=DEMO_TWILIO_AUTH_TOKEN,
+        twilio_api_url=f"{sandbox}/twilio",
         gateway_public_url=f"http://{host}:{port}",
         port=port,
         log_format="console",
+        log_level="WARNING",
+        # A demo dials at any hour, soon, and not too fast to follow.
+        gateway_call_window=CallWindow.parse("00:00-23:59"),
+        gateway_dispatch_interval=5,
+        gateway_calls_per_second=2,
     )
 
 
@@ -48,29 +71,53 @@ async def _start(app: web.Application, host: str, port: int) -> web.AppRunner:
     return runner
 
 
+def _banner(settings: Settings, host: str, port: int, sandbox_port: int) -> str:
+    phone = ".venv/bin/gateway phone"
+    sandbox = f"--sandbox http://{host}:{sandbox_port}/twilio" if sandbox_port != 8081 else ""
+    sessions = "Redis at REDIS_URL" if settings.redis_url else "in memory"
+    return f"""
+Survey gateway demo is running (Ctrl-C to stop)
+  gateway          http://{host}:{port}        (/healthz, /readyz, /metrics)
+  SDX sandbox      http://{host}:{sandbox_port}/api    user {DEMO_CUSTOMER_UUID}
+                                                 token {DEMO_AUTH_TOKEN}
+  Twilio emulator  http://{host}:{sandbox_port}/twilio
+  dispatcher       running; sessions {sessions}
+
+Take a survey, in a second terminal (you are {DEMO_RESPONDENT}):
+  {phone} call --from {DEMO_RESPONDENT} --to {INBOUND} {sandbox}    by phone (keys or words)
+  {phone} sms --from {DEMO_RESPONDENT} --to {SMS} {sandbox}     by SMS (its first text is waiting)
+  {phone} answer --number {DEMO_RESPONDENT} {sandbox}          answer the survey call placed to you
+""".replace("  \n", "\n")
+
+
 async def run_demo(host: str, port: int, sandbox_port: int) -> int:
     settings = demo_settings(host, port, sandbox_port)
     configure_logging("console", settings.log_level)
-    runners = [
-        await _start(create_sdx_sandbox(), host, sandbox_port),
-        await _start(create_app(settings), host, port),
-    ]
-    print(
-        "\nSurvey gateway demo is running (Ctrl-C to stop)\n"
-        f"  gateway      http://{host}:{port}   (try: curl http://{host}:{port}/readyz)\n"
-        f"  SDX sandbox  http://{host}:{sandbox_port}/api\n"
-        f"               user {DEMO_CUSTOMER_UUID} / token {DEMO_AUTH_TOKEN}\n"
-        f"  sessions     {'Redis at REDIS_URL' if settings.redis_url else 'in memory'}\n",
-        flush=True,
-    )
+    sandbox = create_sandbox()
+    twilio = twilio_state(sandbox)
+    twilio.default_outcome = Outcome.NO_ANSWER  # other respondents: rescheduled, not surveyed
+    remote_phone(twilio, DEMO_RESPONDENT)  # the demo respondent picks up from a softphone
+    app = create_app(settings)
+    runners = [await _start(sandbox, host, sandbox_port), await _start(app, host, port)]
+    await configure(settings, dry_run=False, say=lambda _: None)
+    rest = TwilioRest(settings)
+    await rest.start()
+    dispatcher = build_dispatcher(settings, app[SDX], app[REDIS], rest, app[CONVERSATIONS])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    dispatching = asyncio.create_task(dispatcher.run(stop))
+    print(_banner(settings, host, port, sandbox_port), flush=True)
     try:
         await stop.wait()
     finally:
+        stop.set()
+        await dispatching
+        await rest.close()
+        for active in twilio.active_calls():
+            active.finished.set()
         for runner in reversed(runners):
             await runner.cleanup()
     return 0

@@ -7,6 +7,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from gateway.config import Settings
+from gateway.conversations import ConversationStore
 from gateway.dispatch.outcomes import CallOutcomes
 from gateway.lookup import InteractionFinder
 from gateway.routing import NumberRouter
@@ -28,3 +29,4 @@ VOICE = web.AppKey("voice", VoiceSurvey)
 SMS = web.AppKey("sms", SmsSurvey)
 SMS_EXPIRY = web.AppKey("sms_expiry", SmsExpiry)
 OUTCOMES = web.AppKey("outcomes", CallOutcomes)
+CONVERSATIONS = web.AppKey[ConversationStore]("conversations")

@@ -13,7 +13,17 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+
+# The *_created series (a timestamp per label set) only add noise here.
+disable_created_metrics()
 
 WEBHOOKS = Counter("gateway_webhooks_total", "Twilio webhooks handled", ["route", "outcome"])
 TURN_SECONDS = Histogram(
