@@ -109,7 +109,7 @@ async def run_case(processes: int, rate: float, redis_port: int) -> dict[str, An
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "GATEWAY_REDIS_PREFIX": f"bench{processes}x{int(rate)}:",
         "GATEWAY_CALLS_PER_SECOND": str(rate),
-        "GATEWAY_CALL_WINDOW": "00:00-23:59",
+        "GATEWAY_CALL_WINDOW": "00:00-24:00",
         "GATEWAY_DISPATCH_INTERVAL": "2",
         "GATEWAY_DISPATCH_CONCURRENCY": "8",
         "LOG_LEVEL": "WARNING",

@@ -58,7 +58,7 @@ def demo_settings(host: str, port: int, sandbox_port: int) -> Settings:
         log_format="console",
         log_level="WARNING",
         # A demo dials at any hour, soon, and not too fast to follow.
-        gateway_call_window=CallWindow.parse("00:00-23:59"),
+        gateway_call_window=CallWindow.parse("00:00-24:00"),
         gateway_dispatch_interval=5,
         gateway_calls_per_second=2,
     )

@@ -131,14 +131,17 @@ def build_dispatcher(
         concurrency=settings.gateway_dispatch_concurrency,
         rate=settings.gateway_calls_per_second,
     )
+    pace = Pacer(store, tuning.rate).wait
+    poller = DuePoller(sdx, settings)
     dialer = Dialer(
         settings=settings,
         sdx=sdx,
         twilio=twilio,
         conversations=conversations,
         store=store,
-        pace=Pacer(store, tuning.rate).wait,
+        pace=pace,
+        poller=poller,
     )
     return Dispatcher(
-        store=store, poller=DuePoller(sdx, settings), dialer=dialer, tuning=tuning, name=name
+        store=store, poller=poller, dialer=dialer, tuning=tuning, pace=pace, name=name
     )

@@ -178,6 +178,10 @@ def test_call_window_wraps_midnight() -> None:
     assert window.contains(time(1, 59))
     assert not window.contains(time(2, 0))
     assert not window.contains(time(12, 0))
+    always = CallWindow.parse("00:00-24:00")
+    assert always.contains(time(23, 59, 59))
+    assert always.contains(time(0, 0))
+    assert str(always) == "00:00-24:00"
     day = CallWindow.parse("09:00-20:00")
     assert day.contains(time(9, 0))
     assert not day.contains(time(20, 0))

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from gateway.config import Settings
-from gateway.conversations import Conversation, ConversationStore
+from gateway.conversations import Conversation, ConversationStore, conversation_key
 from gateway.dispatch.jobs import Job
+from gateway.dispatch.poller import DuePoller, SurveyNumbers, data_of
 from gateway.dispatch.store import DispatchStore
 from gateway.logging import get_logger
 from gateway.metrics import survey_event
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxError
+from gateway.sdx.models import Interaction, SurveyTurn
 from gateway.sms_text import join_prompts, split_message
 from gateway.twilio_rest import INVALID_TO, NOT_MOBILE, UNSUBSCRIBED, TwilioApiError, TwilioRest
 
@@ -37,6 +40,7 @@ class Dialer:
         conversations: ConversationStore,
         store: DispatchStore,
         pace: Pace,
+        poller: DuePoller,
     ) -> None:
         self._settings = settings
         self._sdx = sdx
@@ -44,44 +48,90 @@ class Dialer:
         self._conversations = conversations
         self._store = store
         self._pace = pace
+        self._poller = poller
         # A claim outlives the call: if its outcome never gets recorded, the
         # interaction (same scheduled time) is dialled again after this.
         self._settled_ttl = max(600, settings.gateway_retry_delay)
 
     async def dial(self, job: Job) -> str:
-        """Place the call or send the texts; returns the outcome (for logs and metrics)."""
+        """Place the call or send the texts; returns the outcome (for logs and metrics).
+
+        The caller holds the job's claim and a pacing slot. The interaction is
+        read again first: a queued entry may be minutes old, and meanwhile
+        the survey may have been completed, rescheduled or given up on.
+        """
+        try:
+            current = await self._sdx.get_interaction(job.interaction_id, include_data=True)
+        except SdxError as exc:
+            log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
+            await self._store.release(job)
+            return "retry"
+        if not self._still_due(job, current):
+            await self._store.settle(job, "stale", self._settled_ttl)
+            return "stale"
         if job.channel == "voice":
-            return await self._call(job)
+            return await self._call(job, data_of(current))
         return await self._text(job)
+
+    def _still_due(self, job: Job, current: Interaction) -> bool:
+        if current.completed_at is not None:
+            return False
+        numbers = SurveyNumbers(
+            job.survey_id,
+            job.from_ if job.channel == "voice" else None,
+            job.from_ if job.channel == "sms" else None,
+        )
+        fresh = self._poller.job_for(current, numbers, time.time())
+        if fresh is None:
+            return False
+        return job.attempt.startswith("retry-") or fresh.attempt == job.attempt
 
     # --- calls --------------------------------------------------------------
 
-    async def _call(self, job: Job) -> str:
+    async def _call(self, job: Job, data: dict[str, str]) -> str:
+        # Counted before dialling, so every dial counts even when its outcome
+        # never arrives (a lost callback, an answered call that never started).
+        attempts = int(data.get("gateway_attempts") or 0) + 1
+        try:
+            await self._sdx.set_interaction_data(
+                job.interaction_id, "gateway_attempts", str(attempts)
+            )
+        except SdxError as exc:
+            log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
+            await self._store.release(job)
+            return "retry"
         base = self._settings.gateway_public_url
         detection = None
         if self._settings.gateway_machine_detection:
             # To leave a message, wait for the beep; otherwise decide at once.
             detection = "DetectMessageEnd" if self._settings.gateway_machine_message else "Enable"
-        await self._pace()
         try:
-            placed = await self._twilio.create_call(
-                to=job.to,
-                from_=job.from_,
-                url=f"{base}/twilio/voice?interaction={job.interaction_id}",
-                status_callback=f"{base}/twilio/voice/status?interaction={job.interaction_id}",
-                events=STATUS_EVENTS,
-                machine_detection=detection,
+            # Shielded: a shutdown must not leave "was the call placed?" open.
+            placed = await asyncio.shield(
+                self._twilio.create_call(
+                    to=job.to,
+                    from_=job.from_,
+                    url=f"{base}/twilio/voice?interaction={job.interaction_id}",
+                    status_callback=f"{base}/twilio/voice/status?interaction={job.interaction_id}",
+                    events=STATUS_EVENTS,
+                    machine_detection=detection,
+                )
             )
         except TwilioApiError as exc:
             return await self._call_refused(job, exc)
         await self._store.settle(job, placed.sid, self._settled_ttl)
-        log.info("call_placed", call_sid=placed.sid, interaction_id=job.interaction_id)
+        log.info("call_placed", call_sid=placed.sid, attempt=attempts)
         return "dialled"
 
     async def _call_refused(self, job: Job, exc: TwilioApiError) -> str:
         log.warning(
             "call_refused", status=exc.status, code=exc.code, interaction_id=job.interaction_id
         )
+        if exc.status is None:
+            # No answer from Twilio: the call may have been placed. Never
+            # dial twice; if it was not, the claim expires and it is retried.
+            await self._store.settle(job, "unknown", self._settled_ttl)
+            return "unknown"
         if exc.transient:
             await self._store.release(job)  # the next poll offers it again
             return "retry"
@@ -106,7 +156,23 @@ class Dialer:
         survey_event("sms", "started")
         if turn.completed:
             return "completed"
-        # Open the conversation first, so a quick reply finds it.
+        conversation = await self._open_conversation(job, turn)
+        for number, piece in enumerate(split_message(join_prompts(turn.prompts))):
+            if number:
+                await self._pace()  # the first piece uses the slot the job came with
+            try:
+                await self._twilio.send_message(to=job.to, from_=job.from_, body=piece)
+            except TwilioApiError as exc:
+                return await self._text_refused(job, conversation, exc, sent=number)
+        log.info("sms_sent", interaction_id=job.interaction_id)
+        return "sent"
+
+    async def _open_conversation(self, job: Job, turn: SurveyTurn) -> Conversation:
+        """Open it before sending, so a quick reply finds it; a resend keeps a live one."""
+        key = conversation_key(job.to, job.from_)
+        existing = await self._conversations.load(key)
+        if existing is not None and existing.status == "active":
+            return existing
         conversation = Conversation(
             respondent=job.to,
             number=job.from_,
@@ -115,21 +181,21 @@ class Dialer:
             question=turn.current_question,
             updated_at=time.time(),
         )
-        idle = self._settings.gateway_sms_session_ttl
-        await self._conversations.finish(None, "", conversation, idle)
-        for piece in split_message(join_prompts(turn.prompts)):
-            await self._pace()
-            try:
-                await self._twilio.send_message(to=job.to, from_=job.from_, body=piece)
-            except TwilioApiError as exc:
-                return await self._text_refused(job, conversation, exc)
-        log.info("sms_sent", interaction_id=job.interaction_id)
-        return "sent"
+        await self._conversations.finish(
+            None, "", conversation, self._settings.gateway_sms_session_ttl
+        )
+        return conversation
 
-    async def _text_refused(self, job: Job, conversation: Conversation, exc: TwilioApiError) -> str:
+    async def _text_refused(
+        self, job: Job, conversation: Conversation, exc: TwilioApiError, *, sent: int
+    ) -> str:
         log.warning(
             "sms_refused", status=exc.status, code=exc.code, interaction_id=job.interaction_id
         )
+        if exc.status is None or (exc.transient and sent):
+            # Twilio may have taken it, or part of the text is out already:
+            # resending could send it twice. The conversation stays open.
+            return "unknown"
         if exc.transient:
             retries = (
                 int(job.attempt.removeprefix("retry-")) if job.attempt.startswith("retry-") else 0

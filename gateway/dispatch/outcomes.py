@@ -1,10 +1,11 @@
 """What happens to an outbound interaction whose call reached nobody.
 
-Busy, no answer, failed, canceled or an answering machine: the attempt is
-counted in SDX interaction data (``gateway_attempts``, so it survives Redis)
-and the interaction is rescheduled ``GATEWAY_RETRY_DELAY`` later (a PUT of
-``scheduled_at``), until ``GATEWAY_MAX_ATTEMPTS``: then it is marked
-``gateway_status=unreachable`` and never dialled again.
+Every dial is counted in SDX interaction data (``gateway_attempts``, so it
+survives Redis) by the dialler, before the call is placed. Busy, no answer,
+failed, canceled or an answering machine then reschedule the interaction
+``GATEWAY_RETRY_DELAY`` later (a PUT of ``scheduled_at``), until
+``GATEWAY_MAX_ATTEMPTS``: then it is marked ``gateway_status=unreachable``
+and never dialled again.
 """
 
 from __future__ import annotations
@@ -46,15 +47,17 @@ class CallOutcomes:
         try:
             await self._count(interaction_id, reason)
         except SdxError as exc:
-            # Not counted: the interaction keeps its time and is dialled
-            # again once the attempt's claim expires (GATEWAY_RETRY_DELAY).
+            # Not rescheduled: the interaction keeps its time and is dialled
+            # again once the attempt's claim expires (GATEWAY_RETRY_DELAY);
+            # that dial is counted, so the limit still holds.
             log.warning("attempt_not_recorded", error=type(exc).__name__, reason=reason)
 
     async def _count(self, interaction_id: int, reason: str) -> None:
+        # The dialler counted the attempt before dialling; here it is only
+        # decided whether there will be another.
         data = await self._sdx.interaction_data_for(interaction_id, limit=1000)
         values = {d.custom_key: d.custom_value or "" for d in data}
-        attempts = int(values.get("gateway_attempts") or 0) + 1
-        await self._sdx.set_interaction_data(interaction_id, "gateway_attempts", str(attempts))
+        attempts = int(values.get("gateway_attempts") or 0)
         if attempts >= self._max_attempts:
             await self._sdx.set_interaction_data(interaction_id, "gateway_status", "unreachable")
             log.info("outbound_unreachable", attempts=attempts, reason=reason)

@@ -26,7 +26,7 @@ log = get_logger(__name__)
 
 # gateway_status values after which an interaction is never dialled again.
 FINAL_STATUSES = frozenset(
-    {"unreachable", "invalid_number", "not_sms_capable", "opted_out", "send_failed"}
+    {"unreachable", "invalid_number", "not_sms_capable", "opted_out", "send_failed", "dial_failed"}
 )
 
 

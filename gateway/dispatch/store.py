@@ -47,6 +47,10 @@ class DispatchStore(Protocol):
 
     async def lead(self, owner: str, ttl: float) -> bool: ...
 
+    async def resign(self, owner: str) -> None:
+        """Give the lease up (shutdown) if ``owner`` holds it."""
+        ...
+
     async def enqueue(self, jobs: Sequence[Job], ttl: float) -> int: ...
 
     async def read(
@@ -79,6 +83,11 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
 """
 
+_RESIGN = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 _PACE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -108,6 +117,7 @@ class RedisDispatchStore:
         self._p = f"{prefix}dispatch:"
         self._stream = f"{self._p}stream"
         self._lead = redis.register_script(_LEAD)
+        self._resign = redis.register_script(_RESIGN)
         self._pace = redis.register_script(_PACE)
         self._take_retries = redis.register_script(_TAKE_RETRIES)
         self._group_ready = False
@@ -115,6 +125,9 @@ class RedisDispatchStore:
 
     async def lead(self, owner: str, ttl: float) -> bool:
         return bool(await self._lead(keys=[f"{self._p}lease"], args=[owner, int(ttl * 1000)]))
+
+    async def resign(self, owner: str) -> None:
+        await self._resign(keys=[f"{self._p}lease"], args=[owner])
 
     async def _ensure_group(self) -> None:
         if self._group_ready:
@@ -147,6 +160,18 @@ class RedisDispatchStore:
     ) -> list[tuple[str, Job]]:
         """Entries abandoned by a dead consumer first (looked for every ``idle``/2
         seconds, not on every read), then new ones."""
+        try:
+            return await self._read(consumer, count, block, idle)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            # Redis lost the stream (restart, flush): make the group again.
+            self._group_ready = False
+            return await self._read(consumer, count, block, idle)
+
+    async def _read(
+        self, consumer: str, count: int, block: float, idle: float
+    ) -> list[tuple[str, Job]]:
         await self._ensure_group()
         entries: list[Any] = []
         if time.monotonic() >= self._next_autoclaim:
@@ -226,6 +251,9 @@ class MemoryDispatchStore:
 
     async def lead(self, owner: str, ttl: float) -> bool:
         return True  # one process
+
+    async def resign(self, owner: str) -> None:
+        return None
 
     async def enqueue(self, jobs: Sequence[Job], ttl: float) -> int:
         added = 0

@@ -14,6 +14,7 @@ import os
 import socket
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from gateway.dispatch.dialer import Dialer
@@ -48,9 +49,11 @@ class Dispatcher:
         poller: DuePoller,
         dialer: Dialer,
         tuning: DispatchTuning,
+        pace: Callable[[], Awaitable[None]],
         name: str | None = None,
     ) -> None:
         self._store = store
+        self._pace = pace
         self._poller = poller
         self._dialer = dialer
         self._tuning = tuning
@@ -72,6 +75,7 @@ class Dispatcher:
         for task in pending:
             task.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
+        await self._store.resign(self.name)  # another replica lists from now on
         log.info("dispatcher_stopped", consumer=self.name, cut_short=len(pending))
 
     async def _poll_loop(self, stop: asyncio.Event) -> None:
@@ -114,6 +118,10 @@ class Dispatcher:
         for entry_id, job in entries:
             clear_context()
             bind_context(interaction_id=job.interaction_id, channel=job.channel)
+            # The pacing slot first, then the claim: a claim's clock must not
+            # run while this consumer waits its turn (another replica could
+            # take the entry over and dial it meanwhile).
+            await self._pace()
             state = await self._store.claim(job, consumer, self._tuning.dialing_ttl)
             if state == "busy":
                 # Someone is dialling it now, or died doing so: leave the entry

@@ -8,6 +8,7 @@ its own error message to the respondent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -135,6 +136,10 @@ async def incoming(request: web.Request) -> web.Response:
         # Nobody to survey: hang up before starting, so the interaction stays
         # untouched and can be dialled again.
         log.info("answered_by_machine", answered_by=answered_by)
+        if interaction is not None:
+            # Recorded here too: the final status callback may not say who answered.
+            with contextlib.suppress(Exception):
+                await request.app[OUTCOMES].not_reached(call_sid, interaction, "machine")
         message = request.app[SETTINGS].gateway_machine_message
         return twiml(render_message(message, _style(request)) if message else render_hangup())
     voice = request.app[VOICE]

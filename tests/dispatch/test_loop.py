@@ -173,3 +173,38 @@ async def test_twilio_throttling_a_call_leaves_it_for_the_next_poll(world: World
     assert calls_to(world, DEMO_RESPONDENT) == []
     await world.dispatch_all()
     assert len(calls_to(world, DEMO_RESPONDENT)) == 1
+
+
+async def test_an_entry_is_dialled_only_if_still_due(world: World) -> None:
+    """Queued work is minutes old by the time a slot comes: it is checked again."""
+    dispatcher = world.make_dispatcher()
+    await dispatcher.poll_once()
+    world.sdx.engine.abandon(world.sdx.store.interaction(OUTBOUND_ID))  # ended meanwhile
+    interaction = world.sdx.store.interaction(1005)
+    interaction.scheduled_at = interaction.scheduled_at.replace(year=2100)  # rescheduled
+    while await dispatcher.consume_once("c"):
+        pass
+    await world.twilio.settle()
+    assert world.twilio.calls == {}
+    assert dispatcher.outcomes["stale"] == 2
+
+
+async def test_dispatcher_survives_a_redis_flush(world: World, redis_server: object) -> None:
+    dispatcher = world.make_dispatcher()
+    world.twilio.default_outcome = "busy"
+    assert await dispatcher.consume_once("c") == 0  # the group exists now
+    await world.redis.flushall()  # stream and group gone
+    await world.dispatch_all(dispatcher)
+    assert len(world.twilio.calls) == 2
+    assert len([m for m in world.twilio.messages if m.direction == "outbound-api"]) == 1
+
+
+async def test_twilio_silence_on_create_is_never_redialled(world: World) -> None:
+    """No answer to calls.create: the call may exist, so it is not placed again."""
+    world.twilio.default_outcome = "busy"
+    world.twilio.fail_next("Calls", DEMO_RESPONDENT, code=20500)  # a 5xx: may retry
+    await world.dispatch_all()
+    assert calls_to(world, DEMO_RESPONDENT) == []
+    await world.dispatch_all()
+    assert len(calls_to(world, DEMO_RESPONDENT)) == 1
+    assert data(world, OUTBOUND_ID)["gateway_attempts"] == "2"  # both dials counted

@@ -22,7 +22,7 @@ NOON_UTC = datetime(2026, 11, 27, 12, 0, tzinfo=UTC).timestamp()
 
 
 def poller(sdx: SdxClient, clock: float = NOON_UTC, **settings: object) -> DuePoller:
-    values: dict[str, object] = {"gateway_call_window": "00:00-23:59"}
+    values: dict[str, object] = {"gateway_call_window": "00:00-24:00"}
     values.update(settings)
     return DuePoller(sdx, make_settings(**values), clock=lambda: clock)
 
@@ -107,14 +107,16 @@ async def outcomes(sdx: SdxClient, redis_url: str) -> AsyncIterator[CallOutcomes
 async def test_not_reached_reschedules_then_marks_unreachable(
     outcomes: CallOutcomes, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
+    await sdx.set_interaction_data(1002, "gateway_attempts", "1")  # the dialler counted it
     await outcomes.not_reached("CA1", 1002, "busy")
-    await outcomes.not_reached("CA1", 1002, "busy")  # the same callback again
     interaction = await sdx.get_interaction(1002, include_data=True)
     data = {d.custom_key: d.custom_value for d in interaction.interaction_data or []}
     assert data == {"gateway_attempts": "1"}
     assert interaction.scheduled_at == datetime.fromtimestamp(NOON_UTC, UTC) + timedelta(hours=1)
 
-    await outcomes.not_reached("CA2", 1002, "no-answer")
+    await sdx.set_interaction_data(1002, "gateway_attempts", "3")
+    await outcomes.not_reached("CA1", 1002, "busy")  # the same callback again: ignored
+    assert "gateway_status" not in {d.custom_key for d in sandbox.store.data_for(1002)}
     await outcomes.not_reached("CA3", 1002, "machine")
     interaction = await sdx.get_interaction(1002, include_data=True)
     data = {d.custom_key: d.custom_value for d in interaction.interaction_data or []}
