@@ -158,6 +158,8 @@ class Settings(BaseSettings):
     gateway_machine_detection: bool = True
     # Left on an answering machine before hanging up ("" = hang up silently).
     gateway_machine_message: str = ""
+    # Port on which `gateway dispatch` serves /metrics and /healthz (0: none).
+    gateway_worker_port: int = Field(default=0, ge=0, le=65535)
     # Consumer loops per dispatcher replica (calls placed concurrently).
     gateway_dispatch_concurrency: int = Field(default=4, ge=1, le=64)
     gateway_sms_session_ttl: int = Field(default=86400, ge=60)

@@ -7,13 +7,16 @@ import contextlib
 import signal
 
 import aiohttp
+from aiohttp import web
 from redis.asyncio import Redis
 
 from gateway.config import Settings
 from gateway.conversations import RedisConversationStore
 from gateway.logging import get_logger
+from gateway.metrics import metrics
 from gateway.sdx import client_from_settings
 from gateway.twilio_rest import TwilioRest
+from gateway.web.health import healthz
 from gateway.wiring import build_dispatcher
 
 log = get_logger(__name__)
@@ -29,6 +32,7 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
             loop.add_signal_handler(sig, stop.set)
     redis = Redis.from_url(settings.redis_url, socket_timeout=5.0, socket_connect_timeout=2.0)
     twilio = TwilioRest(settings)
+    monitor = await _serve_metrics(settings.gateway_worker_port)
     async with aiohttp.ClientSession() as session:
         await twilio.start()
         try:
@@ -39,4 +43,22 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
         finally:
             await twilio.close()
             await redis.aclose()
+            if monitor is not None:
+                await monitor.cleanup()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
     return 0
+
+
+async def _serve_metrics(port: int) -> web.AppRunner | None:
+    """/metrics (dials by outcome, SDX latency) and /healthz for the worker, if asked for."""
+    if not port:
+        return None
+    app = web.Application()
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "0.0.0.0", port).start()  # noqa: S104 (scraped from outside)
+    return runner

@@ -6,6 +6,10 @@ import asyncio
 import time
 from collections import Counter
 
+import aiohttp
+
+from gateway.dispatch.main import run_dispatch
+from tests.conftest import free_port
 from tests.dispatch.conftest import World
 
 
@@ -84,3 +88,24 @@ async def test_shutdown_is_prompt(world: World) -> None:
     assert time.monotonic() - started < 10
     placed = len(world.twilio.calls)
     assert 0 < placed < 52  # it stopped taking work
+
+
+async def test_worker_serves_its_metrics(world: World) -> None:
+    port = free_port()
+    settings = world.settings.model_copy(update={"gateway_worker_port": port})
+    world.twilio.default_outcome = "busy"
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_dispatch(settings, stop))
+    try:
+        deadline = time.monotonic() + 10
+        while len(world.twilio.calls) < 2:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.1)
+        async with aiohttp.ClientSession() as session:
+            health = await session.get(f"http://127.0.0.1:{port}/healthz")
+            assert health.status == 200
+            text = await (await session.get(f"http://127.0.0.1:{port}/metrics")).text()
+        assert 'gateway_dials_total{channel="voice",outcome="dialled"}' in text
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
