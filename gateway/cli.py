@@ -11,6 +11,7 @@ from aiohttp import web
 
 from gateway.config import ConfigError, load_sandbox_settings, load_settings
 from gateway.logging import configure_logging, get_logger
+from gateway.softphone import add_phone_commands
 
 log = get_logger("gateway")
 
@@ -155,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8080, help="gateway port (default 8080)")
     demo.add_argument("--sandbox-port", type=int, default=8081, help="SDX sandbox port (8081)")
     demo.set_defaults(run=_demo)
+
+    add_phone_commands(commands)
     return parser
 
 

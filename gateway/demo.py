@@ -96,7 +96,9 @@ async def run_demo(host: str, port: int, sandbox_port: int) -> int:
     sandbox = create_sandbox()
     twilio = twilio_state(sandbox)
     twilio.default_outcome = Outcome.NO_ANSWER  # other respondents: rescheduled, not surveyed
-    remote_phone(twilio, DEMO_RESPONDENT)  # the demo respondent picks up from a softphone
+    # The demo respondent picks up from a softphone: their calls ring until then.
+    remote_phone(twilio, DEMO_RESPONDENT)
+    twilio.outcomes[DEMO_RESPONDENT] = Outcome.ANSWER
     app = create_app(settings)
     runners = [await _start(sandbox, host, sandbox_port), await _start(app, host, port)]
     await configure(settings, dry_run=False, say=lambda _: None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,8 +10,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from gateway.sandbox.twilio import TwilioState
-from tests.sandbox.conftest import OUR_NUMBER, RESPONDENT, FakeGateway
+from gateway.sandbox.twilio import MessageRecord, TwilioState
+from tests.sandbox.conftest import OUR_NUMBER, RESPONDENT, SECOND_NUMBER, FakeGateway
 
 QUESTION = (
     '<Response><Gather action="/answer" input="dtmf speech" numDigits="1">'
@@ -110,3 +111,76 @@ async def test_what_the_line_refuses(phone: Phone, wired: FakeGateway) -> None:
     await phone.request("GET", "ringing", 400, params={"number": RESPONDENT, "timeout": "x"})
     await phone.press(placed["sid"], "hangup")
     assert (await phone.next(placed["sid"]))["state"] == "ended"
+
+
+async def test_messages_to_the_softphone(
+    phone: Phone, twilio_state: TwilioState, wired: FakeGateway
+) -> None:
+    number = twilio_state.number(OUR_NUMBER)
+    assert number is not None
+    number.sms_url = wired.url("/sms")
+    wired.answers["/sms"] = "<Response><Message>How was it?</Message></Response>"
+    feed = {"number": RESPONDENT, "from": OUR_NUMBER}
+    assert await phone.request("GET", "messages", params={**feed, "timeout": "0"}) == {
+        "messages": [],
+        "next": 0,
+    }
+
+    # A long-poll under way hears of the reply to the respondent's text.
+    polling = asyncio.ensure_future(phone.request("GET", "messages", params=feed))
+    await asyncio.sleep(0.05)
+    assert await twilio_state.inbound_sms(RESPONDENT, OUR_NUMBER, "hi") == ["How was it?"]
+    reply = twilio_state.messages[1]
+    assert await asyncio.wait_for(polling, 5) == {
+        "messages": [
+            {
+                "sid": reply.sid,
+                "from": OUR_NUMBER,
+                "to": RESPONDENT,
+                "body": "How was it?",
+                "direction": "outbound-reply",
+            }
+        ],
+        "next": 2,
+    }
+    # From the cursor on: only what came later, from that sender, and not refused.
+    later = [
+        MessageRecord(twilio_state.account_sid, to=RESPONDENT, from_=SECOND_NUMBER, body="other"),
+        MessageRecord(twilio_state.account_sid, to=RESPONDENT, from_=OUR_NUMBER, body="x"),
+        MessageRecord(twilio_state.account_sid, to=RESPONDENT, from_=OUR_NUMBER, body="Again?"),
+    ]
+    later[1].status = "failed"
+    for message in later:
+        twilio_state.add_message(message)
+    after = await phone.request("GET", "messages", params={**feed, "after": "2", "timeout": "0"})
+    assert ([m["body"] for m in after["messages"]], after["next"]) == (["Again?"], 5)
+
+
+async def test_messages_wait_and_refuse(phone: Phone, twilio_state: TwilioState) -> None:
+    quiet = await phone.request(
+        "GET", "messages", params={"number": RESPONDENT, "after": "0", "timeout": "0.05"}
+    )
+    assert quiet == {"messages": [], "next": 0}
+    # A cursor from before a reset starts again from the first message.
+    twilio_state.add_message(MessageRecord(twilio_state.account_sid, RESPONDENT, OUR_NUMBER, "hi"))
+    reset = await phone.request(
+        "GET", "messages", params={"number": RESPONDENT, "after": "7", "timeout": "0"}
+    )
+    assert ([m["body"] for m in reset["messages"]], reset["next"]) == (["hi"], 1)
+    await phone.request("GET", "messages", 400, params={"timeout": "0"})
+    await phone.request("GET", "messages", 400, params={"number": RESPONDENT, "after": "x"})
+
+
+async def test_a_reset_ends_the_long_polls_at_once(phone: Phone, twilio_state: TwilioState) -> None:
+    # Shutdown does the same (it cancels the state's tasks), so a stopping
+    # server is not held up by a softphone waiting for a call or a text.
+    waits = [
+        phone.request("GET", "ringing", params={"number": RESPONDENT, "timeout": "30"}),
+        phone.request("GET", "messages", params={"number": RESPONDENT, "timeout": "30"}),
+    ]
+    polling = asyncio.gather(*waits)
+    await asyncio.sleep(0.05)
+    twilio_state.reset()
+    ringing, messages = await asyncio.wait_for(polling, 2)
+    assert (ringing, messages) == ({"state": "waiting"}, {"messages": [], "next": 0})
+    assert not twilio_state.tasks

@@ -1,0 +1,3 @@
+from gateway.softphone.cli import main
+
+raise SystemExit(main())
