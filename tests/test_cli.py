@@ -29,11 +29,45 @@ def clean_env() -> dict[str, str]:
     return dict(os.environ)
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["sandbox"], ["demo"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["serve"],
+        ["dispatch"],
+        ["sandbox"],
+        ["demo"],
+        ["doctor"],
+        ["twilio", "configure"],
+        ["phone", "call"],
+        ["phone", "sms"],
+        ["phone", "answer"],
+    ],
+)
 def test_help(command: list[str]) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0
     assert "usage: gateway" in result.stdout
+
+
+def test_doctor_without_configuration_says_what_to_set() -> None:
+    result = run("doctor", env=clean_env())
+    assert result.returncode == 1
+    assert result.stdout.startswith("FAIL  settings: configuration error: ")
+    assert "fix: set it in the environment or .env" in result.stdout
+
+
+def test_dispatch_needs_redis() -> None:
+    env = clean_env() | {
+        "SDX_CUSTOMER_UUID": "u",
+        "SDX_AUTH_TOKEN": "t",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "t",
+        "GATEWAY_PUBLIC_URL": "https://gw.example.com",
+    }
+    result = run("dispatch", env=env)
+    assert result.returncode == 2
+    assert "REDIS_URL is required for gateway dispatch" in result.stderr
 
 
 def test_serve_without_configuration_fails_with_one_line() -> None:
