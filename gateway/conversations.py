@@ -98,6 +98,18 @@ class ConversationStore(Protocol):
     async def drop_due(self, key: str) -> None: ...
 
 
+@asynccontextmanager
+async def _busy_when_timed_out(
+    hold: AbstractAsyncContextManager[None], key: str
+) -> AsyncIterator[None]:
+    """A FIFO lock's hold, with a timed-out wait reported as ConversationBusy."""
+    try:
+        async with hold:
+            yield
+    except LockTimeout:
+        raise ConversationBusy(key) from None
+
+
 def _due_score(conversation: Conversation, idle_ttl: int) -> float | None:
     if conversation.abandon_pending:
         return conversation.updated_at  # due at once: the sweeper retries the abandon
@@ -143,13 +155,8 @@ class RedisConversationStore:
         reply = stored.decode() if isinstance(stored, bytes) else stored
         return None if reply in (None, IN_FLIGHT) else reply
 
-    @asynccontextmanager
-    async def locked(self, key: str, wait: float) -> AsyncIterator[None]:
-        try:
-            async with self._lock.hold(key, wait):
-                yield
-        except LockTimeout:
-            raise ConversationBusy(key) from None
+    def locked(self, key: str, wait: float) -> AbstractAsyncContextManager[None]:
+        return _busy_when_timed_out(self._lock.hold(key, wait), key)
 
     async def load(self, key: str) -> Conversation | None:
         raw = await self._redis.get(self._conv(key))
@@ -217,13 +224,8 @@ class MemoryConversationStore:
         seen = self._messages.get(message_sid)
         return None if seen is None or seen[1] == IN_FLIGHT else seen[1]
 
-    @asynccontextmanager
-    async def locked(self, key: str, wait: float) -> AsyncIterator[None]:
-        try:
-            async with self._lock.hold(key, wait):
-                yield
-        except LockTimeout:
-            raise ConversationBusy(key) from None
+    def locked(self, key: str, wait: float) -> AbstractAsyncContextManager[None]:
+        return _busy_when_timed_out(self._lock.hold(key, wait), key)
 
     async def load(self, key: str) -> Conversation | None:
         found = self._conversations.get(key)
