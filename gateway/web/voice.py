@@ -139,7 +139,8 @@ async def incoming(request: web.Request) -> web.Response:
         if interaction is not None:
             # Recorded here too: the final status callback may not say who answered.
             with contextlib.suppress(Exception):
-                await request.app[OUTCOMES].not_reached(call_sid, interaction, "machine")
+                async with asyncio.timeout(3):  # Twilio is waiting for the TwiML
+                    await request.app[OUTCOMES].not_reached(call_sid, interaction, "machine")
         message = request.app[SETTINGS].gateway_machine_message
         return twiml(render_message(message, _style(request)) if message else render_hangup())
     voice = request.app[VOICE]
