@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint serve sandbox bench-dispatch clean
+.PHONY: demo test lint serve sandbox bench bench-dispatch clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ serve: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/gateway sandbox
+
+bench: $(STAMP)
+	$(BIN)/python bench/turns.py
 
 bench-dispatch: $(STAMP)
 	$(BIN)/python bench/dispatch.py

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from gateway import __version__
 from gateway.config import Settings
@@ -65,17 +65,23 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
         app[REDIS] = None
         yield
         return
-    client = Redis.from_url(
+    # A blocking pool: in a burst a turn waits briefly for a connection
+    # instead of failing with "Too many connections" (the benchmark saw
+    # throughput collapse that way past saturation).
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
-        decode_responses=False,
+        max_connections=200,
+        timeout=2.0,
         socket_timeout=2.0,
         socket_connect_timeout=2.0,
         # No health_check_interval: its PING would add a round trip to the
         # first turn after an idle spell; a broken connection is retried.
     )
+    client = Redis(connection_pool=pool)
     app[REDIS] = client
     yield
     await client.aclose()
+    await pool.aclose()
 
 
 async def _survey_logic(app: web.Application) -> AsyncIterator[None]:
