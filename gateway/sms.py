@@ -83,6 +83,15 @@ def keyword_of(sms: IncomingSms) -> str:
     return ""
 
 
+def _conversation(sms: IncomingSms, interaction_id: int, survey_id: int) -> Conversation:
+    return Conversation(
+        respondent=sms.respondent,
+        number=sms.number,
+        interaction_id=interaction_id,
+        survey_id=survey_id,
+    )
+
+
 class SmsSurvey:
     def __init__(
         self,
@@ -261,12 +270,7 @@ class SmsSurvey:
             return None
         found = await self._finder.find(survey_ids, sms.respondent, ("sms",))
         if found is not None:
-            return Conversation(
-                respondent=sms.respondent,
-                number=sms.number,
-                interaction_id=found.id,
-                survey_id=found.survey_id,
-            )
+            return _conversation(sms, found.id, found.survey_id)
         if not self._inbound_create:
             log.info("no_pending_interaction", surveys=list(survey_ids))
             return None
@@ -278,14 +282,15 @@ class SmsSurvey:
                 external_ref=sms.message_sid,
             )
         except SdxConflict:
-            return None  # one is pending but not due yet
+            # One is pending: maybe the reply to an earlier create was lost, or
+            # it is not due yet. Look again, past the index.
+            await self._finder.rebuild(survey_ids[0])
+            found = await self._finder.find(survey_ids, sms.respondent, ("sms",))
+            if found is None:
+                return None
+            return _conversation(sms, found.id, found.survey_id)
         log.info("interaction_created", survey_id=survey_ids[0], interaction_id=created.id)
-        return Conversation(
-            respondent=sms.respondent,
-            number=sms.number,
-            interaction_id=created.id,
-            survey_id=survey_ids[0],
-        )
+        return _conversation(sms, created.id, survey_ids[0])
 
     # --- keywords ----------------------------------------------------------------
 

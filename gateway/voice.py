@@ -297,10 +297,10 @@ class VoiceSurvey:
                 await self._sdx.abandon_survey(session.interaction_id)
                 log.info("survey_abandoned", reason="hung_up")
                 survey_event("voice", "abandoned")
+                await self._forget(session)
             except SdxError as exc:
-                # The interaction stays open: a call back resumes it.
+                # The interaction stays open (and in the index): a call back resumes it.
                 log.warning("abandon_failed", error=type(exc).__name__)
-            await self._forget(session)
         await self._sessions.delete(call_sid)
 
     async def mark_faulted(self, call_sid: str) -> None:

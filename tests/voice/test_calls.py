@@ -367,3 +367,16 @@ async def test_anonymous_caller_gets_no_interaction(
     await call.start()
     assert call.spoken() == [settings.gateway_no_survey_message]
     assert count(sandbox, "POST", r"/interactions") == 0
+
+
+async def test_failed_abandon_leaves_the_survey_to_resume(
+    call: Call, sandbox: SandboxState
+) -> None:
+    """The hang-up's abandon fails: the number stays in the index, a call back resumes."""
+    await call.start()
+    await call.press("9")
+    sandbox.faults.add(Fault(method="POST", path=ABANDON, status=500, times=1))
+    await call.hang_up()
+    again = Call(call.client, call.settings, caller=DEMO_RESPONDENT, called=INBOUND)
+    await again.start()  # at once: well within GATEWAY_INDEX_MIN_AGE
+    assert again.spoken()[-1].startswith("On a scale of 1 to 5")
