@@ -62,10 +62,6 @@ class NumberRouter:
         else:
             self._static = False
 
-    @property
-    def static(self) -> bool:
-        return self._static
-
     async def surveys_for(self, number: str, channel: Channel) -> tuple[int, ...]:
         """Survey ids served by ``number`` on ``channel`` (empty: not ours).
 
