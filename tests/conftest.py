@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis import Redis as SyncRedis
+from redis.asyncio.connection import AbstractConnection
 
 from gateway.app import create_app
 from gateway.config import Settings
@@ -197,3 +200,64 @@ def start_gateway(aiohttp_client: Any, sdx_url: str, redis_url: str) -> GatewayF
 def store_kind(request: pytest.FixtureRequest) -> str:
     """Run a test with Redis state and with the in-memory stores."""
     return str(request.param)
+
+
+class RoundTrips:
+    """Counts what the redis client writes to its sockets: one write per round trip
+    (a pipeline sends all its commands in one write)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch: pytest.MonkeyPatch) -> RoundTrips:
+    counter = RoundTrips()
+    original = AbstractConnection.send_packed_command
+
+    async def counting(
+        self: AbstractConnection, command: object, check_health: bool = True
+    ) -> None:
+        counter.count += 1
+        await original(self, command, check_health)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    return counter
+
+
+def _await_chain(task: asyncio.Task[Any]) -> str:
+    """Where a task is suspended: each coroutine of its await chain, outermost first."""
+    lines = [repr(task)]
+    awaited: object = task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "ag_frame", None)
+        if frame is None:
+            lines.append(f"    awaiting {awaited!r}")
+            break
+        code = frame.f_code
+        lines.append(f"    {code.co_filename}:{frame.f_lineno} in {code.co_name}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "ag_await", None)
+    return "\n".join(lines)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    """On a pytest-timeout, show where every asyncio task waits.
+
+    The timeout interrupts the event loop in its poll, so the traceback alone
+    says only "the loop was idle"; the tasks' await chains say on what.
+    """
+    outcome = yield
+    report = outcome.get_result()
+    if not (report.failed and "from pytest-timeout" in str(report.longrepr)):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # get_event_loop's deprecation, here only
+        try:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            return
+    tasks = "\n".join(_await_chain(task) for task in asyncio.all_tasks(loop))
+    report.sections.append(("asyncio tasks at the timeout", tasks or "(none)"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TextIO
@@ -80,6 +81,10 @@ async def run_phone(
 def run_in_terminal(args: argparse.Namespace) -> int:
     """The command on stdin/stdout; Ctrl-C ends it quietly (the call is hung up first)."""
     terminal = Terminal()
+    # A process started in the background by a shell (or a CI runner) inherits
+    # SIGINT ignored, and then asyncio.run leaves it so: Ctrl-C (or a script's
+    # kill -INT) must still hang the call up.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return asyncio.run(run_phone(args, terminal))
     except KeyboardInterrupt:
