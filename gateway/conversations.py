@@ -14,15 +14,20 @@ conversation itself the store keeps:
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import RedisError
 
-from gateway.fifo_lock import LockTimeout, MemoryFifoLock, RedisFifoLock
+from gateway.fifo_lock import LUA as FIFO_LUA
+from gateway.fifo_lock import LockTimeout, MemoryFifoLock, Place, RedisFifoLock
 from gateway.sdx.models import Question
 
 ConversationStatus = Literal["active", "completed", "abandoned", "opted_out"]
@@ -66,9 +71,33 @@ class ConversationBusy(Exception):
     """Another message of the conversation is being applied for too long."""
 
 
+@dataclass
+class MessageTurn:
+    """One incoming message's hold on its conversation (see ``ConversationStore.receive``)."""
+
+    first: bool  # the MessageSid was not seen before: this delivery applies it
+    stored_reply: str | None  # a repeat: the reply the first delivery got, once ready
+    conversation: Conversation | None
+    outcome: tuple[str, Conversation | None] | None = None
+
+    def conclude(self, reply: str, conversation: Conversation | None) -> None:
+        """What to write as the hold ends: the reply for the MessageSid, and the
+        conversation (None: unchanged)."""
+        self.outcome = (reply, conversation)
+
+
 class ConversationStore(Protocol):
-    async def claim_message(self, message_sid: str) -> tuple[bool, str | None]:
-        """(first time seen, the reply it got if a previous delivery finished)."""
+    def receive(
+        self, message_sid: str, key: str, wait: float, idle_ttl: int
+    ) -> AbstractAsyncContextManager[MessageTurn]:
+        """Claim the MessageSid and, if it is new, hold the conversation's lock
+        (ConversationBusy after ``wait`` s) with the conversation loaded.
+
+        The hot path of an SMS turn, so it costs two round trips when nobody
+        waits: claim + join the queue + load together, then the concluded
+        writes together with the lock's release. A repeat of the MessageSid
+        holds nothing.
+        """
         ...
 
     async def reply_for(self, message_sid: str) -> str | None:
@@ -130,29 +159,101 @@ return due
 """
 
 
+# Claim the MessageSid; if it is new, join the conversation's lock queue and,
+# when the lock is ours at once, return the conversation too: one round trip.
+# KEYS: the MessageSid's key, the queue, the conversation.
+# ARGV: in-flight mark, message TTL, token, heartbeat prefix, hold ms, expire ms.
+# Returns {0, stored reply} for a repeat, {1, 0} to wait for the lock, and
+# {1, 1, conversation or false} when it is held.
+_RECEIVE = (
+    FIFO_LUA
+    + """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
+    return {0, redis.call('GET', KEYS[1])}
+end
+fifo_join(KEYS[2], ARGV[4], ARGV[3], ARGV[5], ARGV[6])
+if not fifo_turn(KEYS[2], ARGV[4], ARGV[3]) then
+    return {1, 0}
+end
+return {1, 1, redis.call('GET', KEYS[3])}
+"""
+)
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class RedisConversationStore:
     def __init__(self, redis: Redis, *, prefix: str) -> None:
         self._redis = redis
         self._p = prefix
         self._due = f"{prefix}sms:due"
         self._take_due = redis.register_script(_TAKE_DUE)
+        self._receive = redis.register_script(_RECEIVE)
         self._lock = RedisFifoLock(redis, prefix=f"{prefix}sms:lock:")
 
     def _conv(self, key: str) -> str:
         return f"{self._p}sms:conv:{key}"
 
-    async def claim_message(self, message_sid: str) -> tuple[bool, str | None]:
-        key = f"{self._p}sms:msg:{message_sid}"
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(key, IN_FLIGHT, nx=True, ex=MESSAGE_TTL)
-            pipe.get(key)
-            first, stored = await pipe.execute()
-        reply = stored.decode() if isinstance(stored, bytes) else stored
-        return bool(first), None if reply in (None, IN_FLIGHT) else reply
+    def _msg(self, message_sid: str) -> str:
+        return f"{self._p}sms:msg:{message_sid}"
+
+    @asynccontextmanager
+    async def receive(
+        self, message_sid: str, key: str, wait: float, idle_ttl: int
+    ) -> AsyncIterator[MessageTurn]:
+        place = self._lock.place(key)
+        hold_ms, expire_ms = self._lock.join_args(wait)
+        result = await self._receive(
+            keys=[self._msg(message_sid), place.queue, self._conv(key)],
+            args=[IN_FLIGHT, MESSAGE_TTL, place.token, place.beats, hold_ms, expire_ms],
+        )
+        if not result[0]:
+            stored = _text(result[1])
+            yield MessageTurn(False, None if stored == IN_FLIGHT else stored, None)
+            return
+        turn = MessageTurn(True, None, None)
+        try:
+            if result[1]:
+                raw = result[2] if len(result) > 2 else None
+            else:  # another message of the conversation is being applied
+                try:
+                    await self._lock.wait_turn(place, wait)
+                except LockTimeout:
+                    raise ConversationBusy(key) from None
+                raw = await self._redis.get(self._conv(key))
+            turn.conversation = Conversation.model_validate_json(raw) if raw else None
+            yield turn
+        finally:
+            await self._end(place, message_sid, turn.outcome, idle_ttl)
+
+    async def _end(
+        self,
+        place: Place,
+        message_sid: str,
+        outcome: tuple[str, Conversation | None] | None,
+        idle_ttl: int,
+    ) -> None:
+        """Write the outcome and release the lock, in one transaction."""
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                if outcome is not None:
+                    self._queue_finish(pipe, message_sid, *outcome, idle_ttl)
+                self._lock.leave(pipe, place)
+                await pipe.execute()
+        except RedisError:
+            # Redis stalled or failed: try the release alone once more, so the
+            # respondent's next message is not kept waiting for the lock's
+            # heartbeat to expire. The failure itself still reaches the caller.
+            with contextlib.suppress(RedisError):
+                async with self._redis.pipeline(transaction=True) as pipe:
+                    self._lock.leave(pipe, place)
+                    await pipe.execute()
+            raise
 
     async def reply_for(self, message_sid: str) -> str | None:
-        stored = await self._redis.get(f"{self._p}sms:msg:{message_sid}")
-        reply = stored.decode() if isinstance(stored, bytes) else stored
+        reply = _text(await self._redis.get(self._msg(message_sid)))
         return None if reply in (None, IN_FLIGHT) else reply
 
     def locked(self, key: str, wait: float) -> AbstractAsyncContextManager[None]:
@@ -166,21 +267,29 @@ class RedisConversationStore:
         self, message_sid: str | None, reply: str, conversation: Conversation | None, idle_ttl: int
     ) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
-            if message_sid is not None:
-                pipe.set(f"{self._p}sms:msg:{message_sid}", reply, ex=MESSAGE_TTL)
-            if conversation is not None:
-                pipe.set(
-                    self._conv(conversation.key),
-                    conversation.model_dump_json(),
-                    ex=idle_ttl + GRACE,
-                )
-                score = _due_score(conversation, idle_ttl)
-                if score is None:
-                    pipe.zrem(self._due, conversation.key)
-                else:
-                    pipe.zadd(self._due, {conversation.key: score})
-                    pipe.expire(self._due, idle_ttl + GRACE)
+            self._queue_finish(pipe, message_sid, reply, conversation, idle_ttl)
             await pipe.execute()
+
+    def _queue_finish(
+        self,
+        pipe: Pipeline,
+        message_sid: str | None,
+        reply: str,
+        conversation: Conversation | None,
+        idle_ttl: int,
+    ) -> None:
+        if message_sid is not None:
+            pipe.set(self._msg(message_sid), reply, ex=MESSAGE_TTL)
+        if conversation is not None:
+            pipe.set(
+                self._conv(conversation.key), conversation.model_dump_json(), ex=idle_ttl + GRACE
+            )
+            score = _due_score(conversation, idle_ttl)
+            if score is None:
+                pipe.zrem(self._due, conversation.key)
+            else:
+                pipe.zadd(self._due, {conversation.key: score})
+                pipe.expire(self._due, idle_ttl + GRACE)
 
     async def set_opt_out(self, respondent: str, opted_out: bool) -> None:
         key = f"{self._p}sms:optout:{respondent}"
@@ -210,15 +319,25 @@ class MemoryConversationStore:
         self._opted_out: set[str] = set()
         self._due: dict[str, float] = {}
 
-    async def claim_message(self, message_sid: str) -> tuple[bool, str | None]:
+    @asynccontextmanager
+    async def receive(
+        self, message_sid: str, key: str, wait: float, idle_ttl: int
+    ) -> AsyncIterator[MessageTurn]:
         now = time.monotonic()
         if len(self._messages) > 10_000:  # forget old ones, as Redis would
             self._messages = {k: v for k, v in self._messages.items() if v[0] > now}
         seen = self._messages.get(message_sid)
         if seen is not None and seen[0] > now:
-            return False, None if seen[1] == IN_FLIGHT else seen[1]
+            yield MessageTurn(False, None if seen[1] == IN_FLIGHT else seen[1], None)
+            return
         self._messages[message_sid] = (now + MESSAGE_TTL, IN_FLIGHT)
-        return True, None
+        async with self.locked(key, wait):
+            turn = MessageTurn(True, None, await self.load(key))
+            try:
+                yield turn
+            finally:
+                if turn.outcome is not None:
+                    await self.finish(message_sid, *turn.outcome, idle_ttl)
 
     async def reply_for(self, message_sid: str) -> str | None:
         seen = self._messages.get(message_sid)

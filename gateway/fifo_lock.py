@@ -17,23 +17,45 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
-# 1: the lock is ours. 0: wait. The head is dropped when its holder is gone.
-_TURN = """
-local head = redis.call('LINDEX', KEYS[1], 0)
-if head and head ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. head) == 0 then
-    redis.call('LREM', KEYS[1], 1, head)
-    head = redis.call('LINDEX', KEYS[1], 0)
+# Lua functions shared by every script that joins or checks a queue, so a
+# caller can join the queue in the same round trip as other work (see
+# gateway.conversations). ``beats`` is the heartbeat keys' prefix.
+LUA = """
+local function fifo_join(queue, beats, token, hold_ms, expire_ms)
+    redis.call('SET', beats .. token, '1', 'PX', hold_ms)
+    redis.call('RPUSH', queue, token)
+    redis.call('PEXPIRE', queue, expire_ms)
 end
-if head == ARGV[1] then return 1 end
-return 0
+-- true: the lock is ours. The head is dropped when its holder is gone.
+local function fifo_turn(queue, beats, token)
+    local head = redis.call('LINDEX', queue, 0)
+    if head and head ~= token and redis.call('EXISTS', beats .. head) == 0 then
+        redis.call('LREM', queue, 1, head)
+        head = redis.call('LINDEX', queue, 0)
+    end
+    return head == token
+end
 """
+
+_TURN = LUA + "return fifo_turn(KEYS[1], ARGV[2], ARGV[1]) and 1 or 0"
 
 
 class LockTimeout(Exception):
     """The lock was not ours within the wait."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """One request's place in a lock's queue."""
+
+    queue: str
+    beats: str  # the heartbeat keys' prefix
+    token: str
 
 
 class RedisFifoLock:
@@ -46,31 +68,44 @@ class RedisFifoLock:
         self._poll = poll
         self._turn = redis.register_script(_TURN)
 
+    def place(self, name: str) -> Place:
+        """A new place for ``name``'s queue (not joined yet)."""
+        return Place(f"{self._prefix}q:{name}", f"{self._prefix}t:", secrets.token_hex(8))
+
+    def join_args(self, wait: float) -> tuple[int, int]:
+        """``fifo_join``'s hold_ms and expire_ms for a waiter of ``wait`` seconds."""
+        return int(self._hold * 1000), int((self._hold + wait) * 2000)
+
     @asynccontextmanager
     async def hold(self, name: str, wait: float) -> AsyncIterator[None]:
-        queue = f"{self._prefix}q:{name}"
-        beats = f"{self._prefix}t:"
-        token = secrets.token_hex(8)
+        place = self.place(name)
+        hold_ms, expire_ms = self.join_args(wait)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(beats + token, b"1", px=int(self._hold * 1000))
-            pipe.rpush(queue, token)
-            pipe.pexpire(queue, int((self._hold + wait) * 2000))
+            pipe.set(place.beats + place.token, b"1", px=hold_ms)
+            pipe.rpush(place.queue, place.token)
+            pipe.pexpire(place.queue, expire_ms)
             await pipe.execute()
         try:
-            await self._wait_turn(queue, beats, token, wait)
+            await self.wait_turn(place, wait)
             yield
         finally:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.lrem(queue, 1, token)
-                pipe.delete(beats + token)
+                self.leave(pipe, place)
                 await pipe.execute()
 
-    async def _wait_turn(self, queue: str, beats: str, token: str, wait: float) -> None:
+    async def wait_turn(self, place: Place, wait: float) -> None:
+        """Poll until the lock is ours; LockTimeout after ``wait`` seconds."""
         deadline = time.monotonic() + wait
-        while not await self._turn(keys=[queue], args=[token, beats]):
+        while not await self._turn(keys=[place.queue], args=[place.token, place.beats]):
             if time.monotonic() >= deadline:
-                raise LockTimeout(queue)
+                raise LockTimeout(place.queue)
             await asyncio.sleep(self._poll)
+
+    @staticmethod
+    def leave(pipe: Pipeline, place: Place) -> None:
+        """Queue the commands that give the place up (held or waiting) on ``pipe``."""
+        pipe.lrem(place.queue, 1, place.token)
+        pipe.delete(place.beats + place.token)
 
 
 class MemoryFifoLock:

@@ -25,6 +25,7 @@ from gateway.conversations import (
     Conversation,
     ConversationBusy,
     ConversationStore,
+    MessageTurn,
     conversation_key,
 )
 from gateway.logging import bind_context, get_logger
@@ -123,21 +124,24 @@ class SmsSurvey:
         except InvalidNumber:
             log.info("sms_unreadable_number")
             return render_messages([])
-        first, stored = await self._store.claim_message(sms.message_sid)
-        if not first:
-            log.info("sms_duplicate")
-            return stored if stored is not None else await self._await_reply(sms.message_sid)
         key = conversation_key(sms.respondent, sms.number)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._deadline
+        repeat: MessageTurn | None = None
         try:
-            async with self._store.locked(key, self._deadline / 2):
-                conversation = await self._store.load(key)
-                if conversation is not None:
-                    bind_context(interaction_id=conversation.interaction_id)
-                texts, conversation = await self._apply_by(deadline, sms, conversation)
-                reply = render_messages(texts)
-                await self._store.finish(sms.message_sid, reply, conversation, self._idle_ttl)
+            receiving = self._store.receive(
+                sms.message_sid, key, self._deadline / 2, self._idle_ttl
+            )
+            async with receiving as turn:
+                if turn.first:
+                    conversation = turn.conversation
+                    if conversation is not None:
+                        bind_context(interaction_id=conversation.interaction_id)
+                    texts, conversation = await self._apply_by(deadline, sms, conversation)
+                    reply = render_messages(texts)
+                    turn.conclude(reply, conversation)
+                else:
+                    repeat = turn
         except ConversationBusy:
             log.warning("sms_conversation_busy")
             reply = render_messages([self._texts.try_later])
@@ -149,6 +153,11 @@ class SmsSurvey:
                 reply = render_messages([self._texts.try_later])
                 await self._store.finish(sms.message_sid, reply, None, self._idle_ttl)
             raise
+        if repeat is not None:
+            log.info("sms_duplicate")
+            if repeat.stored_reply is not None:
+                return repeat.stored_reply
+            return await self._await_reply(sms.message_sid)
         return reply
 
     async def _apply_by(

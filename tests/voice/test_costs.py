@@ -2,34 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-from redis.asyncio.connection import AbstractConnection
-
 from gateway.sandbox.sdx import SandboxState
+from tests.conftest import RoundTrips
 from tests.voice_call import Call
-
-
-class RoundTrips:
-    """Counts what the redis client writes to its sockets: one write per round trip
-    (a pipeline sends all its commands in one write)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-
-@pytest.fixture
-def redis_round_trips(monkeypatch: pytest.MonkeyPatch) -> RoundTrips:
-    counter = RoundTrips()
-    original = AbstractConnection.send_packed_command
-
-    async def counting(
-        self: AbstractConnection, command: object, check_health: bool = True
-    ) -> None:
-        counter.count += 1
-        await original(self, command, check_health)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
-    return counter
 
 
 async def measure(

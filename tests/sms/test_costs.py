@@ -1,0 +1,50 @@
+"""What one answered SMS costs: exactly one SDX request, at most three Redis round trips."""
+
+from __future__ import annotations
+
+from gateway.sandbox.sdx import SandboxState
+from tests.conftest import RoundTrips
+from tests.sms_phone import Phone
+
+
+async def measure(
+    phone: Phone, sandbox: SandboxState, trips: RoundTrips, body: str
+) -> tuple[list[str], list[str], int]:
+    before_sdx, before_redis = len(sandbox.requests), trips.count
+    reply = await phone.send(body)
+    return reply, [r.path for r in sandbox.requests[before_sdx:]], trips.count - before_redis
+
+
+async def test_answered_message_costs(
+    phone: Phone, sandbox: SandboxState, redis_round_trips: RoundTrips
+) -> None:
+    await phone.send("hello")
+    await phone.send("9")  # connections are warm, scripts loaded
+
+    reply, paths, trips = await measure(phone, sandbox, redis_round_trips, "4")
+    assert reply == ["Was your issue resolved? Reply YES or NO."]
+    assert paths == ["/interactions/1003/submit_response"]
+    # claim + lock + load (one script), the save before submitting, the
+    # reply + conversation + lock release (one transaction)
+    assert trips == 3
+
+
+async def test_repeated_message_costs_one_round_trip(
+    phone: Phone, sandbox: SandboxState, redis_round_trips: RoundTrips
+) -> None:
+    await phone.send("hello")
+    first = await phone.send("9", message_sid="SM" + "1" * 32)
+    before_sdx, before_redis = len(sandbox.requests), redis_round_trips.count
+    assert await phone.send("9", message_sid="SM" + "1" * 32) == first
+    assert sandbox.requests[before_sdx:] == []
+    assert redis_round_trips.count - before_redis == 1
+
+
+async def test_help_costs_no_sdx_request(
+    phone: Phone, sandbox: SandboxState, redis_round_trips: RoundTrips
+) -> None:
+    await phone.send("hello")
+    reply, paths, trips = await measure(phone, sandbox, redis_round_trips, "HELP")
+    assert reply == [phone.settings.gateway_sms_help_message]
+    assert paths == []
+    assert trips == 2
