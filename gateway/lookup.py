@@ -15,7 +15,7 @@ callers ring.
 from __future__ import annotations
 
 import asyncio
-import json
+import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +32,8 @@ log = get_logger(__name__)
 
 PHONE_TYPES = ("inbound", "outbound", "sms")
 _BUILT = "__built__"
+# Interactions grouped between two turns of the event loop while listing.
+YIELD_EVERY = 50
 
 
 @dataclass(frozen=True)
@@ -41,18 +43,16 @@ class Candidate:
     survey_type: str
     scheduled_at: float | None  # epoch seconds, None: due now
 
-    def to_json(self) -> dict[str, object]:
-        return {"id": self.id, "type": self.survey_type, "at": self.scheduled_at}
+    def encode(self) -> str:
+        """``id,type,at``: a big survey's index is written in one go, and this is
+        about ten times cheaper than JSON (the type is a word, ``at`` a float)."""
+        at = "" if self.scheduled_at is None else repr(self.scheduled_at)
+        return f"{self.id},{self.survey_type},{at}"
 
     @classmethod
-    def from_json(cls, survey_id: int, item: Mapping[str, object]) -> Candidate:
-        at = item.get("at")
-        return cls(
-            id=int(str(item["id"])),
-            survey_id=survey_id,
-            survey_type=str(item["type"]),
-            scheduled_at=float(str(at)) if at is not None else None,
-        )
+    def decode(cls, survey_id: int, text: str) -> Candidate:
+        id_, survey_type, at = text.split(",")
+        return cls(int(id_), survey_id, survey_type, float(at) if at else None)
 
 
 @dataclass(frozen=True)
@@ -75,11 +75,17 @@ class IndexStore(Protocol):
 def _decode(survey_id: int, raw: bytes | str | None) -> list[Candidate]:
     if not raw:
         return []
-    return [Candidate.from_json(survey_id, item) for item in json.loads(raw)]
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    return [Candidate.decode(survey_id, item) for item in text.split(";")]
 
 
 def _encode(candidates: Iterable[Candidate]) -> str:
-    return json.dumps([c.to_json() for c in candidates], separators=(",", ":"))
+    return ";".join(c.encode() for c in candidates)
+
+
+# Index entries written per round trip when a survey is (re)built: each
+# chunk is a few milliseconds of work, and webhooks are served in between.
+CHUNK = 1000
 
 
 class RedisIndexStore:
@@ -106,16 +112,28 @@ class RedisIndexStore:
     async def replace(
         self, survey_id: int, entries: Mapping[str, list[Candidate]], built_at: float
     ) -> None:
-        # Build aside and swap in, so readers never see a half-written index.
-        key, scratch = self._key(survey_id), f"{self._key(survey_id)}:building"
+        # Built aside and swapped in, so readers never see a half-written
+        # index; the scratch key is this build's own (replicas may build the
+        # same survey at once) and expires if the builder dies.
+        key = self._key(survey_id)
+        scratch = f"{key}:building:{secrets.token_hex(4)}"
         flat: list[str] = [_BUILT, repr(built_at)]
         for phone, found in entries.items():
             flat += [phone, _encode(found)]
+            if len(flat) >= 2 * CHUNK:
+                await self._write_chunk(scratch, flat)
+                flat = []
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(scratch)
-            pipe.hset(scratch, items=flat)
+            if flat:  # empty when the last chunk took everything
+                pipe.hset(scratch, items=flat)
             pipe.expire(scratch, self._ttl)
             pipe.rename(scratch, key)
+            await pipe.execute()
+
+    async def _write_chunk(self, scratch: str, flat: list[str]) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(scratch, items=flat)
+            pipe.expire(scratch, self._ttl)
             await pipe.execute()
 
     async def forget(self, survey_id: int, phone: str) -> None:
@@ -248,6 +266,10 @@ class InteractionFinder:
         async for item in self._sdx.iter_interactions(survey_id, completed=False):
             _add_candidate(entries, survey_id, item)
             listed += 1
+            if listed % YIELD_EVERY == 0:
+                # Reading a number costs ~100 µs (phonenumbers): a 1000-item
+                # page would hold every webhook up for 0.1 s without this.
+                await asyncio.sleep(0)
         await self._index.replace(survey_id, entries, started)
         log.info("index_rebuilt", survey_id=survey_id, interactions=listed)
         return entries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -29,6 +30,16 @@ def to_e164(text: str, region: str = DEFAULT_REGION) -> str:
     Only parseability is required, not carrier validity: test and demo
     numbers must route too, and Twilio itself has already accepted them.
     """
+    return _to_e164(text, region)
+
+
+# phonenumbers takes ~100 µs a number, and every webhook normalises the same
+# few numbers (ours, the caller's on each turn of a call) several times:
+# the cache saves most of that. Bounded, so memory does not grow with the
+# number of respondents (4096 entries: well under a megabyte). An invalid
+# number raises and is not cached.
+@lru_cache(maxsize=4096)
+def _to_e164(text: str, region: str) -> str:
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

@@ -163,3 +163,40 @@ async def test_a_listing_outlives_a_caller_that_gave_up(
     assert found.id == 1001
     assert listings(sandbox) == 1
     await finder.close()
+
+
+async def test_a_big_survey_is_written_in_chunks_and_swapped_whole(redis_url: str) -> None:
+    """2,500 numbers (three chunks), twice at once as two replicas would: every
+    entry reads back, readers see the old index until the swap, no scratch key
+    is left behind."""
+    redis = Redis.from_url(redis_url)
+    store = RedisIndexStore(redis, prefix="test:", ttl=60)
+    try:
+        old = {"+61400000000": [Candidate(1, 7, "inbound", None)]}
+        await store.replace(7, old, built_at=100.0)
+        entries = {
+            f"+6141{n:07d}": [
+                Candidate(n, 7, "outbound", 1_800_000_000.5 + n),
+                Candidate(n + 10_000, 7, "sms", None),
+            ]
+            for n in range(2500)
+        }
+        writes = asyncio.gather(*(store.replace(7, entries, built_at=200.0) for _ in range(2)))
+        seen: set[tuple[str, float | None, int]] = set()
+        while not writes.done():  # a reader meanwhile sees one whole index or the other
+            for label, phone in (("old", "+61400000000"), ("new", "+61410002499")):
+                (read,) = await store.read([7], phone)
+                seen.add((label, read.built_at, len(read.candidates)))
+        await writes
+        assert ("new", 200.0, 0) not in seen  # never the new build half-written
+        assert seen <= {("old", 100.0, 1), ("new", 100.0, 0), ("old", 200.0, 0), ("new", 200.0, 2)}
+        for n in (0, 999, 1000, 2499):
+            (read,) = await store.read([7], f"+6141{n:07d}")
+            assert read.built_at == 200.0
+            assert read.candidates == entries[f"+6141{n:07d}"]
+        (gone,) = await store.read([7], "+61400000000")
+        assert gone.candidates == []
+        assert await redis.hlen("test:idx:7") == 2501  # the numbers and the build time
+        assert [k async for k in redis.scan_iter("test:idx:7:*")] == []
+    finally:
+        await redis.aclose()
