@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -11,6 +10,7 @@ from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from gateway import __version__
+from gateway.background import stop_tasks
 from gateway.config import Settings
 from gateway.keys import (
     CONVERSATIONS,
@@ -107,11 +107,7 @@ async def _survey_logic(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(parts.sms_expiry.run(), name="sms-expiry"),
     ]
     yield
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await stop_tasks(tasks)
     await parts.finder.close()
 
 

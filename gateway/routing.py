@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Literal
 
+from gateway.background import cancel_requested
 from gateway.logging import get_logger
 from gateway.phone import InvalidNumber, to_e164
 from gateway.sdx import SdxClient
@@ -106,5 +107,7 @@ class NumberRouter:
             try:
                 await self.refresh()
             except SdxError as exc:
+                if cancel_requested():
+                    raise asyncio.CancelledError from None  # shutdown, not a failure
                 log.warning("routing_refresh_failed", error=type(exc).__name__)
             await asyncio.sleep(self._refresh)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from gateway.background import cancel_requested
 from gateway.conversations import ConversationBusy, ConversationStore
 from gateway.logging import bind_context, clear_context, get_logger
 from gateway.lookup import InteractionFinder
@@ -47,6 +48,8 @@ class SmsExpiry:
             try:
                 await self.sweep()
             except Exception:  # Redis down: try again next round
+                if cancel_requested():
+                    raise asyncio.CancelledError from None  # shutdown, not a failure
                 log.exception("sms_sweep_failed")
             await asyncio.sleep(self._interval)
 

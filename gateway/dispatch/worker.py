@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from gateway.background import cancel_requested
 from gateway.dispatch.dialer import Dialer
 from gateway.dispatch.poller import DuePoller
 from gateway.dispatch.store import DispatchStore
@@ -83,6 +84,8 @@ class Dispatcher:
             try:
                 await self.poll_once()
             except Exception:  # SDX or Redis down: try again next round
+                if cancel_requested():
+                    raise asyncio.CancelledError from None  # shutdown, not a failure
                 log.exception("dispatch_poll_failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._tuning.interval)
@@ -107,6 +110,8 @@ class Dispatcher:
             try:
                 await self.consume_once(consumer)
             except Exception:
+                if cancel_requested():
+                    raise asyncio.CancelledError from None  # shutdown, not a failure
                 log.exception("dispatch_consume_failed")
                 await asyncio.sleep(1)
 
