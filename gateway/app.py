@@ -28,6 +28,7 @@ from gateway.keys import (
 )
 from gateway.logging import get_logger
 from gateway.metrics import metrics
+from gateway.redis_options import client_options
 from gateway.sdx import client_from_settings
 from gateway.web.health import healthz, readyz
 from gateway.web.middleware import request_context
@@ -75,7 +76,9 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
         socket_timeout=2.0,
         socket_connect_timeout=2.0,
         # No health_check_interval: its PING would add a round trip to the
-        # first turn after an idle spell; a broken connection is retried.
+        # first turn after an idle spell. A connection the server closed is
+        # noticed when it leaves the pool (see gateway.redis_options).
+        **client_options(),
     )
     client = Redis(connection_pool=pool)
     app[REDIS] = client

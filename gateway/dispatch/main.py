@@ -14,6 +14,7 @@ from gateway.config import Settings
 from gateway.conversations import RedisConversationStore
 from gateway.logging import get_logger
 from gateway.metrics import metrics
+from gateway.redis_options import client_options
 from gateway.sdx import client_from_settings
 from gateway.twilio_rest import TwilioRest
 from gateway.web.health import healthz
@@ -30,7 +31,9 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    redis = Redis.from_url(settings.redis_url, socket_timeout=5.0, socket_connect_timeout=2.0)
+    redis = Redis.from_url(
+        settings.redis_url, socket_timeout=5.0, socket_connect_timeout=2.0, **client_options()
+    )
     twilio = TwilioRest(settings)
     monitor = await _serve_metrics(settings.gateway_worker_port)
     async with aiohttp.ClientSession() as session:
