@@ -56,6 +56,9 @@ class Conversation(BaseModel):
     # Opted out while the survey was open, and abandoning it failed: the
     # sweeper tries again.
     abandon_pending: bool = False
+    # Opted out, and noting it in SDX (interaction data gateway_status) failed:
+    # the sweeper tries again.
+    opt_out_note_pending: bool = False
     updated_at: float = 0.0
 
     @property
@@ -140,8 +143,8 @@ async def _busy_when_timed_out(
 
 
 def _due_score(conversation: Conversation, idle_ttl: int) -> float | None:
-    if conversation.abandon_pending:
-        return conversation.updated_at  # due at once: the sweeper retries the abandon
+    if conversation.abandon_pending or conversation.opt_out_note_pending:
+        return conversation.updated_at  # due at once: the sweeper retries
     if conversation.status == "active":
         return conversation.updated_at + idle_ttl
     return None

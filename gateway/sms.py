@@ -36,6 +36,7 @@ from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 from gateway.sdx.models import SurveyTurn
+from gateway.sms_expiry import note_opt_out
 from gateway.sms_text import clean_body, join_prompts, render_messages
 
 log = get_logger(__name__)
@@ -324,16 +325,13 @@ class SmsSurvey:
             conversation.abandon_pending = False  # already ended, or gone
         except SdxError as exc:
             log.warning("abandon_failed", error=type(exc).__name__)
-        await self._note_opt_out(conversation.interaction_id)
+        # The same for the note in SDX, for the operator's reports (the
+        # opt-out itself is recorded in Redis already).
+        conversation.opt_out_note_pending = True
+        if await note_opt_out(self._sdx, conversation.interaction_id):
+            conversation.opt_out_note_pending = False
         await self._forget(conversation)
         return [], conversation
-
-    async def _note_opt_out(self, interaction_id: int) -> None:
-        # For the operator's reports; the opt-out itself is already recorded.
-        try:
-            await self._sdx.set_interaction_data(interaction_id, "gateway_status", "opted_out")
-        except SdxError as exc:
-            log.warning("interaction_data_failed", error=type(exc).__name__)
 
     # --- helpers ---------------------------------------------------------------
 

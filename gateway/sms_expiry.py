@@ -4,6 +4,8 @@ Every active conversation sits in a due-time index (``gateway.conversations``)
 scored by when it becomes idle. A background task in each web process takes
 what is due, leased so that replicas never take the same conversation twice
 and a dead sweeper's work is taken again, and abandons the survey in SDX.
+It also finishes what a STOP could not do while SDX failed: the abandon,
+and the ``gateway_status=opted_out`` note in the interaction's data.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import time
 
 from gateway.background import cancel_requested
-from gateway.conversations import ConversationBusy, ConversationStore
+from gateway.conversations import Conversation, ConversationBusy, ConversationStore
 from gateway.logging import bind_context, clear_context, get_logger
 from gateway.lookup import InteractionFinder
 from gateway.metrics import survey_event
@@ -70,27 +72,19 @@ class SmsExpiry:
             async with self._store.locked(key, wait=1.0):
                 conversation = await self._store.load(key)
                 if conversation is None or not (
-                    conversation.status == "active" or conversation.abandon_pending
+                    conversation.status == "active"
+                    or conversation.abandon_pending
+                    or conversation.opt_out_note_pending
                 ):
                     await self._store.drop_due(key)  # nothing left to end
                     return 0
                 idle = conversation.updated_at + self._idle_ttl <= now
-                if not (idle or conversation.abandon_pending):
+                pending = conversation.abandon_pending or conversation.opt_out_note_pending
+                if not (idle or pending):
                     return 0  # a message arrived meanwhile; it rescheduled itself
                 bind_context(interaction_id=conversation.interaction_id)
-                try:
-                    await self._sdx.abandon_survey(conversation.interaction_id)
-                except (SdxConflict, SdxNotFound, SdxGone):
-                    pass  # already ended in SDX, or deleted
-                except SdxError as exc:
-                    log.warning("sms_expiry_abandon_failed", error=type(exc).__name__)
+                if not await self._end(conversation):
                     return 0  # still leased: tried again after the lease
-                if conversation.status == "active":
-                    conversation.status = "abandoned"
-                    log.info("survey_abandoned", reason="sms_idle")
-                    survey_event("sms", "abandoned")
-                conversation.abandon_pending = False
-                conversation.question = None
                 await self._store.finish(None, "", conversation, self._idle_ttl)
                 if conversation.survey_id is not None:
                     await self._finder.forget(conversation.survey_id, conversation.respondent)
@@ -99,3 +93,38 @@ class SmsExpiry:
             return 0  # a message is being applied: it reschedules the conversation
         finally:
             clear_context()
+
+    async def _end(self, conversation: Conversation) -> bool:
+        """Abandon the survey in SDX and note a pending opt-out; False if SDX failed."""
+        if conversation.status == "active" or conversation.abandon_pending:
+            try:
+                await self._sdx.abandon_survey(conversation.interaction_id)
+            except (SdxConflict, SdxNotFound, SdxGone):
+                pass  # already ended in SDX, or deleted
+            except SdxError as exc:
+                log.warning("sms_expiry_abandon_failed", error=type(exc).__name__)
+                return False
+            if conversation.status == "active":
+                conversation.status = "abandoned"
+                log.info("survey_abandoned", reason="sms_idle")
+                survey_event("sms", "abandoned")
+            conversation.abandon_pending = False
+            conversation.question = None
+        if conversation.opt_out_note_pending:
+            if not await note_opt_out(self._sdx, conversation.interaction_id):
+                return False
+            conversation.opt_out_note_pending = False
+        return True
+
+
+async def note_opt_out(sdx: SdxClient, interaction_id: int) -> bool:
+    """Mark the interaction opted out in SDX (interaction data ``gateway_status``),
+    for the operator's reports; False if SDX failed."""
+    try:
+        await sdx.set_interaction_data(interaction_id, "gateway_status", "opted_out")
+    except (SdxNotFound, SdxGone):
+        return True  # deleted: nothing to note
+    except SdxError as exc:
+        log.warning("interaction_data_failed", error=type(exc).__name__)
+        return False
+    return True

@@ -104,6 +104,58 @@ async def test_stop_whose_abandon_failed_is_finished_by_the_sweeper(
     assert await client.server.app[SMS_EXPIRY].sweep(now=time.time() + 1) == 1
     assert sandbox.store.interaction(SMS_ID).completed
     assert count(sandbox, ABANDON) == 2
+    assert opt_out_notes(sandbox) == ["opted_out"]
+
+
+def applied_abandons(sandbox: SandboxState) -> int:
+    return sum(
+        1
+        for r in sandbox.requests
+        if re.fullmatch(ABANDON, r.path) and not r.faulted and r.status == 200
+    )
+
+
+def opt_out_notes(sandbox: SandboxState) -> list[str]:
+    return [
+        d.custom_value for d in sandbox.store.data_for(SMS_ID) if d.custom_key == "gateway_status"
+    ]
+
+
+async def test_stop_while_sdx_is_down_is_completed_in_sdx_by_the_sweeper(
+    gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
+) -> None:
+    """Both the abandon and the opt-out note fail; the sweeper does both once SDX is back."""
+    client, settings = gateway
+    phone = Phone(client, settings, respondent=DEMO_RESPONDENT, number=SMS_NUMBER)
+    await phone.send("hello")
+    sandbox.faults.add(Fault(method=None, path=".*", status=503))
+    assert await phone.send("STOP") == []
+    expiry = client.server.app[SMS_EXPIRY]
+    assert await expiry.sweep(now=time.time() + 1) == 0  # SDX still down
+    sandbox.faults.clear()
+    assert (sandbox.store.interaction(SMS_ID).completed, opt_out_notes(sandbox)) == (False, [])
+    assert await expiry.sweep(now=time.time() + 400) == 1  # after the lease
+    assert sandbox.store.interaction(SMS_ID).completed
+    assert opt_out_notes(sandbox) == ["opted_out"]
+    assert await expiry.sweep(now=time.time() + 4000) == 0  # done: nothing more
+    assert applied_abandons(sandbox) == 1  # the tries while SDX was down did nothing
+    assert await phone.send("hello") == []  # still opted out
+
+
+async def test_an_opt_out_note_that_failed_alone_is_written_by_the_sweeper(
+    gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
+) -> None:
+    client, settings = gateway
+    phone = Phone(client, settings, respondent=DEMO_RESPONDENT, number=SMS_NUMBER)
+    await phone.send("hello")
+    sandbox.faults.add(Fault(method="POST", path="/interaction_data", status=500))
+    assert await phone.send("STOP") == []
+    assert sandbox.store.interaction(SMS_ID).completed  # the abandon went through
+    sandbox.faults.clear()
+    assert await client.server.app[SMS_EXPIRY].sweep(now=time.time() + 1) == 1
+    assert opt_out_notes(sandbox) == ["opted_out"]
+    assert count(sandbox, ABANDON) == 1  # not abandoned again
+    assert applied_abandons(sandbox) == 1
 
 
 async def test_deleted_interaction_ends_the_conversation(
