@@ -70,6 +70,10 @@ def conversation_key(respondent: str, number: str) -> str:
     return f"{respondent}|{number}"
 
 
+def respondent_of(key: str) -> str:
+    return key.partition("|")[0]
+
+
 class ConversationBusy(Exception):
     """Another message of the conversation is being applied for too long."""
 
@@ -81,6 +85,7 @@ class MessageTurn:
     first: bool  # the MessageSid was not seen before: this delivery applies it
     stored_reply: str | None  # a repeat: the reply the first delivery got, once ready
     conversation: Conversation | None
+    opted_out: bool = False  # the respondent texted STOP (and not START since)
     outcome: tuple[str, Conversation | None] | None = None
 
     def conclude(self, reply: str, conversation: Conversation | None) -> None:
@@ -94,7 +99,8 @@ class ConversationStore(Protocol):
         self, message_sid: str, key: str, wait: float, idle_ttl: int
     ) -> AbstractAsyncContextManager[MessageTurn]:
         """Claim the MessageSid and, if it is new, hold the conversation's lock
-        (ConversationBusy after ``wait`` s) with the conversation loaded.
+        (ConversationBusy after ``wait`` s) with the conversation and the
+        respondent's opt-out loaded.
 
         The hot path of an SMS turn, so it costs two round trips when nobody
         waits: claim + join the queue + load together, then the concluded
@@ -164,10 +170,10 @@ return due
 
 # Claim the MessageSid; if it is new, join the conversation's lock queue and,
 # when the lock is ours at once, return the conversation too: one round trip.
-# KEYS: the MessageSid's key, the queue, the conversation.
+# KEYS: the MessageSid's key, the queue, the conversation, the opt-out.
 # ARGV: in-flight mark, message TTL, token, heartbeat prefix, hold ms, expire ms.
 # Returns {0, stored reply} for a repeat, {1, 0} to wait for the lock, and
-# {1, 1, conversation or false} when it is held.
+# {1, 1, opted out (0 or 1), conversation or false} when it is held.
 _RECEIVE = (
     FIFO_LUA
     + """
@@ -178,7 +184,7 @@ fifo_join(KEYS[2], ARGV[4], ARGV[3], ARGV[5], ARGV[6])
 if not fifo_turn(KEYS[2], ARGV[4], ARGV[3]) then
     return {1, 0}
 end
-return {1, 1, redis.call('GET', KEYS[3])}
+return {1, 1, redis.call('EXISTS', KEYS[4]), redis.call('GET', KEYS[3])}
 """
 )
 
@@ -199,6 +205,9 @@ class RedisConversationStore:
     def _conv(self, key: str) -> str:
         return f"{self._p}sms:conv:{key}"
 
+    def _opt_out(self, respondent: str) -> str:
+        return f"{self._p}sms:optout:{respondent}"
+
     def _msg(self, message_sid: str) -> str:
         return f"{self._p}sms:msg:{message_sid}"
 
@@ -208,8 +217,9 @@ class RedisConversationStore:
     ) -> AsyncIterator[MessageTurn]:
         place = self._lock.place(key)
         hold_ms, expire_ms = self._lock.join_args(wait)
+        respondent = respondent_of(key)
         result = await self._receive(
-            keys=[self._msg(message_sid), place.queue, self._conv(key)],
+            keys=[self._msg(message_sid), place.queue, self._conv(key), self._opt_out(respondent)],
             args=[IN_FLIGHT, MESSAGE_TTL, place.token, place.beats, hold_ms, expire_ms],
         )
         if not result[0]:
@@ -219,13 +229,17 @@ class RedisConversationStore:
         turn = MessageTurn(True, None, None)
         try:
             if result[1]:
-                raw = result[2] if len(result) > 2 else None
+                opted_out, raw = result[2], result[3] if len(result) > 3 else None
             else:  # another message of the conversation is being applied
                 try:
                     await self._lock.wait_turn(place, wait)
                 except LockTimeout:
                     raise ConversationBusy(key) from None
-                raw = await self._redis.get(self._conv(key))
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    pipe.exists(self._opt_out(respondent))
+                    pipe.get(self._conv(key))
+                    opted_out, raw = await pipe.execute()
+            turn.opted_out = bool(opted_out)
             turn.conversation = Conversation.model_validate_json(raw) if raw else None
             yield turn
         finally:
@@ -295,14 +309,14 @@ class RedisConversationStore:
                 pipe.expire(self._due, idle_ttl + GRACE)
 
     async def set_opt_out(self, respondent: str, opted_out: bool) -> None:
-        key = f"{self._p}sms:optout:{respondent}"
+        key = self._opt_out(respondent)
         if opted_out:
             await self._redis.set(key, b"1", ex=OPT_OUT_TTL)
         else:
             await self._redis.delete(key)
 
     async def is_opted_out(self, respondent: str) -> bool:
-        return bool(await self._redis.exists(f"{self._p}sms:optout:{respondent}"))
+        return bool(await self._redis.exists(self._opt_out(respondent)))
 
     async def take_due(self, now: float, limit: int, lease: float) -> list[str]:
         members = await self._take_due(keys=[self._due], args=[now, limit, now + lease])
@@ -336,6 +350,7 @@ class MemoryConversationStore:
         self._messages[message_sid] = (now + MESSAGE_TTL, IN_FLIGHT)
         async with self.locked(key, wait):
             turn = MessageTurn(True, None, await self.load(key))
+            turn.opted_out = respondent_of(key) in self._opted_out
             try:
                 yield turn
             finally:

@@ -138,7 +138,9 @@ class SmsSurvey:
                     conversation = turn.conversation
                     if conversation is not None:
                         bind_context(interaction_id=conversation.interaction_id)
-                    texts, conversation = await self._apply_by(deadline, sms, conversation)
+                    texts, conversation = await self._apply_by(
+                        deadline, sms, conversation, turn.opted_out
+                    )
                     reply = render_messages(texts)
                     turn.conclude(reply, conversation)
                 else:
@@ -162,12 +164,16 @@ class SmsSurvey:
         return reply
 
     async def _apply_by(
-        self, deadline: float, sms: IncomingSms, conversation: Conversation | None
+        self,
+        deadline: float,
+        sms: IncomingSms,
+        conversation: Conversation | None,
+        opted_out: bool,
     ) -> tuple[list[str], Conversation | None]:
         """``_apply`` within the deadline; past it, SDX may or may not have the answer."""
         try:
             async with asyncio.timeout_at(deadline):
-                return await self._apply(sms, conversation)
+                return await self._apply(sms, conversation, opted_out)
         except TimeoutError:
             log.warning("sms_deadline")
             if conversation is not None and conversation.status == "active":
@@ -177,7 +183,7 @@ class SmsSurvey:
             return [self._texts.try_later], conversation
 
     async def _apply(
-        self, sms: IncomingSms, conversation: Conversation | None
+        self, sms: IncomingSms, conversation: Conversation | None, opted_out: bool
     ) -> tuple[list[str], Conversation | None]:
         keyword = keyword_of(sms)
         if keyword == "STOP":
@@ -195,7 +201,7 @@ class SmsSurvey:
             return await self._answer(sms, conversation)
         if conversation is not None:
             return [], None  # ended: later messages submit nothing
-        if await self._store.is_opted_out(sms.respondent):
+        if opted_out:
             return [], None
         return await self._start(sms)
 

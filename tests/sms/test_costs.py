@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.keys import FINDER
 from gateway.sandbox.sdx import SandboxState
 from tests.conftest import RoundTrips
 from tests.sms_phone import Phone
@@ -26,6 +27,18 @@ async def test_answered_message_costs(
     assert paths == ["/interactions/1003/submit_response"]
     # claim + lock + load (one script), the save before submitting, the
     # reply + conversation + lock release (one transaction)
+    assert trips == 3
+
+
+async def test_first_message_costs(
+    phone: Phone, sandbox: SandboxState, redis_round_trips: RoundTrips
+) -> None:
+    await phone.client.server.app[FINDER].rebuild(54)  # the survey's index, as it usually is
+    reply, paths, trips = await measure(phone, sandbox, redis_round_trips, "hello")
+    assert reply[0].endswith("How likely are you to recommend us to a friend, from 0 to 10?")
+    assert paths == ["/interactions/1003/start_survey"]
+    # claim + lock + load + opt-out (one script), the index lookup, the reply
+    # + conversation + lock release (one transaction)
     assert trips == 3
 
 
