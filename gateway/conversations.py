@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 
 from gateway.fifo_lock import LUA as FIFO_LUA
 from gateway.fifo_lock import LockTimeout, MemoryFifoLock, Place, RedisFifoLock
+from gateway.lookup import MemoryIndexStore, RedisIndexStore
 from gateway.sdx.models import Question
 
 ConversationStatus = Literal["active", "completed", "abandoned", "opted_out"]
@@ -148,6 +149,11 @@ async def _busy_when_timed_out(
         raise ConversationBusy(key) from None
 
 
+def _left_the_index(conversation: Conversation) -> bool:
+    """An ended conversation's interaction is no longer a candidate to start."""
+    return conversation.status != "active" and conversation.survey_id is not None
+
+
 def _due_score(conversation: Conversation, idle_ttl: int) -> float | None:
     if conversation.abandon_pending or conversation.opt_out_note_pending:
         return conversation.updated_at  # due at once: the sweeper retries
@@ -194,9 +200,12 @@ def _text(value: bytes | str | None) -> str | None:
 
 
 class RedisConversationStore:
-    def __init__(self, redis: Redis, *, prefix: str) -> None:
+    def __init__(self, redis: Redis, *, prefix: str, index: RedisIndexStore | None = None) -> None:
         self._redis = redis
         self._p = prefix
+        # A conversation that ends leaves the lookup index in the same
+        # transaction (without an index, e.g. in the dispatcher, it is left).
+        self._index = index
         self._due = f"{prefix}sms:due"
         self._take_due = redis.register_script(_TAKE_DUE)
         self._receive = redis.register_script(_RECEIVE)
@@ -307,6 +316,9 @@ class RedisConversationStore:
             else:
                 pipe.zadd(self._due, {conversation.key: score})
                 pipe.expire(self._due, idle_ttl + GRACE)
+            if self._index is not None and _left_the_index(conversation):
+                assert conversation.survey_id is not None
+                self._index.queue_forget(pipe, conversation.survey_id, conversation.respondent)
 
     async def set_opt_out(self, respondent: str, opted_out: bool) -> None:
         key = self._opt_out(respondent)
@@ -329,7 +341,8 @@ class RedisConversationStore:
 class MemoryConversationStore:
     """The same behaviour in one process (demo)."""
 
-    def __init__(self) -> None:
+    def __init__(self, index: MemoryIndexStore | None = None) -> None:
+        self._index = index
         self._messages: dict[str, tuple[float, str]] = {}
         self._conversations: dict[str, Conversation] = {}
         self._lock = MemoryFifoLock()
@@ -380,6 +393,9 @@ class MemoryConversationStore:
                 self._due.pop(conversation.key, None)
             else:
                 self._due[conversation.key] = score
+            if self._index is not None and _left_the_index(conversation):
+                assert conversation.survey_id is not None
+                await self._index.forget(conversation.survey_id, conversation.respondent)
 
     async def set_opt_out(self, respondent: str, opted_out: bool) -> None:
         if opted_out:

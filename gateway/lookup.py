@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from gateway.logging import get_logger
 from gateway.phone import InvalidNumber, to_e164
@@ -138,6 +139,10 @@ class RedisIndexStore:
 
     async def forget(self, survey_id: int, phone: str) -> None:
         await self._redis.hdel(self._key(survey_id), phone)
+
+    def queue_forget(self, pipe: Pipeline, survey_id: int, phone: str) -> None:
+        """``forget`` as part of another transaction (an SMS turn's last write)."""
+        pipe.hdel(self._key(survey_id), phone)
 
 
 class MemoryIndexStore:

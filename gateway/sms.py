@@ -225,8 +225,7 @@ class SmsSurvey:
             turn = await self._sdx.submit_response(conversation.interaction_id, answer)
         except (SdxConflict, SdxNotFound, SdxGone):
             # SDX no longer takes answers for it (ended elsewhere).
-            conversation.status = "abandoned"
-            await self._forget(conversation)
+            conversation.status = "abandoned"  # and it leaves the index as it is saved
             return [], conversation
         except SdxError as exc:
             log.warning("sdx_fault", error=type(exc).__name__, status=exc.status)
@@ -254,7 +253,6 @@ class SmsSurvey:
             conversation.question = None
             log.info("survey_completed")
             survey_event("sms", "completed")
-            await self._forget(conversation)
         else:
             conversation.question = turn.current_question
         return [text] if text else []
@@ -336,14 +334,9 @@ class SmsSurvey:
         conversation.opt_out_note_pending = True
         if await note_opt_out(self._sdx, conversation.interaction_id):
             conversation.opt_out_note_pending = False
-        await self._forget(conversation)
         return [], conversation
 
     # --- helpers ---------------------------------------------------------------
-
-    async def _forget(self, conversation: Conversation) -> None:
-        if conversation.survey_id is not None:
-            await self._finder.forget(conversation.survey_id, conversation.respondent)
 
     async def _await_reply(self, message_sid: str) -> str:
         deadline = asyncio.get_running_loop().time() + DUPLICATE_WAIT

@@ -16,7 +16,6 @@ import time
 from gateway.background import cancel_requested
 from gateway.conversations import Conversation, ConversationBusy, ConversationStore
 from gateway.logging import bind_context, clear_context, get_logger
-from gateway.lookup import InteractionFinder
 from gateway.metrics import survey_event
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
@@ -34,13 +33,11 @@ class SmsExpiry:
         *,
         sdx: SdxClient,
         store: ConversationStore,
-        finder: InteractionFinder,
         idle_ttl: int,
         interval: float | None = None,
     ) -> None:
         self._sdx = sdx
         self._store = store
-        self._finder = finder
         self._idle_ttl = idle_ttl
         self._interval = interval or min(60.0, max(1.0, idle_ttl / 10))
 
@@ -85,9 +82,8 @@ class SmsExpiry:
                 bind_context(interaction_id=conversation.interaction_id)
                 if not await self._end(conversation):
                     return 0  # still leased: tried again after the lease
+                # Saved as ended, it also leaves the lookup index.
                 await self._store.finish(None, "", conversation, self._idle_ttl)
-                if conversation.survey_id is not None:
-                    await self._finder.forget(conversation.survey_id, conversation.respondent)
                 return 1
         except ConversationBusy:
             return 0  # a message is being applied: it reschedules the conversation

@@ -56,13 +56,14 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
     conversations: ConversationStore
     if redis is None:
         sessions = MemorySessionStore(ttl=settings.gateway_voice_session_ttl)
-        index = MemoryIndexStore(ttl=settings.gateway_index_ttl)
-        conversations = MemoryConversationStore()
+        memory_index = MemoryIndexStore(ttl=settings.gateway_index_ttl)
+        index, conversations = memory_index, MemoryConversationStore(memory_index)
     else:
         prefix = settings.gateway_redis_prefix
         sessions = RedisSessionStore(redis, prefix=prefix, ttl=settings.gateway_voice_session_ttl)
-        index = RedisIndexStore(redis, prefix=prefix, ttl=settings.gateway_index_ttl)
-        conversations = RedisConversationStore(redis, prefix=prefix)
+        redis_index = RedisIndexStore(redis, prefix=prefix, ttl=settings.gateway_index_ttl)
+        index = redis_index
+        conversations = RedisConversationStore(redis, prefix=prefix, index=redis_index)
     finder = InteractionFinder(sdx, index, min_age=settings.gateway_index_min_age)
     router = NumberRouter(sdx, settings.gateway_numbers, settings.gateway_routing_refresh)
     voice = VoiceSurvey(
@@ -99,9 +100,7 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
         inbound_create=settings.gateway_inbound_create,
         deadline=settings.gateway_webhook_deadline,
     )
-    expiry = SmsExpiry(
-        sdx=sdx, store=conversations, finder=finder, idle_ttl=settings.gateway_sms_session_ttl
-    )
+    expiry = SmsExpiry(sdx=sdx, store=conversations, idle_ttl=settings.gateway_sms_session_ttl)
     outcomes = CallOutcomes(
         sdx,
         sessions,

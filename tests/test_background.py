@@ -10,7 +10,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.background import cancel_requested, stop_tasks
 from gateway.conversations import MemoryConversationStore
-from gateway.lookup import InteractionFinder, MemoryIndexStore
 from gateway.sdx import SdxClient
 from gateway.sms_expiry import SmsExpiry
 
@@ -33,8 +32,7 @@ class CancelBecomesConnectionError(MemoryConversationStore):
 
 async def test_the_sms_sweeper_stops_although_its_cancel_became_an_error(sdx: SdxClient) -> None:
     store = CancelBecomesConnectionError()
-    finder = InteractionFinder(sdx, MemoryIndexStore(ttl=60), min_age=5)
-    expiry = SmsExpiry(sdx=sdx, store=store, finder=finder, idle_ttl=600, interval=60)
+    expiry = SmsExpiry(sdx=sdx, store=store, idle_ttl=600, interval=60)
     task = asyncio.create_task(expiry.run())
     await asyncio.wait_for(store.entered.wait(), 5)
     task.cancel()

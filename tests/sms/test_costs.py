@@ -61,3 +61,20 @@ async def test_help_costs_no_sdx_request(
     assert reply == [phone.settings.gateway_sms_help_message]
     assert paths == []
     assert trips == 2
+
+
+async def test_last_answer_costs_three_and_leaves_the_index(
+    phone: Phone, sandbox: SandboxState, redis_round_trips: RoundTrips
+) -> None:
+    finder = phone.client.server.app[FINDER]
+    for body in ("hello", "9", "4", "yes"):
+        await phone.send(body)
+    assert await finder.find([54], phone.respondent, ("sms",)) is not None
+    reply, paths, trips = await measure(phone, sandbox, redis_round_trips, "ok")
+    assert reply == ["Thanks for your feedback!"]
+    assert paths == ["/interactions/1003/submit_response"]
+    assert trips == 3  # the index forgets the number in the last transaction
+    before = len(sandbox.requests)
+    assert await finder.find([54], phone.respondent, ("sms",)) is None
+    # The index was fresh: the miss was answered without listing SDX again.
+    assert sandbox.requests[before:] == []
