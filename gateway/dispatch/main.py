@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from gateway.config import Settings
 from gateway.conversations import RedisConversationStore
 from gateway.logging import get_logger
+from gateway.lookup import RedisIndexStore
 from gateway.metrics import metrics
 from gateway.redis_options import client_options
 from gateway.sdx import client_from_settings
@@ -39,7 +40,11 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
     async with aiohttp.ClientSession() as session:
         await twilio.start()
         try:
-            conversations = RedisConversationStore(redis, prefix=settings.gateway_redis_prefix)
+            prefix = settings.gateway_redis_prefix
+            # A text that cannot be sent ends its conversation, which then
+            # leaves the web processes' lookup index too.
+            index = RedisIndexStore(redis, prefix=prefix, ttl=settings.gateway_index_ttl)
+            conversations = RedisConversationStore(redis, prefix=prefix, index=index)
             sdx = client_from_settings(settings, session)
             dispatcher = build_dispatcher(settings, sdx, redis, twilio, conversations)
             await dispatcher.run(stop)
