@@ -10,10 +10,15 @@ from __future__ import annotations
 import asyncio
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gateway.sandbox.sdx import Fault, SandboxState
+from tests.conftest import RedisServer
 
 # Short enough to keep the suite fast, long enough to be stable on 2 cores.
 SDX_TIMEOUT = 0.3
@@ -76,8 +81,6 @@ UNSAFE_STEPS = {"create", "submit", "abandon"}
 
 
 def table() -> list[Any]:
-    import pytest
-
     cases = []
     for step in STEPS:
         kinds = KINDS + (LOST if step in UNSAFE_STEPS else [])
@@ -115,3 +118,16 @@ def parse_twiml(text: str) -> ET.Element:
     root = ET.fromstring(text)
     assert root.tag == "Response"
     return root
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server for this test alone, so it can be stopped, killed or restarted."""
+    directory = tmp_path / "private-redis"
+    directory.mkdir()
+    server = RedisServer(directory)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()

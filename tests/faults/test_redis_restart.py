@@ -11,11 +11,8 @@ the same connection pool.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 from redis import Redis as SyncRedis
 
@@ -35,19 +32,6 @@ SMS_Q1 = "How likely are you to recommend us to a friend, from 0 to 10?"
 SMS_Q2 = "On a scale of 1 to 5, how satisfied were you with your delivery?"
 SMS_Q3 = "Was your issue resolved? Reply YES or NO."
 THANKS = ["Thanks for your feedback!"]
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    """A redis-server for this test alone, so it can be stopped and restarted."""
-    directory = tmp_path / "private-redis"
-    directory.mkdir()
-    server = RedisServer(directory)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
 
 
 def restart(server: RedisServer) -> None:
