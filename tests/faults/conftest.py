@@ -36,6 +36,14 @@ START = ("POST", r"/interactions/\d+/start_survey")
 SUBMIT = ("POST", r"/interactions/\d+/submit_response")
 ABANDON = ("POST", r"/interactions/\d+/abandon_survey")
 
+# The seeded interactions and the sandbox's prompts the restart cases follow.
+VOICE_SEEDED, SMS_SEEDED = 1001, 1003
+Q2, Q3 = "On a scale of 1 to 5", "Was your issue resolved?"
+SMS_Q1 = "How likely are you to recommend us to a friend, from 0 to 10?"
+SMS_Q2 = "On a scale of 1 to 5, how satisfied were you with your delivery?"
+SMS_Q3 = "Was your issue resolved? Reply YES or NO."
+THANKS = ["Thanks for your feedback!"]
+
 STEPS = {"list": LIST, "create": CREATE, "start": START, "submit": SUBMIT, "abandon": ABANDON}
 
 

@@ -29,7 +29,18 @@ from gateway.config import Settings
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SandboxState
 from tests.conftest import RedisServer, free_port, make_settings
-from tests.faults.conftest import applied, requests_to
+from tests.faults.conftest import (
+    Q2,
+    Q3,
+    SMS_Q1,
+    SMS_Q2,
+    SMS_Q3,
+    SMS_SEEDED,
+    THANKS,
+    VOICE_SEEDED,
+    applied,
+    requests_to,
+)
 from tests.sms.conftest import SMS_NUMBER
 from tests.sms_phone import Phone
 from tests.voice.conftest import INBOUND
@@ -40,13 +51,6 @@ from tests.voice_call import Call
 REPLY_WITHIN = 10.0
 READY_WITHIN = 20.0
 EXIT_WITHIN = 10.0
-
-VOICE_SEEDED, SMS_SEEDED = 1001, 1003
-Q2, Q3 = "On a scale of 1 to 5", "Was your issue resolved?"
-SMS_Q1 = "How likely are you to recommend us to a friend, from 0 to 10?"
-SMS_Q2 = "On a scale of 1 to 5, how satisfied were you with your delivery?"
-SMS_Q3 = "Was your issue resolved? Reply YES or NO."
-THANKS = ["Thanks for your feedback!"]
 
 
 def child_env(settings: Settings) -> dict[str, str]:

@@ -19,19 +19,23 @@ from redis import Redis as SyncRedis
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SandboxState
 from tests.conftest import GatewayFactory, RedisServer
-from tests.faults.conftest import applied
+from tests.faults.conftest import (
+    Q2,
+    Q3,
+    SMS_Q1,
+    SMS_Q2,
+    SMS_Q3,
+    SMS_SEEDED,
+    THANKS,
+    VOICE_SEEDED,
+    applied,
+)
 from tests.sms.conftest import SMS_NUMBER
 from tests.sms_phone import Phone
 from tests.voice.conftest import INBOUND
 from tests.voice_call import Call
 
 REPLY_WITHIN = 10.0
-VOICE_SEEDED, SMS_SEEDED = 1001, 1003
-Q2, Q3 = "On a scale of 1 to 5", "Was your issue resolved?"
-SMS_Q1 = "How likely are you to recommend us to a friend, from 0 to 10?"
-SMS_Q2 = "On a scale of 1 to 5, how satisfied were you with your delivery?"
-SMS_Q3 = "Was your issue resolved? Reply YES or NO."
-THANKS = ["Thanks for your feedback!"]
 
 
 def restart(server: RedisServer) -> None:
