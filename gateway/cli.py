@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from gateway.config import ConfigError, load_sandbox_settings, load_settings
+from gateway.config import ConfigError, load_settings
 from gateway.logging import configure_logging, get_logger
-from gateway.softphone import add_phone_commands
+from gateway.sandbox.softphone import add_phone_commands
 
 log = get_logger("gateway")
 
@@ -70,6 +70,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
 def _sandbox(args: argparse.Namespace) -> int:
     from gateway.sandbox.app import create_sandbox
+    from gateway.sandbox.settings import load_sandbox_settings
 
     settings = load_sandbox_settings()
     configure_logging(settings.log_format, settings.log_level)
@@ -88,7 +89,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from gateway.demo import run_demo
+    from gateway.sandbox.demo import run_demo
 
     return asyncio.run(run_demo(host=args.host, port=args.port, sandbox_port=args.sandbox_port))
 

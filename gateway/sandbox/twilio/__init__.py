@@ -41,8 +41,8 @@ from gateway.sandbox.twilio.app import DEMO_NUMBERS, create_twilio_emulator
 from gateway.sandbox.twilio.calls import CallRecord, WebhookRecord
 from gateway.sandbox.twilio.errors import EmulatorError, NotConfigured, TwilioError, WebhookFailed
 from gateway.sandbox.twilio.faults import ForcedError, RecordedRequest
+from gateway.sandbox.twilio.incoming_numbers import PhoneNumber
 from gateway.sandbox.twilio.messages import MessageRecord, num_segments
-from gateway.sandbox.twilio.numbers import PhoneNumber
 from gateway.sandbox.twilio.remote import RemotePhone
 from gateway.sandbox.twilio.respondent import GatherEvent, Outcome, Responder, parse_input
 from gateway.sandbox.twilio.state import TWILIO_STATE, TwilioState

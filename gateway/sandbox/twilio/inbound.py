@@ -16,9 +16,9 @@ from gateway.sandbox.twilio.calls import CallRecord
 from gateway.sandbox.twilio.delivery import message_params
 from gateway.sandbox.twilio.dialer import start_call
 from gateway.sandbox.twilio.errors import MESSAGES, NotConfigured, WebhookFailed
+from gateway.sandbox.twilio.incoming_numbers import PhoneNumber
 from gateway.sandbox.twilio.interpreter import ApplicationError, twiml_text
 from gateway.sandbox.twilio.messages import MAX_BODY, MessageRecord
-from gateway.sandbox.twilio.numbers import PhoneNumber
 from gateway.sandbox.twilio.sids import utc_now
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from aiohttp import web
 from gateway.sandbox.twilio import control
 from gateway.sandbox.twilio.phone import phone_routes
 from gateway.sandbox.twilio.sids import API_VERSION
-from gateway.sandbox.twilio.views import calls, messages, numbers
+from gateway.sandbox.twilio.views import calls, incoming_numbers, messages
 
 _ACCOUNT = f"/{API_VERSION}/Accounts/{{account}}"
 
@@ -19,7 +19,7 @@ _ACCOUNT = f"/{API_VERSION}/Accounts/{{account}}"
 def _api_routes() -> list[web.RouteDef]:
     one = "/{sid}.json"
     return [
-        web.get(".json", numbers.fetch_account),
+        web.get(".json", incoming_numbers.fetch_account),
         web.get("/Calls.json", calls.list_calls),
         web.post("/Calls.json", calls.create_call),
         web.get("/Calls" + one, calls.fetch_call),
@@ -27,9 +27,9 @@ def _api_routes() -> list[web.RouteDef]:
         web.get("/Messages.json", messages.list_messages),
         web.post("/Messages.json", messages.create_message),
         web.get("/Messages" + one, messages.fetch_message),
-        web.get("/IncomingPhoneNumbers.json", numbers.list_numbers),
-        web.get("/IncomingPhoneNumbers" + one, numbers.fetch_number),
-        web.post("/IncomingPhoneNumbers" + one, numbers.update_number),
+        web.get("/IncomingPhoneNumbers.json", incoming_numbers.list_numbers),
+        web.get("/IncomingPhoneNumbers" + one, incoming_numbers.fetch_number),
+        web.post("/IncomingPhoneNumbers" + one, incoming_numbers.update_number),
     ]
 
 

@@ -19,8 +19,8 @@ from gateway.sandbox.twilio import inbound
 from gateway.sandbox.twilio.calls import CallRecord
 from gateway.sandbox.twilio.errors import EmulatorError
 from gateway.sandbox.twilio.faults import ForcedError, ForcedErrors, RecordedRequest, Resource
+from gateway.sandbox.twilio.incoming_numbers import PhoneNumber
 from gateway.sandbox.twilio.messages import MessageRecord
-from gateway.sandbox.twilio.numbers import PhoneNumber
 from gateway.sandbox.twilio.respondent import Outcome, Responder, add_script
 from gateway.sandbox.twilio.webhooks import Webhooks
 

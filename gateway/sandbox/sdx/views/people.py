@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.sandbox.sdx.listing import Page
-from gateway.sandbox.sdx.phones import lookup
+from gateway.sandbox.sdx.phone_numbers import lookup
 from gateway.sandbox.sdx.queries import find_interactions, find_users
 from gateway.sandbox.sdx.views.common import interaction_page, json_answer, json_list, store_of
 

@@ -7,10 +7,16 @@ import io
 
 import pytest
 
-from gateway.softphone.call import HOW_TO, call_number
-from gateway.softphone.cli import build_parser, main, run_phone
+from gateway.sandbox.softphone.call import HOW_TO, call_number
+from gateway.sandbox.softphone.cli import build_parser, main, run_phone
 from tests.conftest import free_port
-from tests.softphone.conftest import INBOUND, INBOUND_LINE, RESPONDENT, ScriptedConsole, World
+from tests.sandbox.softphone.conftest import (
+    INBOUND,
+    INBOUND_LINE,
+    RESPONDENT,
+    ScriptedConsole,
+    World,
+)
 
 GREETING = [
     "[audio: https://example.com/sdx-sandbox/greeting-52.mp3]",

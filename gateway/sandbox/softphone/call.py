@@ -10,11 +10,11 @@ import asyncio
 import contextlib
 from collections.abc import Iterable
 
-from gateway.softphone.console import Console
-from gateway.softphone.errors import SandboxError
-from gateway.softphone.events import Ended, Gather, Heard
-from gateway.softphone.keypad import NotAccepted, heard_line, hint, to_input
-from gateway.softphone.sandbox import SandboxPhone
+from gateway.sandbox.softphone.console import Console
+from gateway.sandbox.softphone.errors import SandboxError
+from gateway.sandbox.softphone.events import Ended, Gather, Heard
+from gateway.sandbox.softphone.keypad import NotAccepted, heard_line, hint, to_input
+from gateway.sandbox.softphone.sandbox import SandboxPhone
 
 HOW_TO = "Type digits for keys, words to speak, Enter for silence, Ctrl-D to hang up."
 HANG_UP_TIMEOUT = 2.0

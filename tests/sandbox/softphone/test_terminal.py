@@ -7,7 +7,7 @@ import io
 import os
 import pty
 
-from gateway.softphone.terminal import Terminal
+from gateway.sandbox.softphone.terminal import Terminal
 
 
 async def test_a_pipe_reads_as_a_transcript() -> None:

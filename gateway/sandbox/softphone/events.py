@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.softphone.errors import SandboxError
+from gateway.sandbox.softphone.errors import SandboxError
 
 # (kind, value): "say" text, "play" URL, "error" what Twilio says when the
 # application fails, "unsupported" a TwiML verb the emulator skipped.

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from gateway.softphone.console import Console
-from gateway.softphone.errors import WebhookFailed
-from gateway.softphone.events import Text
-from gateway.softphone.sandbox import POLL_WAIT, SandboxPhone
+from gateway.sandbox.softphone.console import Console
+from gateway.sandbox.softphone.errors import WebhookFailed
+from gateway.sandbox.softphone.events import Text
+from gateway.sandbox.softphone.sandbox import POLL_WAIT, SandboxPhone
 
 
 def text_lines(text: Text) -> list[str]:

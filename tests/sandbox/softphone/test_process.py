@@ -1,4 +1,4 @@
-"""``python -m gateway.softphone call``: a real process, typed at through a pipe."""
+"""``python -m gateway.sandbox.softphone call``: a real process, typed at through a pipe."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import asyncio
 import signal
 import sys
 
-from gateway.softphone.call import HOW_TO
-from tests.softphone.conftest import INBOUND, INBOUND_LINE, RESPONDENT, World
+from gateway.sandbox.softphone.call import HOW_TO
+from tests.sandbox.softphone.conftest import INBOUND, INBOUND_LINE, RESPONDENT, World
 
 SATISFIED = "On a scale of 1 to 5, how satisfied were you with the help you received today?"
 
@@ -16,7 +16,7 @@ async def _run(world: World, *args: str, typed: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "gateway.softphone",
+        "gateway.sandbox.softphone",
         *args,
         "--sandbox",
         world.sandbox_url,
@@ -77,7 +77,7 @@ async def test_end_of_input_hangs_up(world: World) -> None:
 async def test_ctrl_c_hangs_up_and_exits_quietly(world: World) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        *("-m", "gateway.softphone", "call", "--from", RESPONDENT, "--to", INBOUND_LINE),
+        *("-m", "gateway.sandbox.softphone", "call", "--from", RESPONDENT, "--to", INBOUND_LINE),
         *("--sandbox", world.sandbox_url),
         stdin=asyncio.subprocess.PIPE,  # kept open: the user is thinking
         stdout=asyncio.subprocess.PIPE,

@@ -12,6 +12,6 @@ shown as and what a typed line means, pure), ``console`` and ``terminal``
 ``chat`` and ``answer`` (the three conversations), ``cli`` (the commands).
 """
 
-from gateway.softphone.cli import add_phone_commands, main
+from gateway.sandbox.softphone.cli import add_phone_commands, main
 
 __all__ = ["add_phone_commands", "main"]

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from gateway.softphone.chat import chat
-from gateway.softphone.cli import build_parser, run_phone
-from gateway.softphone.errors import SandboxUnreachable
+from gateway.sandbox.softphone.chat import chat
+from gateway.sandbox.softphone.cli import build_parser, run_phone
+from gateway.sandbox.softphone.errors import SandboxUnreachable
 from gateway.twilio_rest import TwilioRest
-from tests.softphone.conftest import (
+from tests.sandbox.softphone.conftest import (
     INBOUND_LINE,
     RESPONDENT,
     SMS,

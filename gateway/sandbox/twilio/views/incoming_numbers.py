@@ -6,7 +6,7 @@ from aiohttp import web
 
 from gateway.sandbox.twilio import params
 from gateway.sandbox.twilio.errors import bad_request
-from gateway.sandbox.twilio.numbers import METHOD_FIELDS, URL_FIELDS
+from gateway.sandbox.twilio.incoming_numbers import METHOD_FIELDS, URL_FIELDS
 from gateway.sandbox.twilio.paging import page_json
 from gateway.sandbox.twilio.params import Form
 from gateway.sandbox.twilio.sids import API_VERSION

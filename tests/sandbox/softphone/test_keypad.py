@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.softphone.events import Gather
-from gateway.softphone.keypad import NotAccepted, heard_line, hint, to_input
+from gateway.sandbox.softphone.events import Gather
+from gateway.sandbox.softphone.keypad import NotAccepted, heard_line, hint, to_input
 
 # The Gathers the gateway asks with (gateway.twiml.gather_plan), as the emulator reports them.
 YESNO = Gather((), "dtmf speech", 1, "#")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 
-from gateway.softphone.call import HOW_TO, hang_up_quietly, take_call
-from gateway.softphone.console import Console
-from gateway.softphone.events import Ring
-from gateway.softphone.sandbox import SandboxPhone
+from gateway.sandbox.softphone.call import HOW_TO, hang_up_quietly, take_call
+from gateway.sandbox.softphone.console import Console
+from gateway.sandbox.softphone.events import Ring
+from gateway.sandbox.softphone.sandbox import SandboxPhone
 
 
 async def _pick_up(phone: SandboxPhone, console: Console, ring: Ring) -> bool:

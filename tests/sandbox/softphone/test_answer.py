@@ -8,10 +8,16 @@ from collections.abc import AsyncIterator
 import pytest
 
 from gateway.dispatch.dialer import STATUS_EVENTS
-from gateway.softphone.answer import answer_calls
-from gateway.softphone.call import HOW_TO
+from gateway.sandbox.softphone.answer import answer_calls
+from gateway.sandbox.softphone.call import HOW_TO
 from gateway.twilio_rest import TwilioRest
-from tests.softphone.conftest import OUTBOUND, OUTBOUND_LINE, RESPONDENT, ScriptedConsole, World
+from tests.sandbox.softphone.conftest import (
+    OUTBOUND,
+    OUTBOUND_LINE,
+    RESPONDENT,
+    ScriptedConsole,
+    World,
+)
 
 WAITING = f"Waiting for calls to {RESPONDENT} (Ctrl-C to stop)"
 RINGING = f"Incoming call from {OUTBOUND_LINE} (Enter to answer, Ctrl-D to quit) "

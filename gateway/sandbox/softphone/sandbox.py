@@ -13,13 +13,13 @@ from typing import Any
 
 import aiohttp
 
-from gateway.softphone.errors import (
+from gateway.sandbox.softphone.errors import (
     SandboxError,
     SandboxRefused,
     SandboxUnreachable,
     WebhookFailed,
 )
-from gateway.softphone.events import (
+from gateway.sandbox.softphone.events import (
     Ring,
     Text,
     Turn,

@@ -7,9 +7,14 @@ import io
 
 import pytest
 
-from gateway.softphone.cli import add_phone_commands, build_parser, run_in_terminal, run_phone
-from gateway.softphone.sandbox import DEFAULT_SANDBOX
-from tests.softphone.conftest import RESPONDENT, ScriptedConsole, World
+from gateway.sandbox.softphone.cli import (
+    add_phone_commands,
+    build_parser,
+    run_in_terminal,
+    run_phone,
+)
+from gateway.sandbox.softphone.sandbox import DEFAULT_SANDBOX
+from tests.sandbox.softphone.conftest import RESPONDENT, ScriptedConsole, World
 
 
 def gateway_parser() -> argparse.ArgumentParser:

@@ -23,8 +23,8 @@ from gateway.config import Settings
 from gateway.sandbox.app import create_sandbox, twilio_state
 from gateway.sandbox.sdx import SANDBOX_STATE
 from gateway.sandbox.sdx.store import SdxStore
+from gateway.sandbox.softphone.sandbox import SandboxPhone
 from gateway.sandbox.twilio import DEMO_NUMBERS, TwilioState
-from gateway.softphone.sandbox import SandboxPhone
 from tests.conftest import free_port, make_settings
 
 RESPONDENT = "+61409999999"  # the demo respondent: interactions 1001, 1002 and 1003

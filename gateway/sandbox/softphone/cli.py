@@ -1,7 +1,7 @@
 """``gateway phone call | sms | answer``: the softphone's commands.
 
 ``add_phone_commands`` hangs them under ``gateway``; ``main`` runs them on
-their own (``python -m gateway.softphone``). Exit status: 0 when the call or
+their own (``python -m gateway.sandbox.softphone``). Exit status: 0 when the call or
 chat ends normally, 1 when the sandbox cannot be reached or refuses (one
 line on stderr) or the call failed, 130 after Ctrl-C.
 """
@@ -18,13 +18,13 @@ from typing import TextIO
 
 import aiohttp
 
-from gateway.softphone.answer import answer_calls
-from gateway.softphone.call import call_number
-from gateway.softphone.chat import chat
-from gateway.softphone.console import Console
-from gateway.softphone.errors import SandboxError, SandboxRefused
-from gateway.softphone.sandbox import DEFAULT_SANDBOX, SandboxPhone
-from gateway.softphone.terminal import Terminal
+from gateway.sandbox.softphone.answer import answer_calls
+from gateway.sandbox.softphone.call import call_number
+from gateway.sandbox.softphone.chat import chat
+from gateway.sandbox.softphone.console import Console
+from gateway.sandbox.softphone.errors import SandboxError, SandboxRefused
+from gateway.sandbox.softphone.sandbox import DEFAULT_SANDBOX, SandboxPhone
+from gateway.sandbox.softphone.terminal import Terminal
 
 Work = Callable[[SandboxPhone, Console, argparse.Namespace], Awaitable[int]]
 
@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m gateway.softphone call ...``: the same as ``gateway phone call ...``."""
+    """``python -m gateway.sandbox.softphone call ...``: the same as ``gateway phone call ...``."""
     args = build_parser().parse_args(argv)
     status: int = args.run(args)
     return status

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from gateway.softphone.events import Gather
+from gateway.sandbox.softphone.events import Gather
 
 _KEYS = re.compile(r"[0-9*#]+")
 

@@ -1,0 +1,3 @@
+from gateway.sandbox.softphone.cli import main
+
+raise SystemExit(main())

@@ -1,3 +1,0 @@
-from gateway.softphone.cli import main
-
-raise SystemExit(main())
