@@ -27,10 +27,9 @@ from gateway.keys import (
     VOICE,
 )
 from gateway.logging import get_logger
-from gateway.metrics import metrics
-from gateway.redis_options import client_options
+from gateway.state.redis_client import client_options
 from gateway.sdx import client_from_settings
-from gateway.web.health import healthz, readyz
+from gateway.web.ops import healthz, metrics, readyz
 from gateway.web.middleware import request_context
 from gateway.web.signature import twilio_signature
 from gateway.web.sms import add_sms_routes
@@ -77,7 +76,7 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
         socket_connect_timeout=2.0,
         # No health_check_interval: its PING would add a round trip to the
         # first turn after an idle spell. A connection the server closed is
-        # noticed when it leaves the pool (see gateway.redis_options).
+        # noticed when it leaves the pool (see gateway.state.redis_client).
         **client_options(),
     )
     client = Redis(connection_pool=pool)

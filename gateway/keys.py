@@ -7,12 +7,12 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from gateway.config import Settings
-from gateway.conversations import ConversationStore
+from gateway.state.conversations import ConversationStore
 from gateway.dispatch.outcomes import CallOutcomes
 from gateway.lookup import InteractionFinder
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
-from gateway.sessions import SessionStore
+from gateway.state.sessions import SessionStore
 from gateway.sms import SmsSurvey
 from gateway.sms_expiry import SmsExpiry
 from gateway.voice import VoiceSurvey

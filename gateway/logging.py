@@ -15,7 +15,7 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from gateway.phone import mask
+from gateway.numbers import mask
 
 # Keys whose values are never written, whatever their content (compared
 # case-insensitively). "response" is a respondent's answer text.

@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from gateway.logging import get_logger
-from gateway.phone import InvalidNumber, to_e164
+from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient
 from gateway.sdx.models import Interaction
 

@@ -1,4 +1,4 @@
-"""Prometheus metrics (prometheus-client), served at GET /metrics.
+"""Prometheus metrics (prometheus-client); ``gateway.web.ops`` serves them at GET /metrics.
 
 One process-wide registry: the web server and, in ``gateway demo``, the
 dispatcher share it. Labels are kept low-cardinality: SDX paths are
@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import re
 
-from aiohttp import web
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     Counter,
     Gauge,
     Histogram,
     disable_created_metrics,
-    generate_latest,
 )
 
 # The *_created series (a timestamp per label set) only add noise here.
@@ -68,9 +65,3 @@ def survey_event(channel: str, event: str) -> None:
     elif event in ("completed", "abandoned"):
         ACTIVE_SESSIONS.labels(channel).dec()
 
-
-async def metrics(_: web.Request) -> web.Response:
-    response = web.Response(body=generate_latest())
-    response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
-    response.charset = "utf-8"
-    return response

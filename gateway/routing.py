@@ -16,7 +16,7 @@ from typing import Literal
 
 from gateway.background import cancel_requested
 from gateway.logging import get_logger
-from gateway.phone import InvalidNumber, to_e164
+from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Survey

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, replace
 
 from gateway.answers import answer_from_speech
-from gateway.conversations import (
+from gateway.state.conversations import (
     Conversation,
     ConversationBusy,
     ConversationStore,
@@ -31,7 +31,7 @@ from gateway.conversations import (
 from gateway.logging import bind_context, get_logger
 from gateway.lookup import InteractionFinder
 from gateway.metrics import survey_event
-from gateway.phone import InvalidNumber, to_e164
+from gateway.numbers import InvalidNumber, to_e164
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound

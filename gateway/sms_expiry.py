@@ -1,6 +1,6 @@
 """Abandoning idle SMS conversations in SDX, not merely forgetting them.
 
-Every active conversation sits in a due-time index (``gateway.conversations``)
+Every active conversation sits in a due-time index (``gateway.state.conversations``)
 scored by when it becomes idle. A background task in each web process takes
 what is due, leased so that replicas never take the same conversation twice
 and a dead sweeper's work is taken again, and abandons the survey in SDX.
@@ -14,7 +14,7 @@ import asyncio
 import time
 
 from gateway.background import cancel_requested
-from gateway.conversations import Conversation, ConversationBusy, ConversationStore
+from gateway.state.conversations import Conversation, ConversationBusy, ConversationStore
 from gateway.logging import bind_context, clear_context, get_logger
 from gateway.metrics import survey_event
 from gateway.sdx import SdxClient

@@ -23,12 +23,12 @@ from gateway.answers import answer_from_digits, answer_from_speech
 from gateway.logging import bind_context, get_logger
 from gateway.lookup import InteractionFinder
 from gateway.metrics import survey_event
-from gateway.phone import InvalidNumber, to_e164
+from gateway.numbers import InvalidNumber, to_e164
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxConflict, SdxError
 from gateway.sdx.models import SurveyTurn
-from gateway.sessions import CallSession, SessionStore
+from gateway.state.sessions import CallSession, SessionStore
 from gateway.twiml import (
     Prompt,
     VoiceStyle,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from gateway.config import Settings
-from gateway.conversations import (
+from gateway.state.conversations import (
     ConversationStore,
     MemoryConversationStore,
     RedisConversationStore,
@@ -29,7 +29,7 @@ from gateway.dispatch.worker import Dispatcher, DispatchTuning
 from gateway.lookup import IndexStore, InteractionFinder, MemoryIndexStore, RedisIndexStore
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
-from gateway.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from gateway.state.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 from gateway.sms import SmsSurvey, SmsTexts
 from gateway.sms_expiry import SmsExpiry
 from gateway.twilio_rest import TwilioRest

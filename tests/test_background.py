@@ -9,7 +9,7 @@ import time
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.background import cancel_requested, stop_tasks
-from gateway.conversations import MemoryConversationStore
+from gateway.state.conversations import MemoryConversationStore
 from gateway.sdx import SdxClient
 from gateway.sms_expiry import SmsExpiry
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from gateway.config import Settings
-from gateway.conversations import Conversation, ConversationStore, conversation_key
+from gateway.state.conversations import Conversation, ConversationStore, conversation_key
 from gateway.dispatch.jobs import Job
 from gateway.dispatch.poller import DuePoller, SurveyNumbers, data_of
 from gateway.dispatch.store import DispatchStore

@@ -11,14 +11,13 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from gateway.config import Settings
-from gateway.conversations import RedisConversationStore
+from gateway.state.conversations import RedisConversationStore
 from gateway.logging import get_logger
 from gateway.lookup import RedisIndexStore
-from gateway.metrics import metrics
-from gateway.redis_options import client_options
+from gateway.state.redis_client import client_options
 from gateway.sdx import client_from_settings
 from gateway.twilio_rest import TwilioRest
-from gateway.web.health import healthz
+from gateway.web.ops import healthz, metrics
 from gateway.wiring import build_dispatcher
 
 log = get_logger(__name__)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from gateway.logging import get_logger
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxError
-from gateway.sessions import SessionStore
+from gateway.state.sessions import SessionStore
 
 log = get_logger(__name__)
 

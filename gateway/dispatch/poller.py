@@ -18,7 +18,7 @@ from gateway.config import Settings
 from gateway.dispatch.jobs import Channel, Job
 from gateway.dispatch.window import in_call_window
 from gateway.logging import get_logger
-from gateway.phone import InvalidNumber, to_e164
+from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient
 from gateway.sdx.models import Interaction
 

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.conversations import RedisConversationStore
+from gateway.state.conversations import RedisConversationStore
 from gateway.dispatch.worker import Dispatcher, DispatchTuning
 from gateway.sandbox.sdx import SandboxState
 from gateway.sandbox.twilio import TWILIO_STATE, TwilioState, create_twilio_emulator

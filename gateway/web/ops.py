@@ -1,4 +1,4 @@
-"""Liveness and readiness.
+"""The operational endpoints: liveness, readiness and metrics.
 
 /healthz answers while the process runs. /readyz answers 200 only when the
 gateway could serve a survey turn: Redis answers PING and SDX answers an
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from gateway.keys import REDIS, SDX, SETTINGS
@@ -62,3 +63,11 @@ async def readyz(request: web.Request) -> web.Response:
         log.warning("not_ready", failing=failing)
         return web.json_response({"status": "unavailable", "checks": checks}, status=503)
     return web.json_response({"status": "ready", "checks": checks})
+
+
+async def metrics(_: web.Request) -> web.Response:
+    """GET /metrics: every counter of this process, in Prometheus' text format."""
+    response = web.Response(body=generate_latest())
+    response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+    response.charset = "utf-8"
+    return response

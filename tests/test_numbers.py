@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.phone import InvalidNumber, mask, same_number, to_e164
+from gateway.numbers import InvalidNumber, mask, same_number, to_e164
 
 
 def test_to_e164_normalises_spellings() -> None:

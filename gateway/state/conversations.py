@@ -26,8 +26,8 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
-from gateway.fifo_lock import LUA as FIFO_LUA
-from gateway.fifo_lock import LockTimeout, MemoryFifoLock, Place, RedisFifoLock
+from gateway.state.fifo_lock import LUA as FIFO_LUA
+from gateway.state.fifo_lock import LockTimeout, MemoryFifoLock, Place, RedisFifoLock
 from gateway.lookup import MemoryIndexStore, RedisIndexStore
 from gateway.sdx.models import Question
 

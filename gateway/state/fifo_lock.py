@@ -24,7 +24,7 @@ from redis.asyncio.client import Pipeline
 
 # Lua functions shared by every script that joins or checks a queue, so a
 # caller can join the queue in the same round trip as other work (see
-# gateway.conversations). ``beats`` is the heartbeat keys' prefix.
+# gateway.state.conversations). ``beats`` is the heartbeat keys' prefix.
 LUA = """
 local function fifo_join(queue, beats, token, hold_ms, expire_ms)
     redis.call('SET', beats .. token, '1', 'PX', hold_ms)

@@ -9,7 +9,7 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.sdx.models import Question
-from gateway.sessions import CallSession, MemorySessionStore, RedisSessionStore, SessionStore
+from gateway.state.sessions import CallSession, MemorySessionStore, RedisSessionStore, SessionStore
 
 
 @pytest.fixture(params=["redis", "memory"])
