@@ -14,7 +14,7 @@ from gateway.background import stop_tasks
 from gateway.config import Settings
 from gateway.keys import (
     CONVERSATIONS,
-    FINDER,
+    INDEX,
     HTTP_SESSION,
     OUTCOMES,
     REDIS,
@@ -95,7 +95,7 @@ async def _survey_logic(app: web.Application) -> AsyncIterator[None]:
         )
     parts = build_components(app[SETTINGS], app[SDX], app[REDIS])
     app[SESSIONS] = parts.sessions
-    app[FINDER] = parts.finder
+    app[INDEX] = parts.index
     app[ROUTER] = parts.router
     app[VOICE] = parts.voice
     app[SMS] = parts.sms
@@ -110,7 +110,7 @@ async def _survey_logic(app: web.Application) -> AsyncIterator[None]:
     ]
     yield
     await stop_tasks(tasks)
-    await parts.finder.close()
+    await parts.index.close()
 
 
 def create_app(settings: Settings) -> web.Application:

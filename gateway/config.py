@@ -188,7 +188,7 @@ class Settings(BaseSettings):
     gateway_voice_session_ttl: int = Field(default=4 * 3600, ge=300)
     # How long the list of a survey's pending interactions is trusted before
     # SDX is listed again; a caller not in the list re-lists sooner (see
-    # gateway/lookup.py), but never more than once per GATEWAY_INDEX_MIN_AGE.
+    # gateway/survey/index.py), but never more than once per GATEWAY_INDEX_MIN_AGE.
     gateway_index_ttl: int = Field(default=300, ge=1)
     gateway_index_min_age: float = Field(default=5.0, ge=0)
     # How often SDX /surveys is re-read for number routing.

@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from gateway.config import Settings
 from gateway.state.conversations import ConversationStore
 from gateway.dispatch.outcomes import CallOutcomes
-from gateway.lookup import InteractionFinder
+from gateway.survey.index import InteractionIndex
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
 from gateway.state.sessions import SessionStore
@@ -24,7 +24,7 @@ SDX = web.AppKey("sdx", SdxClient)
 REDIS = web.AppKey[Redis | None]("redis")
 SESSIONS = web.AppKey[SessionStore]("sessions")
 ROUTER = web.AppKey("router", NumberRouter)
-FINDER = web.AppKey("finder", InteractionFinder)
+INDEX = web.AppKey("index", InteractionIndex)
 VOICE = web.AppKey("voice", VoiceSurvey)
 SMS = web.AppKey("sms", SmsSurvey)
 SMS_EXPIRY = web.AppKey("sms_expiry", SmsExpiry)

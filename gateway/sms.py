@@ -29,7 +29,7 @@ from gateway.state.conversations import (
     conversation_key,
 )
 from gateway.logging import bind_context, get_logger
-from gateway.lookup import InteractionFinder
+from gateway.survey.index import InteractionIndex
 from gateway.metrics import survey_event
 from gateway.numbers import InvalidNumber, to_e164
 from gateway.routing import NumberRouter
@@ -100,7 +100,7 @@ class SmsSurvey:
         *,
         sdx: SdxClient,
         store: ConversationStore,
-        finder: InteractionFinder,
+        index: InteractionIndex,
         router: NumberRouter,
         texts: SmsTexts,
         idle_ttl: int,
@@ -109,7 +109,7 @@ class SmsSurvey:
     ) -> None:
         self._sdx = sdx
         self._store = store
-        self._finder = finder
+        self._index = index
         self._router = router
         self._texts = texts
         self._idle_ttl = idle_ttl
@@ -270,7 +270,7 @@ class SmsSurvey:
             log.warning("sdx_fault", error=type(exc).__name__, status=exc.status)
             return [self._texts.try_later], None
         if turn.completed:  # the index was stale: it ended elsewhere
-            await self._finder.forget(conversation.survey_id or 0, sms.respondent)
+            await self._index.forget(conversation.survey_id or 0, sms.respondent)
             return [self._texts.no_survey], None
         conversation.updated_at = time.time()
         log.info("survey_started", survey_id=conversation.survey_id)
@@ -282,7 +282,7 @@ class SmsSurvey:
         if not survey_ids:
             log.info("number_not_routed", to=sms.number)
             return None
-        found = await self._finder.find(survey_ids, sms.respondent, ("sms",))
+        found = await self._index.find(survey_ids, sms.respondent, ("sms",))
         if found is not None:
             return _conversation(sms, found.id, found.survey_id)
         if not self._inbound_create:
@@ -298,8 +298,8 @@ class SmsSurvey:
         except SdxConflict:
             # One is pending: maybe the reply to an earlier create was lost, or
             # it is not due yet. Look again, past the index.
-            await self._finder.rebuild(survey_ids[0])
-            found = await self._finder.find(survey_ids, sms.respondent, ("sms",))
+            await self._index.rebuild(survey_ids[0])
+            found = await self._index.find(survey_ids, sms.respondent, ("sms",))
             if found is None:
                 return None
             return _conversation(sms, found.id, found.survey_id)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from gateway.answers import answer_from_digits, answer_from_speech
 from gateway.logging import bind_context, get_logger
-from gateway.lookup import InteractionFinder
+from gateway.survey.index import InteractionIndex
 from gateway.metrics import survey_event
 from gateway.numbers import InvalidNumber, to_e164
 from gateway.routing import NumberRouter
@@ -88,7 +88,7 @@ class VoiceSurvey:
         *,
         sdx: SdxClient,
         sessions: SessionStore,
-        finder: InteractionFinder,
+        index: InteractionIndex,
         router: NumberRouter,
         style: VoiceStyle,
         texts: CallTexts,
@@ -98,7 +98,7 @@ class VoiceSurvey:
     ) -> None:
         self._sdx = sdx
         self._sessions = sessions
-        self._finder = finder
+        self._index = index
         self._router = router
         self._style = style
         self._texts = texts
@@ -159,7 +159,7 @@ class VoiceSurvey:
         except InvalidNumber:
             log.info("caller_number_unreadable")  # withheld or anonymous
             return None
-        found = await self._finder.find(survey_ids, caller, VOICE_TYPES)
+        found = await self._index.find(survey_ids, caller, VOICE_TYPES)
         if found is None and self._inbound_create:
             return await self._create(call_sid, caller, survey_ids)
         if found is None:
@@ -182,8 +182,8 @@ class VoiceSurvey:
             )
         except SdxConflict:
             # A pending one exists that the index did not show (e.g. due later).
-            await self._finder.rebuild(survey_id)
-            found = await self._finder.find([survey_id], caller, VOICE_TYPES)
+            await self._index.rebuild(survey_id)
+            found = await self._index.find([survey_id], caller, VOICE_TYPES)
             if found is None:
                 return None
             return CallSession(
@@ -347,7 +347,7 @@ class VoiceSurvey:
 
     async def _forget(self, session: CallSession) -> None:
         if session.survey_id is not None and session.respondent:
-            await self._finder.forget(session.survey_id, session.respondent)
+            await self._index.forget(session.survey_id, session.respondent)
 
     async def _fault(self, session: CallSession, exc: SdxError) -> str:
         """SDX failed mid-call: apologise and end the call, keeping the survey open.

@@ -26,7 +26,8 @@ from gateway.dispatch.store import (
     RedisDispatchStore,
 )
 from gateway.dispatch.worker import Dispatcher, DispatchTuning
-from gateway.lookup import IndexStore, InteractionFinder, MemoryIndexStore, RedisIndexStore
+from gateway.state.index import IndexStore, MemoryIndexStore, RedisIndexStore
+from gateway.survey.index import InteractionIndex
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
 from gateway.state.sessions import MemorySessionStore, RedisSessionStore, SessionStore
@@ -40,8 +41,8 @@ from gateway.voice import CallTexts, VoiceSurvey, VoiceUrls
 @dataclass
 class Components:
     sessions: SessionStore
-    index: IndexStore
-    finder: InteractionFinder
+    index_store: IndexStore
+    index: InteractionIndex
     router: NumberRouter
     voice: VoiceSurvey
     conversations: ConversationStore
@@ -52,24 +53,24 @@ class Components:
 
 def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) -> Components:
     sessions: SessionStore
-    index: IndexStore
+    index_store: IndexStore
     conversations: ConversationStore
     if redis is None:
         sessions = MemorySessionStore(ttl=settings.gateway_voice_session_ttl)
         memory_index = MemoryIndexStore(ttl=settings.gateway_index_ttl)
-        index, conversations = memory_index, MemoryConversationStore(memory_index)
+        index_store, conversations = memory_index, MemoryConversationStore(memory_index)
     else:
         prefix = settings.gateway_redis_prefix
         sessions = RedisSessionStore(redis, prefix=prefix, ttl=settings.gateway_voice_session_ttl)
         redis_index = RedisIndexStore(redis, prefix=prefix, ttl=settings.gateway_index_ttl)
-        index = redis_index
+        index_store = redis_index
         conversations = RedisConversationStore(redis, prefix=prefix, index=redis_index)
-    finder = InteractionFinder(sdx, index, min_age=settings.gateway_index_min_age)
+    index = InteractionIndex(sdx, index_store, min_age=settings.gateway_index_min_age)
     router = NumberRouter(sdx, settings.gateway_numbers, settings.gateway_routing_refresh)
     voice = VoiceSurvey(
         sdx=sdx,
         sessions=sessions,
-        finder=finder,
+        index=index,
         router=router,
         style=VoiceStyle(
             voice=settings.gateway_say_voice,
@@ -88,7 +89,7 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
     sms = SmsSurvey(
         sdx=sdx,
         store=conversations,
-        finder=finder,
+        index=index,
         router=router,
         texts=SmsTexts(
             no_survey=settings.gateway_sms_no_survey_message,
@@ -107,7 +108,7 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
         max_attempts=settings.gateway_max_attempts,
         retry_delay=settings.gateway_retry_delay,
     )
-    return Components(sessions, index, finder, router, voice, conversations, sms, expiry, outcomes)
+    return Components(sessions, index_store, index, router, voice, conversations, sms, expiry, outcomes)
 
 
 def build_dispatcher(

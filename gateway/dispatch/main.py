@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from gateway.config import Settings
 from gateway.state.conversations import RedisConversationStore
 from gateway.logging import get_logger
-from gateway.lookup import RedisIndexStore
+from gateway.state.index import RedisIndexStore
 from gateway.state.redis_client import client_options
 from gateway.sdx import client_from_settings
 from gateway.twilio_rest import TwilioRest

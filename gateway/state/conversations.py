@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 
 from gateway.state.fifo_lock import LUA as FIFO_LUA
 from gateway.state.fifo_lock import LockTimeout, MemoryFifoLock, Place, RedisFifoLock
-from gateway.lookup import MemoryIndexStore, RedisIndexStore
+from gateway.state.index import MemoryIndexStore, RedisIndexStore
 from gateway.sdx.models import Question
 
 ConversationStatus = Literal["active", "completed", "abandoned", "opted_out"]

@@ -23,7 +23,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.keys import FINDER, ROUTER, SMS_EXPIRY
+from gateway.keys import INDEX, ROUTER, SMS_EXPIRY
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SandboxState
 from tests.conftest import GatewayFactory
@@ -83,7 +83,7 @@ async def gateway_behind(
 async def prime_index(client: TestClient[Any, Any], survey_id: int) -> None:
     """SDX was listed moments ago (another respondent's turn), so the next
     turn goes straight to create / start without listing again."""
-    await asyncio.wait_for(client.server.app[FINDER].rebuild(survey_id), 5)
+    await asyncio.wait_for(client.server.app[INDEX].rebuild(survey_id), 5)
 
 
 async def sdx_metrics(client: TestClient[Any, Any]) -> tuple[Counter[Any], Counter[Any]]:

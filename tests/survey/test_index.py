@@ -8,15 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from gateway.lookup import (
-    Candidate,
-    IndexStore,
-    InteractionFinder,
-    MemoryIndexStore,
-    RedisIndexStore,
-    choose,
-    group_by_number,
-)
+from gateway.state.index import Candidate, IndexStore, MemoryIndexStore, RedisIndexStore
+from gateway.survey.index import InteractionIndex, choose, group_by_number
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
 from gateway.sdx import SdxClient
@@ -26,7 +19,7 @@ VOICE = ("inbound", "outbound")
 
 
 @pytest.fixture(params=["redis", "memory"])
-async def index(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[IndexStore]:
+async def store(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[IndexStore]:
     if request.param == "memory":
         yield MemoryIndexStore(ttl=60)
         return
@@ -76,93 +69,93 @@ def test_choose_prefers_type_then_earliest_and_never_the_future() -> None:
 
 
 async def test_index_serves_repeat_lookups(
-    index: IndexStore, sdx: SdxClient, sandbox: SandboxState
+    store: IndexStore, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
-    finder = InteractionFinder(sdx, index, min_age=5)
-    found = await finder.find([52], DEMO_RESPONDENT, VOICE)
+    index = InteractionIndex(sdx, store, min_age=5)
+    found = await index.find([52], DEMO_RESPONDENT, VOICE)
     assert found is not None
     assert (found.id, found.survey_type) == (1001, "inbound")
     assert listings(sandbox) == 1
     for _ in range(5):
-        assert await finder.find([52], "+61 409 999 999", VOICE) == found
+        assert await index.find([52], "+61 409 999 999", VOICE) == found
     assert listings(sandbox) == 1
 
 
 async def test_a_miss_relists_only_after_min_age(
-    index: IndexStore, sdx: SdxClient, sandbox: SandboxState
+    store: IndexStore, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
     clock = Clock()
-    finder = InteractionFinder(sdx, index, min_age=5, clock=clock)
-    assert await finder.find([52], "+61400000555", VOICE) is None
+    index = InteractionIndex(sdx, store, min_age=5, clock=clock)
+    assert await index.find([52], "+61400000555", VOICE) is None
     assert listings(sandbox) == 1
     made = await sdx.create_interaction(52, survey_type="inbound", phone_number="+61400000555")
-    assert await finder.find([52], "+61400000555", VOICE) is None  # listed moments ago
+    assert await index.find([52], "+61400000555", VOICE) is None  # listed moments ago
     assert listings(sandbox) == 1
     clock.now += 6
-    found = await finder.find([52], "+61400000555", VOICE)
+    found = await index.find([52], "+61400000555", VOICE)
     assert found is not None
     assert found.id == made.id
     assert listings(sandbox) == 2
 
 
 async def test_surveys_are_searched_in_order(
-    index: IndexStore, sdx: SdxClient, sandbox: SandboxState
+    store: IndexStore, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
-    finder = InteractionFinder(sdx, index, min_age=5)
-    found = await finder.find([53, 52], DEMO_RESPONDENT, VOICE)
+    index = InteractionIndex(sdx, store, min_age=5)
+    found = await index.find([53, 52], DEMO_RESPONDENT, VOICE)
     assert found is not None
     assert (found.id, found.survey_id, found.survey_type) == (1002, 53, "outbound")
 
 
 async def test_forget_drops_the_number(
-    index: IndexStore, sdx: SdxClient, sandbox: SandboxState
+    store: IndexStore, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
     clock = Clock()
-    finder = InteractionFinder(sdx, index, min_age=5, clock=clock)
-    assert await finder.find([52], DEMO_RESPONDENT, VOICE) is not None
+    index = InteractionIndex(sdx, store, min_age=5, clock=clock)
+    assert await index.find([52], DEMO_RESPONDENT, VOICE) is not None
     await sdx.abandon_survey(1001)
-    await finder.forget(52, DEMO_RESPONDENT)
+    await index.forget(52, DEMO_RESPONDENT)
     clock.now += 6
-    assert await finder.find([52], DEMO_RESPONDENT, VOICE) is None
+    assert await index.find([52], DEMO_RESPONDENT, VOICE) is None
     assert listings(sandbox) == 2
 
 
 async def test_index_expires(redis_url: str, sdx: SdxClient, sandbox: SandboxState) -> None:
     redis = Redis.from_url(redis_url)
-    finder = InteractionFinder(sdx, RedisIndexStore(redis, prefix="t:", ttl=60), min_age=5)
-    await finder.find([52], DEMO_RESPONDENT, VOICE)
+    index = InteractionIndex(sdx, RedisIndexStore(redis, prefix="t:", ttl=60), min_age=5)
+    await index.find([52], DEMO_RESPONDENT, VOICE)
     assert 0 < await redis.ttl("t:idx:52") <= 60
     await redis.delete("t:idx:52")  # as if it expired
-    await finder.find([52], DEMO_RESPONDENT, VOICE)
+    await index.find([52], DEMO_RESPONDENT, VOICE)
     assert listings(sandbox) == 2
     await redis.aclose()
 
 
 async def test_concurrent_misses_share_one_listing(
-    index: IndexStore, sdx: SdxClient, sandbox: SandboxState
+    store: IndexStore, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
-    finder = InteractionFinder(sdx, index, min_age=5)
+    index = InteractionIndex(sdx, store, min_age=5)
     results = await asyncio.gather(
-        *(finder.find([52], f"+6140000{n:04d}", VOICE) for n in range(10))
+        *(index.find([52], f"+6140000{n:04d}", VOICE) for n in range(10))
     )
     assert results == [None] * 10
     assert listings(sandbox) == 1
 
 
 async def test_a_listing_outlives_a_caller_that_gave_up(
-    index: IndexStore, sdx: SdxClient, sandbox: SandboxState
+    store: IndexStore, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
     """A webhook cut off by its deadline does not cancel the listing the next caller needs."""
     sandbox.faults.add(Fault(method="GET", path="/interactions", delay=0.3, times=1))
-    finder = InteractionFinder(sdx, index, min_age=5)
+    index = InteractionIndex(sdx, store, min_age=5)
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.1):
-            await finder.find([52], DEMO_RESPONDENT, VOICE)
-    found = await finder.find([52], DEMO_RESPONDENT, VOICE)
+            await index.find([52], DEMO_RESPONDENT, VOICE)
+    found = await index.find([52], DEMO_RESPONDENT, VOICE)
     assert found is not None
     assert found.id == 1001
     assert listings(sandbox) == 1
-    await finder.close()
+    await index.close()
 
 
 async def test_a_big_survey_is_written_in_chunks_and_swapped_whole(redis_url: str) -> None:
