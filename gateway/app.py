@@ -14,8 +14,8 @@ from gateway.background import stop_tasks
 from gateway.config import Settings
 from gateway.keys import (
     CONVERSATIONS,
-    INDEX,
     HTTP_SESSION,
+    INDEX,
     OUTCOMES,
     REDIS,
     ROUTER,
@@ -27,10 +27,10 @@ from gateway.keys import (
     VOICE,
 )
 from gateway.logging import get_logger
-from gateway.state.redis_client import client_options
 from gateway.sdx import client_from_settings
-from gateway.web.ops import healthz, metrics, readyz
+from gateway.state.redis_client import client_options
 from gateway.web.middleware import request_context
+from gateway.web.ops import healthz, metrics, readyz
 from gateway.web.signature import twilio_signature
 from gateway.web.sms import add_sms_routes
 from gateway.web.voice import add_voice_routes

@@ -64,4 +64,3 @@ def survey_event(channel: str, event: str) -> None:
         ACTIVE_SESSIONS.labels(channel).inc()
     elif event in ("completed", "abandoned"):
         ACTIVE_SESSIONS.labels(channel).dec()
-

@@ -21,15 +21,7 @@ import time
 from dataclasses import dataclass, replace
 
 from gateway.answers import answer_from_speech
-from gateway.state.conversations import (
-    Conversation,
-    ConversationBusy,
-    ConversationStore,
-    MessageTurn,
-    conversation_key,
-)
 from gateway.logging import bind_context, get_logger
-from gateway.survey.index import InteractionIndex
 from gateway.metrics import survey_event
 from gateway.numbers import InvalidNumber, to_e164
 from gateway.routing import NumberRouter
@@ -38,6 +30,14 @@ from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 from gateway.sdx.models import SurveyTurn
 from gateway.sms_expiry import note_opt_out
 from gateway.sms_text import clean_body, join_prompts, render_messages
+from gateway.state.conversations import (
+    Conversation,
+    ConversationBusy,
+    ConversationStore,
+    MessageTurn,
+    conversation_key,
+)
+from gateway.survey.index import InteractionIndex
 
 log = get_logger(__name__)
 

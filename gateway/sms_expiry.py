@@ -14,11 +14,11 @@ import asyncio
 import time
 
 from gateway.background import cancel_requested
-from gateway.state.conversations import Conversation, ConversationBusy, ConversationStore
 from gateway.logging import bind_context, clear_context, get_logger
 from gateway.metrics import survey_event
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
+from gateway.state.conversations import Conversation, ConversationBusy, ConversationStore
 
 log = get_logger(__name__)
 

@@ -11,11 +11,6 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from gateway.config import Settings
-from gateway.state.conversations import (
-    ConversationStore,
-    MemoryConversationStore,
-    RedisConversationStore,
-)
 from gateway.dispatch.dialer import Dialer
 from gateway.dispatch.outcomes import CallOutcomes
 from gateway.dispatch.poller import DuePoller
@@ -26,13 +21,16 @@ from gateway.dispatch.store import (
     RedisDispatchStore,
 )
 from gateway.dispatch.worker import Dispatcher, DispatchTuning
-from gateway.state.index import IndexStore, MemoryIndexStore, RedisIndexStore
-from gateway.survey.index import InteractionIndex
 from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
-from gateway.state.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 from gateway.sms import SmsSurvey, SmsTexts
 from gateway.sms_expiry import SmsExpiry
+from gateway.state.conversations import ConversationStore
+from gateway.state.conversations_memory import MemoryConversationStore
+from gateway.state.conversations_redis import RedisConversationStore
+from gateway.state.index import IndexStore, MemoryIndexStore, RedisIndexStore
+from gateway.state.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from gateway.survey.index import InteractionIndex
 from gateway.twilio_rest import TwilioRest
 from gateway.twiml import VoiceStyle
 from gateway.voice import CallTexts, VoiceSurvey, VoiceUrls
@@ -108,7 +106,9 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
         max_attempts=settings.gateway_max_attempts,
         retry_delay=settings.gateway_retry_delay,
     )
-    return Components(sessions, index_store, index, router, voice, conversations, sms, expiry, outcomes)
+    return Components(
+        sessions, index_store, index, router, voice, conversations, sms, expiry, outcomes
+    )
 
 
 def build_dispatcher(

@@ -9,9 +9,9 @@ import time
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.background import cancel_requested, stop_tasks
-from gateway.state.conversations import MemoryConversationStore
 from gateway.sdx import SdxClient
 from gateway.sms_expiry import SmsExpiry
+from gateway.state.conversations_memory import MemoryConversationStore
 
 
 class CancelBecomesConnectionError(MemoryConversationStore):

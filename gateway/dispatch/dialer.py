@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from gateway.config import Settings
-from gateway.state.conversations import Conversation, ConversationStore, conversation_key
 from gateway.dispatch.jobs import Job
 from gateway.dispatch.poller import DuePoller, SurveyNumbers, data_of
 from gateway.dispatch.store import DispatchStore
@@ -18,6 +17,7 @@ from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Interaction, SurveyTurn
 from gateway.sms_text import join_prompts, split_message
+from gateway.state.conversations import Conversation, ConversationStore, conversation_key
 from gateway.twilio_rest import INVALID_TO, NOT_MOBILE, UNSUBSCRIBED, TwilioApiError, TwilioRest
 
 log = get_logger(__name__)

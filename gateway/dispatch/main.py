@@ -11,11 +11,11 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from gateway.config import Settings
-from gateway.state.conversations import RedisConversationStore
 from gateway.logging import get_logger
+from gateway.sdx import client_from_settings
+from gateway.state.conversations_redis import RedisConversationStore
 from gateway.state.index import RedisIndexStore
 from gateway.state.redis_client import client_options
-from gateway.sdx import client_from_settings
 from gateway.twilio_rest import TwilioRest
 from gateway.web.ops import healthz, metrics
 from gateway.wiring import build_dispatcher

@@ -19,7 +19,6 @@ from redis.asyncio.client import Pipeline
 _BUILT = "__built__"
 
 
-
 @dataclass(frozen=True)
 class Candidate:
     id: int

@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from gateway.state.index import Candidate, IndexStore, MemoryIndexStore, RedisIndexStore
-from gateway.survey.index import InteractionIndex, choose, group_by_number
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
 from gateway.sdx import SdxClient
 from gateway.sdx.models import Interaction
+from gateway.state.index import Candidate, IndexStore, MemoryIndexStore, RedisIndexStore
+from gateway.survey.index import InteractionIndex, choose, group_by_number
 
 VOICE = ("inbound", "outbound")
 
