@@ -27,7 +27,7 @@ from gateway.keys import (
     VOICE,
 )
 from gateway.logging import get_logger
-from gateway.sdx import client_from_settings
+from gateway.run.connections import sdx_client
 from gateway.state.redis_client import client_options
 from gateway.web.middleware import request_context
 from gateway.web.ops import healthz, metrics, readyz
@@ -49,7 +49,7 @@ async def _http_session(app: web.Application) -> AsyncIterator[None]:
         connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=10),
     )
     app[HTTP_SESSION] = session
-    app[SDX] = client_from_settings(settings, session)
+    app[SDX] = sdx_client(settings, session)
     yield
     await session.close()
 

@@ -17,10 +17,11 @@ from redis.exceptions import RedisError
 
 from gateway.config import Settings
 from gateway.routing import NumberRouter, Table
-from gateway.sdx import client_from_settings
+from gateway.run.connections import sdx_client
 from gateway.sdx.errors import SdxError, SdxUnauthorized
-from gateway.twilio_rest import TwilioApiError, TwilioRest
-from gateway.twilio_setup import plan
+from gateway.twilio.number_config import plan
+from gateway.twilio.rest import TwilioApiError, TwilioRest
+from gateway.twilio.urls import WebhookUrls
 
 Level = Literal["ok", "warn", "FAIL"]
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -94,7 +95,7 @@ async def check_redis(settings: Settings) -> Check:
 async def check_sdx(
     settings: Settings, session: aiohttp.ClientSession
 ) -> tuple[Check, Table | None]:
-    sdx = client_from_settings(settings, session)
+    sdx = sdx_client(settings, session)
     router = NumberRouter(sdx, settings.gateway_numbers, settings.gateway_routing_refresh)
     try:
         await sdx.list_surveys(limit=1)
@@ -145,7 +146,9 @@ async def check_numbers(settings: Settings, table: Table, twilio: TwilioRest) ->
             )
         ]
     checks = []
-    for item in await plan(settings, table, twilio):
+    for item in await plan(
+        WebhookUrls(settings.gateway_public_url), table["voice"], table["sms"], twilio
+    ):
         name = f"number {item.number}"
         if item.found is None:
             checks.append(

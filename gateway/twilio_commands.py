@@ -8,16 +8,17 @@ import aiohttp
 
 from gateway.config import Settings
 from gateway.routing import NumberRouter
-from gateway.sdx import client_from_settings
+from gateway.run.connections import sdx_client
 from gateway.sdx.errors import SdxError
-from gateway.twilio_rest import TwilioApiError, TwilioRest
-from gateway.twilio_setup import apply, plan, report
+from gateway.twilio.number_config import apply, plan, report
+from gateway.twilio.rest import TwilioApiError, TwilioRest
+from gateway.twilio.urls import WebhookUrls
 
 
 async def configure(settings: Settings, *, dry_run: bool, say: Callable[[str], None]) -> int:
     """Returns the exit status: 0, or 1 when numbers are missing or a service failed."""
     async with aiohttp.ClientSession() as session:
-        sdx = client_from_settings(settings, session)
+        sdx = sdx_client(settings, session)
         router = NumberRouter(sdx, settings.gateway_numbers, settings.gateway_routing_refresh)
         try:
             table = await router.table()
@@ -27,7 +28,9 @@ async def configure(settings: Settings, *, dry_run: bool, say: Callable[[str], N
         twilio = TwilioRest(settings)
         await twilio.start()
         try:
-            plans = await plan(settings, table, twilio)
+            plans = await plan(
+                WebhookUrls(settings.gateway_public_url), table["voice"], table["sms"], twilio
+            )
             if not plans:
                 say("no number routes to a survey (set GATEWAY_NUMBERS or the surveys' numbers)")
                 return 1

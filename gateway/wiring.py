@@ -31,7 +31,7 @@ from gateway.state.conversations_redis import RedisConversationStore
 from gateway.state.index import IndexStore, MemoryIndexStore, RedisIndexStore
 from gateway.state.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 from gateway.survey.index import InteractionIndex
-from gateway.twilio_rest import TwilioRest
+from gateway.twilio.rest import TwilioRest
 from gateway.twiml import VoiceStyle
 from gateway.voice import CallTexts, VoiceSurvey, VoiceUrls
 

@@ -18,7 +18,7 @@ from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Interaction, SurveyTurn
 from gateway.sms_text import join_prompts, split_message
 from gateway.state.conversations import Conversation, ConversationStore, conversation_key
-from gateway.twilio_rest import INVALID_TO, NOT_MOBILE, UNSUBSCRIBED, TwilioApiError, TwilioRest
+from gateway.twilio.rest import INVALID_TO, NOT_MOBILE, UNSUBSCRIBED, TwilioApiError, TwilioRest
 
 log = get_logger(__name__)
 

@@ -12,11 +12,11 @@ from redis.asyncio import Redis
 
 from gateway.config import Settings
 from gateway.logging import get_logger
-from gateway.sdx import client_from_settings
+from gateway.run.connections import sdx_client
 from gateway.state.conversations_redis import RedisConversationStore
 from gateway.state.index import RedisIndexStore
 from gateway.state.redis_client import client_options
-from gateway.twilio_rest import TwilioRest
+from gateway.twilio.rest import TwilioRest
 from gateway.web.ops import healthz, metrics
 from gateway.wiring import build_dispatcher
 
@@ -44,7 +44,7 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
             # leaves the web processes' lookup index too.
             index = RedisIndexStore(redis, prefix=prefix, ttl=settings.gateway_index_ttl)
             conversations = RedisConversationStore(redis, prefix=prefix, index=index)
-            sdx = client_from_settings(settings, session)
+            sdx = sdx_client(settings, session)
             dispatcher = build_dispatcher(settings, sdx, redis, twilio, conversations)
             await dispatcher.run(stop)
         finally:

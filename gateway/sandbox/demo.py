@@ -29,8 +29,8 @@ from gateway.sandbox.credentials import (
 )
 from gateway.sandbox.twilio import Outcome
 from gateway.sandbox.twilio.phone import remote_phone
+from gateway.twilio.rest import TwilioRest
 from gateway.twilio_commands import configure
-from gateway.twilio_rest import TwilioRest
 from gateway.wiring import build_dispatcher
 
 log = get_logger(__name__)

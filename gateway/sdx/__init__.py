@@ -1,32 +1,9 @@
-"""The Survey Dynamix API: typed async client, models and errors."""
+"""The Survey Dynamix API: typed async client, models and errors.
 
-from __future__ import annotations
+Nothing here reads the gateway's settings: ``gateway.run`` builds the client
+from them.
+"""
 
-import aiohttp
-
-from gateway.config import Settings
 from gateway.sdx.client import SdxClient
-from gateway.sdx.transport import RetryPolicy, SdxTransport
 
-__all__ = ["SdxClient", "client_from_settings"]
-
-
-def client_from_settings(settings: Settings, session: aiohttp.ClientSession) -> SdxClient:
-    """An SdxClient using the shared HTTP session and the configured credentials."""
-    secret = settings.sdx_auth_token or None
-    bearer = settings.sdx_bearer_token or None
-    transport = SdxTransport(
-        session,
-        settings.sdx_api_url,
-        customer_uuid=settings.sdx_customer_uuid,
-        auth_token=secret.get_secret_value() if secret else None,
-        bearer_token=bearer.get_secret_value() if bearer else None,
-        timeout=settings.gateway_sdx_timeout,
-        # Retries must fit the webhook deadline: one that could not finish in
-        # time is not started.
-        policy=RetryPolicy(
-            retries=settings.gateway_sdx_retries,
-            total_budget=max(1.0, settings.gateway_webhook_deadline - 0.5),
-        ),
-    )
-    return SdxClient(transport)
+__all__ = ["SdxClient"]

@@ -14,11 +14,11 @@ from redis.asyncio import Redis
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.dispatch.worker import Dispatcher, DispatchTuning
+from gateway.run.connections import sdx_client
 from gateway.sandbox.sdx import SandboxState
 from gateway.sandbox.twilio import TWILIO_STATE, TwilioState, create_twilio_emulator
-from gateway.sdx import client_from_settings
 from gateway.state.conversations_redis import RedisConversationStore
-from gateway.twilio_rest import TwilioRest
+from gateway.twilio.rest import TwilioRest
 from gateway.wiring import build_dispatcher
 from tests.conftest import free_port, make_settings
 
@@ -71,7 +71,7 @@ async def world(
         values.update(tuning)
         return build_dispatcher(
             settings,
-            client_from_settings(settings, session),
+            sdx_client(settings, session),
             redis,
             twilio,
             conversations,

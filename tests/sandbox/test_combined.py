@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.run.connections import sdx_client
 from gateway.sandbox.app import create_sandbox, twilio_state
-from gateway.sdx import client_from_settings
-from gateway.twilio_rest import TwilioRest
+from gateway.twilio.rest import TwilioRest
 from tests.conftest import make_settings
 
 
@@ -17,7 +17,7 @@ async def test_one_port_two_apis(aiohttp_server: Any, http_session: Any) -> None
         sdx_api_url=str(server.make_url("/api")),
         twilio_api_url=str(server.make_url("/twilio")),
     )
-    surveys = await client_from_settings(settings, http_session).list_surveys()
+    surveys = await sdx_client(settings, http_session).list_surveys()
     assert {s.id for s in surveys} == {52, 53, 54}
     rest = TwilioRest(settings)
     await rest.start()

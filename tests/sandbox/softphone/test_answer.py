@@ -10,7 +10,7 @@ import pytest
 from gateway.dispatch.dialer import STATUS_EVENTS
 from gateway.sandbox.softphone.answer import answer_calls
 from gateway.sandbox.softphone.call import HOW_TO
-from gateway.twilio_rest import TwilioRest
+from gateway.twilio.rest import TwilioRest
 from tests.sandbox.softphone.conftest import (
     OUTBOUND,
     OUTBOUND_LINE,

@@ -11,7 +11,7 @@ import pytest
 from gateway.sandbox.softphone.chat import chat
 from gateway.sandbox.softphone.cli import build_parser, run_phone
 from gateway.sandbox.softphone.errors import SandboxUnreachable
-from gateway.twilio_rest import TwilioRest
+from gateway.twilio.rest import TwilioRest
 from tests.sandbox.softphone.conftest import (
     INBOUND_LINE,
     RESPONDENT,

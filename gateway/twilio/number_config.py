@@ -1,4 +1,4 @@
-"""``gateway twilio configure``: point every routed Twilio number at this gateway.
+"""Pointing Twilio numbers at this gateway (``gateway twilio configure``, ``gateway doctor``).
 
 For each number the gateway routes (GATEWAY_NUMBERS, or the SDX surveys'
 inbound / outbound / sms numbers) the IncomingPhoneNumber in the Twilio
@@ -11,12 +11,11 @@ account gets, under GATEWAY_PUBLIC_URL:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from gateway.config import Settings
-from gateway.routing import Table
-from gateway.twilio_rest import NumberConfig, TwilioRest
+from gateway.twilio.rest import NumberConfig, TwilioRest
+from gateway.twilio.urls import WebhookUrls
 
 
 @dataclass
@@ -33,25 +32,26 @@ class NumberPlan:
         return {key: value for key, value in self.wanted.items() if current.get(key) != value}
 
 
-def wanted_settings(settings: Settings, voice: bool, sms: bool) -> dict[str, str]:
-    base = settings.gateway_public_url
+def wanted_settings(urls: WebhookUrls, voice: bool, sms: bool) -> dict[str, str]:
     wanted: dict[str, str] = {}
     if voice:
         wanted |= {
-            "voice_url": f"{base}/twilio/voice",
+            "voice_url": urls.voice(),
             "voice_method": "POST",
-            "status_callback": f"{base}/twilio/voice/status",
+            "status_callback": urls.voice_status(),
         }
     if sms:
-        wanted |= {"sms_url": f"{base}/twilio/sms", "sms_method": "POST"}
+        wanted |= {"sms_url": urls.sms(), "sms_method": "POST"}
     return wanted
 
 
-async def plan(settings: Settings, table: Table, twilio: TwilioRest) -> list[NumberPlan]:
-    """What each routed number has and should have (numbers missing: ``found`` None)."""
+async def plan(
+    urls: WebhookUrls, voice: Collection[str], sms: Collection[str], twilio: TwilioRest
+) -> list[NumberPlan]:
+    """What each number (E.164) has and should have (numbers missing: ``found`` None)."""
     plans = []
-    for number in sorted(set(table["voice"]) | set(table["sms"])):
-        wanted = wanted_settings(settings, number in table["voice"], number in table["sms"])
+    for number in sorted(set(voice) | set(sms)):
+        wanted = wanted_settings(urls, number in voice, number in sms)
         plans.append(NumberPlan(number, await twilio.find_number(number), wanted))
     return plans
 

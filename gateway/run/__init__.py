@@ -1,0 +1,1 @@
+"""The composition root: every component built from Settings, for each command."""

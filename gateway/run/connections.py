@@ -1,0 +1,31 @@
+"""Clients of the outside services, made from Settings: the only place that reads
+credentials and tuning for them."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from gateway.config import Settings
+from gateway.sdx import SdxClient
+from gateway.sdx.transport import RetryPolicy, SdxTransport
+
+
+def sdx_client(settings: Settings, session: aiohttp.ClientSession) -> SdxClient:
+    """An SdxClient using the shared HTTP session and the configured credentials."""
+    secret = settings.sdx_auth_token or None
+    bearer = settings.sdx_bearer_token or None
+    transport = SdxTransport(
+        session,
+        settings.sdx_api_url,
+        customer_uuid=settings.sdx_customer_uuid,
+        auth_token=secret.get_secret_value() if secret else None,
+        bearer_token=bearer.get_secret_value() if bearer else None,
+        timeout=settings.gateway_sdx_timeout,
+        # Retries must fit the webhook deadline: one that could not finish in
+        # time is not started.
+        policy=RetryPolicy(
+            retries=settings.gateway_sdx_retries,
+            total_budget=max(1.0, settings.gateway_webhook_deadline - 0.5),
+        ),
+    )
+    return SdxClient(transport)

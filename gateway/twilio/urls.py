@@ -1,0 +1,47 @@
+"""Every URL Twilio calls on the gateway, in one place.
+
+The paths are the operator contract's routes (``/twilio/voice``,
+``/twilio/voice/status``, ``/twilio/sms``) and the gateway's own follow-ups
+(Gather actions, no-input redirects). Absolute URLs are built on
+``GATEWAY_PUBLIC_URL``, never on the address a request arrived at, so
+Twilio's signatures match behind proxies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+PREFIX: Final = "/twilio/"
+VOICE: Final = "/twilio/voice"
+VOICE_STATUS: Final = "/twilio/voice/status"
+VOICE_ANSWER: Final = "/twilio/voice/answer"
+VOICE_SILENCE: Final = "/twilio/voice/silence"
+SMS: Final = "/twilio/sms"
+
+
+@dataclass(frozen=True)
+class WebhookUrls:
+    """Absolute webhook URLs under ``base`` (GATEWAY_PUBLIC_URL, no trailing slash)."""
+
+    base: str
+
+    def voice(self, interaction_id: int | None = None) -> str:
+        """Where a call's TwiML comes from; an outbound call names its interaction."""
+        return self.base + VOICE + _interaction(interaction_id)
+
+    def voice_status(self, interaction_id: int | None = None) -> str:
+        return self.base + VOICE_STATUS + _interaction(interaction_id)
+
+    def voice_answer(self, query: str) -> str:
+        return f"{self.base}{VOICE_ANSWER}?{query}"
+
+    def voice_silence(self, query: str) -> str:
+        return f"{self.base}{VOICE_SILENCE}?{query}"
+
+    def sms(self) -> str:
+        return self.base + SMS
+
+
+def _interaction(interaction_id: int | None) -> str:
+    return "" if interaction_id is None else f"?interaction={interaction_id}"
