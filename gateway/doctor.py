@@ -16,9 +16,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.config import Settings
-from gateway.routing import NumberRouter, Table
 from gateway.run.connections import sdx_client
 from gateway.sdx.errors import SdxError, SdxUnauthorized
+from gateway.survey.routing import NumberRouter, Table
 from gateway.twilio.number_config import plan
 from gateway.twilio.rest import TwilioApiError, TwilioRest
 from gateway.twilio.urls import WebhookUrls

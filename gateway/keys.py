@@ -7,14 +7,14 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from gateway.config import Settings
-from gateway.dispatch.outcomes import CallOutcomes
-from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
 from gateway.sms import SmsSurvey
 from gateway.sms_expiry import SmsExpiry
 from gateway.state.conversations import ConversationStore
 from gateway.state.sessions import SessionStore
 from gateway.survey.index import InteractionIndex
+from gateway.survey.outcomes import CallOutcomes
+from gateway.survey.routing import NumberRouter
 from gateway.voice import VoiceSurvey
 
 SETTINGS = web.AppKey("settings", Settings)

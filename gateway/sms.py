@@ -20,15 +20,12 @@ import contextlib
 import time
 from dataclasses import dataclass, replace
 
-from gateway.answers import answer_from_speech
 from gateway.logging import bind_context, get_logger
 from gateway.metrics import survey_event
 from gateway.numbers import InvalidNumber, to_e164
-from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 from gateway.sdx.models import SurveyTurn
-from gateway.sms_expiry import note_opt_out
 from gateway.sms_text import clean_body, join_prompts, render_messages
 from gateway.state.conversations import (
     Conversation,
@@ -38,6 +35,9 @@ from gateway.state.conversations import (
     conversation_key,
 )
 from gateway.survey.index import InteractionIndex
+from gateway.survey.interpret import answer_from_speech
+from gateway.survey.outcomes import note_status
+from gateway.survey.routing import NumberRouter
 
 log = get_logger(__name__)
 
@@ -332,7 +332,7 @@ class SmsSurvey:
         # The same for the note in SDX, for the operator's reports (the
         # opt-out itself is recorded in Redis already).
         conversation.opt_out_note_pending = True
-        if await note_opt_out(self._sdx, conversation.interaction_id):
+        if await note_status(self._sdx, conversation.interaction_id, "opted_out"):
             conversation.opt_out_note_pending = False
         return [], conversation
 

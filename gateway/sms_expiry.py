@@ -19,6 +19,7 @@ from gateway.metrics import survey_event
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 from gateway.state.conversations import Conversation, ConversationBusy, ConversationStore
+from gateway.survey.outcomes import note_status
 
 log = get_logger(__name__)
 
@@ -107,20 +108,7 @@ class SmsExpiry:
             conversation.abandon_pending = False
             conversation.question = None
         if conversation.opt_out_note_pending:
-            if not await note_opt_out(self._sdx, conversation.interaction_id):
+            if not await note_status(self._sdx, conversation.interaction_id, "opted_out"):
                 return False
             conversation.opt_out_note_pending = False
         return True
-
-
-async def note_opt_out(sdx: SdxClient, interaction_id: int) -> bool:
-    """Mark the interaction opted out in SDX (interaction data ``gateway_status``),
-    for the operator's reports; False if SDX failed."""
-    try:
-        await sdx.set_interaction_data(interaction_id, "gateway_status", "opted_out")
-    except (SdxNotFound, SdxGone):
-        return True  # deleted: nothing to note
-    except SdxError as exc:
-        log.warning("interaction_data_failed", error=type(exc).__name__)
-        return False
-    return True

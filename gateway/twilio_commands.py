@@ -7,9 +7,9 @@ from collections.abc import Callable
 import aiohttp
 
 from gateway.config import Settings
-from gateway.routing import NumberRouter
 from gateway.run.connections import sdx_client
 from gateway.sdx.errors import SdxError
+from gateway.survey.routing import NumberRouter
 from gateway.twilio.number_config import apply, plan, report
 from gateway.twilio.rest import TwilioApiError, TwilioRest
 from gateway.twilio.urls import WebhookUrls

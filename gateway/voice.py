@@ -19,16 +19,16 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gateway.answers import answer_from_digits, answer_from_speech
 from gateway.logging import bind_context, get_logger
 from gateway.metrics import survey_event
 from gateway.numbers import InvalidNumber, to_e164
-from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxConflict, SdxError
 from gateway.sdx.models import SurveyTurn
 from gateway.state.sessions import CallSession, SessionStore
 from gateway.survey.index import InteractionIndex
+from gateway.survey.interpret import answer_from_digits, answer_from_speech
+from gateway.survey.routing import NumberRouter
 from gateway.twiml import (
     Prompt,
     VoiceStyle,

@@ -12,7 +12,6 @@ from redis.asyncio import Redis
 
 from gateway.config import Settings
 from gateway.dispatch.dialer import Dialer
-from gateway.dispatch.outcomes import CallOutcomes
 from gateway.dispatch.poller import DuePoller
 from gateway.dispatch.store import (
     DispatchStore,
@@ -21,7 +20,6 @@ from gateway.dispatch.store import (
     RedisDispatchStore,
 )
 from gateway.dispatch.worker import Dispatcher, DispatchTuning
-from gateway.routing import NumberRouter
 from gateway.sdx import SdxClient
 from gateway.sms import SmsSurvey, SmsTexts
 from gateway.sms_expiry import SmsExpiry
@@ -31,6 +29,8 @@ from gateway.state.conversations_redis import RedisConversationStore
 from gateway.state.index import IndexStore, MemoryIndexStore, RedisIndexStore
 from gateway.state.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 from gateway.survey.index import InteractionIndex
+from gateway.survey.outcomes import CallOutcomes
+from gateway.survey.routing import NumberRouter
 from gateway.twilio.rest import TwilioRest
 from gateway.twiml import VoiceStyle
 from gateway.voice import CallTexts, VoiceSurvey, VoiceUrls

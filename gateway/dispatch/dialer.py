@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from gateway.config import Settings
 from gateway.dispatch.jobs import Job
-from gateway.dispatch.poller import DuePoller, SurveyNumbers, data_of
+from gateway.dispatch.poller import DuePoller, SurveyNumbers
 from gateway.dispatch.store import DispatchStore
 from gateway.logging import get_logger
 from gateway.metrics import survey_event
@@ -18,6 +18,7 @@ from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Interaction, SurveyTurn
 from gateway.sms_text import join_prompts, split_message
 from gateway.state.conversations import Conversation, ConversationStore, conversation_key
+from gateway.survey.outcomes import ATTEMPTS, attempts_in, data_of, note_status
 from gateway.twilio.rest import INVALID_TO, NOT_MOBILE, UNSUBSCRIBED, TwilioApiError, TwilioRest
 
 log = get_logger(__name__)
@@ -91,11 +92,9 @@ class Dialer:
     async def _call(self, job: Job, data: dict[str, str]) -> str:
         # Counted before dialling, so every dial counts even when its outcome
         # never arrives (a lost callback, an answered call that never started).
-        attempts = int(data.get("gateway_attempts") or 0) + 1
+        attempts = attempts_in(data) + 1
         try:
-            await self._sdx.set_interaction_data(
-                job.interaction_id, "gateway_attempts", str(attempts)
-            )
+            await self._sdx.set_interaction_data(job.interaction_id, ATTEMPTS, str(attempts))
         except SdxError as exc:
             log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
             await self._store.release(job)
@@ -137,7 +136,7 @@ class Dialer:
             return "retry"
         await self._store.settle(job, f"error-{exc.code}", self._settled_ttl)
         status = "invalid_number" if exc.code == INVALID_TO else "dial_failed"
-        await self._note(job, status)
+        await note_status(self._sdx, job.interaction_id, status)
         return status
 
     # --- texts ----------------------------------------------------------------
@@ -231,10 +230,4 @@ class Dialer:
             await self._sdx.abandon_survey(job.interaction_id)
         except SdxError as exc:
             log.warning("abandon_failed", error=type(exc).__name__)
-        await self._note(job, status)
-
-    async def _note(self, job: Job, status: str) -> None:
-        try:
-            await self._sdx.set_interaction_data(job.interaction_id, "gateway_status", status)
-        except SdxError as exc:
-            log.warning("interaction_data_failed", error=type(exc).__name__)
+        await note_status(self._sdx, job.interaction_id, status)

@@ -21,13 +21,9 @@ from gateway.logging import get_logger
 from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient
 from gateway.sdx.models import Interaction
+from gateway.survey.outcomes import FINAL_STATUSES, STATUS, attempts_in, data_of
 
 log = get_logger(__name__)
-
-# gateway_status values after which an interaction is never dialled again.
-FINAL_STATUSES = frozenset(
-    {"unreachable", "invalid_number", "not_sms_capable", "opted_out", "send_failed", "dial_failed"}
-)
 
 
 @dataclass(frozen=True)
@@ -44,10 +40,6 @@ def _e164(number: str | None) -> str | None:
         return to_e164(number)
     except InvalidNumber:
         return None
-
-
-def data_of(item: Interaction) -> dict[str, str]:
-    return {d.custom_key: d.custom_value or "" for d in item.interaction_data or []}
 
 
 class DuePoller:
@@ -103,9 +95,9 @@ class DuePoller:
         if scheduled > now:
             return None
         data = data_of(item)
-        if data.get("gateway_status") in FINAL_STATUSES:
+        if data.get(STATUS) in FINAL_STATUSES:
             return None
-        if int(data.get("gateway_attempts") or 0) >= self._settings.gateway_max_attempts:
+        if attempts_in(data) >= self._settings.gateway_max_attempts:
             return None
         moment = datetime.fromtimestamp(now, UTC)
         window = self._settings.gateway_call_window

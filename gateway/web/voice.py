@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from gateway.dispatch.outcomes import NOT_REACHED
 from gateway.keys import OUTCOMES, SETTINGS, VOICE
 from gateway.logging import bind_context, get_logger
+from gateway.survey.outcomes import NOT_REACHED
 from gateway.twiml import VoiceStyle, render_closing, render_empty, render_message
 from gateway.voice import TurnRef
 

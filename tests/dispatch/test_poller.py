@@ -10,12 +10,12 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.config import CallWindow
-from gateway.dispatch.outcomes import CallOutcomes
 from gateway.dispatch.poller import DuePoller
 from gateway.dispatch.window import in_call_window, respondent_zone
 from gateway.sandbox.sdx import SandboxState
 from gateway.sdx import SdxClient
 from gateway.state.sessions import RedisSessionStore
+from gateway.survey.outcomes import CallOutcomes
 from tests.conftest import make_settings
 
 NOON_UTC = datetime(2026, 11, 27, 12, 0, tzinfo=UTC).timestamp()

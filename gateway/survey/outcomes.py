@@ -1,4 +1,11 @@
-"""What happens to an outbound interaction whose call reached nobody.
+"""Outcomes the gateway records in SDX, where they survive Redis: the interaction data.
+
+Two keys of an interaction's data are the gateway's:
+
+* ``gateway_attempts``: how many times it was dialled;
+* ``gateway_status``: why it is never dialled or texted again (unreachable,
+  opted out, an invalid number...), for the dispatcher and the operator's
+  reports.
 
 Every dial is counted in SDX interaction data (``gateway_attempts``, so it
 survives Redis) by the dialler, before the call is placed. Busy, no answer,
@@ -11,17 +18,51 @@ and never dialled again.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from gateway.logging import get_logger
 from gateway.sdx import SdxClient
-from gateway.sdx.errors import SdxError
+from gateway.sdx.errors import SdxError, SdxGone, SdxNotFound
+from gateway.sdx.models import Interaction, InteractionData
 from gateway.state.sessions import SessionStore
 
 log = get_logger(__name__)
 
+ATTEMPTS = "gateway_attempts"
+STATUS = "gateway_status"
+# gateway_status values after which an interaction is never dialled again.
+FINAL_STATUSES = frozenset(
+    {"unreachable", "invalid_number", "not_sms_capable", "opted_out", "send_failed", "dial_failed"}
+)
+# Twilio CallStatus values of an outbound call that reached nobody.
 NOT_REACHED = frozenset({"busy", "no-answer", "failed", "canceled"})
+
+
+def data_values(data: Iterable[InteractionData]) -> dict[str, str]:
+    return {d.custom_key: d.custom_value or "" for d in data}
+
+
+def data_of(item: Interaction) -> dict[str, str]:
+    """An interaction's data (listed with ``include_data``) as key -> value."""
+    return data_values(item.interaction_data or [])
+
+
+def attempts_in(data: dict[str, str]) -> int:
+    return int(data.get(ATTEMPTS) or 0)
+
+
+async def note_status(sdx: SdxClient, interaction_id: int, status: str) -> bool:
+    """Record ``gateway_status`` in SDX; False if SDX failed (a deleted interaction
+    needs no note, and counts as done)."""
+    try:
+        await sdx.set_interaction_data(interaction_id, STATUS, status)
+    except (SdxNotFound, SdxGone):
+        return True
+    except SdxError as exc:
+        log.warning("interaction_data_failed", error=type(exc).__name__)
+        return False
+    return True
 
 
 class CallOutcomes:
@@ -56,10 +97,9 @@ class CallOutcomes:
         # The dialler counted the attempt before dialling; here it is only
         # decided whether there will be another.
         data = await self._sdx.interaction_data_for(interaction_id, limit=1000)
-        values = {d.custom_key: d.custom_value or "" for d in data}
-        attempts = int(values.get("gateway_attempts") or 0)
+        attempts = attempts_in(data_values(data))
         if attempts >= self._max_attempts:
-            await self._sdx.set_interaction_data(interaction_id, "gateway_status", "unreachable")
+            await self._sdx.set_interaction_data(interaction_id, STATUS, "unreachable")
             log.info("outbound_unreachable", attempts=attempts, reason=reason)
             return
         interaction = await self._sdx.get_interaction(interaction_id)

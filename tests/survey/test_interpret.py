@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.answers import answer_from_digits, answer_from_speech
 from gateway.sdx.models import Question
+from gateway.survey.interpret import answer_from_digits, answer_from_speech
 
 
 def question(kind: str | None) -> Question:

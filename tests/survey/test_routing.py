@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.routing import NumberRouter, table_from_surveys
 from gateway.sandbox.sdx import Fault, SandboxState
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Survey
+from gateway.survey.routing import NumberRouter, table_from_surveys
 
 
 def test_table_from_survey_numbers() -> None:
