@@ -1,97 +1,54 @@
-"""The ``gateway`` command: serve | dispatch | sandbox | demo | phone | twilio | doctor."""
+"""The ``gateway`` command: serve | dispatch | sandbox | demo | phone | twilio | doctor.
+
+Argument parsing only: each command is a function of its own package
+(``gateway.run`` for the gateway's, ``gateway.sandbox`` for the sandbox's),
+imported when it runs so that ``--help`` stays quick.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 
-from aiohttp import web
-
-from gateway.config import ConfigError, load_settings
-from gateway.logging import configure_logging, get_logger
+from gateway.config import ConfigError
 from gateway.sandbox.softphone import add_phone_commands
-
-log = get_logger("gateway")
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from gateway.app import create_app
+    from gateway.run.serve import serve
 
-    settings = load_settings()
-    configure_logging(settings.log_format, settings.log_level)
-    log.info("serving", host=args.host, port=settings.port, sdx=settings.sdx_api_url)
-    web.run_app(
-        create_app(settings),
-        host=args.host,
-        port=settings.port,
-        access_log=None,
-        print=None,
-        shutdown_timeout=10,
-    )
-    return 0
+    return serve(args.host)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from gateway.dispatch.main import run_dispatch
+    from gateway.run.dispatch import dispatch
 
-    settings = load_settings()
-    configure_logging(settings.log_format, settings.log_level)
-    if settings.redis_url is None:
-        raise ConfigError(
-            "configuration error: REDIS_URL is required for gateway dispatch "
-            "(replicas share their work through Redis)"
-        )
-    return asyncio.run(run_dispatch(settings))
+    return dispatch()
 
 
 def _twilio_configure(args: argparse.Namespace) -> int:
-    from gateway.twilio_commands import configure
+    from gateway.run.twilio_configure import twilio_configure
 
-    settings = load_settings()
-    configure_logging(settings.log_format, "WARNING")
-    return asyncio.run(configure(settings, dry_run=args.dry_run, say=print))
+    return twilio_configure(dry_run=args.dry_run)
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from gateway.doctor import run_checks
+    from gateway.run.doctor import doctor
 
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        print(f"FAIL  settings: {exc}\n      fix: set it in the environment or .env")
-        return 1
-    configure_logging(settings.log_format, "CRITICAL")  # the report is the output
-    failed = asyncio.run(run_checks(settings, print))
-    print(f"\n{failed} check(s) failed" if failed else "\nall checks passed")
-    return 1 if failed else 0
+    return doctor()
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from gateway.sandbox.app import create_sandbox
-    from gateway.sandbox.settings import load_sandbox_settings
+    from gateway.sandbox.app import run_sandbox
 
-    settings = load_sandbox_settings()
-    configure_logging(settings.log_format, settings.log_level)
-    app = create_sandbox(
-        customer_uuid=settings.sdx_customer_uuid,
-        auth_token=settings.sdx_auth_token.get_secret_value(),
-        bearer_token=settings.sdx_bearer_token.get_secret_value(),
-        twilio_account_sid=settings.twilio_account_sid,
-        twilio_auth_token=settings.twilio_auth_token.get_secret_value(),
-    )
-    base = f"http://{args.host}:{args.port}"
-    print(f"SDX sandbox:      {base}/api     (SDX_API_URL)", flush=True)
-    print(f"Twilio emulator:  {base}/twilio  (TWILIO_API_URL)", flush=True)
-    web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
-    return 0
+    return run_sandbox(args.host, args.port)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from gateway.sandbox.demo import run_demo
+    from gateway.sandbox.demo import demo
 
-    return asyncio.run(run_demo(host=args.host, port=args.port, sandbox_port=args.sandbox_port))
+    return demo(args.host, args.port, args.sandbox_port)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,8 +18,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis import Redis as SyncRedis
 from redis.asyncio.connection import AbstractConnection
 
-from gateway.app import create_app
 from gateway.config import Settings
+from gateway.run import create_app
 from gateway.sandbox.credentials import (
     DEMO_AUTH_TOKEN,
     DEMO_CUSTOMER_UUID,

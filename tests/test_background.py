@@ -10,7 +10,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.background import cancel_requested, stop_tasks
 from gateway.sdx import SdxClient
-from gateway.sms_expiry import SmsExpiry
+from gateway.sms.expiry import SmsExpiry
 from gateway.state.conversations_memory import MemoryConversationStore
 
 

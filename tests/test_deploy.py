@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
-from gateway.app import create_app
 from gateway.config import ConfigError, Settings, load_settings
+from gateway.run import create_app
 from gateway.sandbox.credentials import DEMO_TWILIO_ACCOUNT_SID
 from tests.conftest import free_port, make_settings
 

@@ -16,7 +16,7 @@ from gateway.metrics import survey_event
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Interaction, SurveyTurn
-from gateway.sms_text import join_prompts, split_message
+from gateway.sms.text import join_prompts, split_message
 from gateway.state.conversations import Conversation, ConversationStore, conversation_key
 from gateway.survey.outcomes import ATTEMPTS, attempts_in, data_of, note_status
 from gateway.twilio.rest import INVALID_TO, NOT_MOBILE, UNSUBSCRIBED, TwilioApiError, TwilioRest

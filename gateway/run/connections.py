@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from gateway import __version__
 from gateway.config import Settings
 from gateway.sdx import SdxClient
 from gateway.sdx.transport import RetryPolicy, SdxTransport
@@ -29,3 +30,13 @@ def sdx_client(settings: Settings, session: aiohttp.ClientSession) -> SdxClient:
         ),
     )
     return SdxClient(transport)
+
+
+def http_session() -> aiohttp.ClientSession:
+    """One pooled session for every outgoing request of a process."""
+    return aiohttp.ClientSession(
+        headers={"User-Agent": f"sdx-twilio-gateway/{__version__}"},
+        # Close idle connections before SDX does, so a POST is not sent on a
+        # socket the server is closing (which would make it ambiguous).
+        connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=10),
+    )

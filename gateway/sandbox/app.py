@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gateway.logging import configure_logging
 from gateway.sandbox.credentials import (
     DEMO_AUTH_TOKEN,
     DEMO_BEARER_TOKEN,
@@ -16,6 +17,7 @@ from gateway.sandbox.credentials import (
     DEMO_TWILIO_AUTH_TOKEN,
 )
 from gateway.sandbox.sdx import create_sdx_sandbox
+from gateway.sandbox.settings import load_sandbox_settings
 from gateway.sandbox.twilio import TWILIO_STATE, TwilioState, create_twilio_emulator
 
 TWILIO_PREFIX = "/twilio"
@@ -41,3 +43,21 @@ def create_sandbox(
 
 def twilio_state(sandbox: web.Application) -> TwilioState:
     return sandbox[EMULATOR][TWILIO_STATE]
+
+
+def run_sandbox(host: str, port: int) -> int:
+    """``gateway sandbox``: the credentials it accepts come from the environment."""
+    settings = load_sandbox_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    app = create_sandbox(
+        customer_uuid=settings.sdx_customer_uuid,
+        auth_token=settings.sdx_auth_token.get_secret_value(),
+        bearer_token=settings.sdx_bearer_token.get_secret_value(),
+        twilio_account_sid=settings.twilio_account_sid,
+        twilio_auth_token=settings.twilio_auth_token.get_secret_value(),
+    )
+    base = f"http://{host}:{port}"
+    print(f"SDX sandbox:      {base}/api     (SDX_API_URL)", flush=True)
+    print(f"Twilio emulator:  {base}/twilio  (TWILIO_API_URL)", flush=True)
+    web.run_app(app, host=host, port=port, access_log=None, print=None)
+    return 0

@@ -15,10 +15,11 @@ import signal
 
 from aiohttp import web
 
-from gateway.app import create_app
 from gateway.config import CallWindow, Settings
-from gateway.keys import CONVERSATIONS, REDIS, SDX
 from gateway.logging import configure_logging, get_logger
+from gateway.run.components import build_dispatcher
+from gateway.run.serve import COMPONENTS, create_app
+from gateway.run.twilio_configure import configure
 from gateway.sandbox.app import create_sandbox, twilio_state
 from gateway.sandbox.credentials import (
     DEMO_AUTH_TOKEN,
@@ -30,8 +31,7 @@ from gateway.sandbox.credentials import (
 from gateway.sandbox.twilio import Outcome
 from gateway.sandbox.twilio.phone import remote_phone
 from gateway.twilio.rest import TwilioRest
-from gateway.twilio_commands import configure
-from gateway.wiring import build_dispatcher
+from gateway.web.keys import REDIS, SDX
 
 log = get_logger(__name__)
 
@@ -90,6 +90,11 @@ Take a survey, in a second terminal (you are {DEMO_RESPONDENT}):
 """.replace("  \n", "\n")
 
 
+def demo(host: str, port: int, sandbox_port: int) -> int:
+    """``gateway demo``: until Ctrl-C."""
+    return asyncio.run(run_demo(host=host, port=port, sandbox_port=sandbox_port))
+
+
 async def run_demo(host: str, port: int, sandbox_port: int) -> int:
     settings = demo_settings(host, port, sandbox_port)
     configure_logging("console", settings.log_level)
@@ -104,7 +109,9 @@ async def run_demo(host: str, port: int, sandbox_port: int) -> int:
     await configure(settings, dry_run=False, say=lambda _: None)
     rest = TwilioRest(settings)
     await rest.start()
-    dispatcher = build_dispatcher(settings, app[SDX], app[REDIS], rest, app[CONVERSATIONS])
+    dispatcher = build_dispatcher(
+        settings, app[SDX], app[REDIS], rest, app[COMPONENTS].stores.conversations
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

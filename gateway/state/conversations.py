@@ -9,7 +9,7 @@ conversation itself the store keeps:
   together are applied one after the other, in the order they arrived;
 * opt-outs (STOP), so the dispatcher never texts that number again;
 * a due-time index (a sorted set) of active conversations by the time they
-  become idle, swept by ``gateway.sms_expiry``.
+  become idle, swept by ``gateway.sms.expiry``.
 
 This module holds the model and the rules both stores share;
 ``conversations_redis`` and ``conversations_memory`` are the stores.

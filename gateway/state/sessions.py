@@ -1,7 +1,7 @@
 """Call sessions: what the gateway remembers between two webhooks of one call.
 
 A session is a cache. SDX knows every answer; losing a session costs at most
-a re-asked question (see ``gateway.voice``'s recovery path), never an answer.
+a re-asked question (see ``gateway.voice.survey``'s recovery path), never an answer.
 
 Two stores behave the same (one shared test suite): ``RedisSessionStore``
 for production, ``MemorySessionStore`` for the single-process demo.

@@ -11,6 +11,7 @@ from aiohttp.typedefs import Handler
 
 from gateway.logging import bind_context, clear_context, get_logger
 from gateway.metrics import TURN_SECONDS, WEBHOOKS
+from gateway.twilio import urls
 
 log = get_logger("gateway.web")
 
@@ -46,7 +47,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         raise
     finally:
         seconds = time.perf_counter() - started
-        if request.path.startswith("/twilio/"):
+        if request.path.startswith(urls.PREFIX):
             # One summary line per webhook (CallSid / MessageSid are bound by
             # the handler) and the webhook metrics.
             route = _route(request)

@@ -14,9 +14,9 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
-from gateway.keys import REDIS, SDX, SETTINGS
 from gateway.logging import get_logger
 from gateway.sdx.errors import SdxError, SdxUnauthorized
+from gateway.web.keys import REDIS, SDX, SETTINGS
 
 log = get_logger(__name__)
 

@@ -35,12 +35,13 @@ from twilio.request_validator import (
 )
 
 from gateway.config import Settings
-from gateway.keys import SETTINGS
 from gateway.logging import get_logger
+from gateway.twilio import urls
+from gateway.web.keys import SETTINGS
 
 log = get_logger(__name__)
 
-PROTECTED_PREFIX: Final = "/twilio/"
+PROTECTED_PREFIX: Final = urls.PREFIX
 INVALID_SIGNATURE_TEXT: Final = "Invalid Twilio signature"
 
 # Checked here rather than left to RequestValidator.validate, which would

@@ -11,15 +11,15 @@ import pytest
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
-from gateway.app import create_app
 from gateway.config import Settings
 from gateway.dispatch.worker import Dispatcher, DispatchTuning
+from gateway.run import create_app
+from gateway.run.components import build_dispatcher
 from gateway.run.connections import sdx_client
 from gateway.sandbox.sdx import SandboxState
 from gateway.sandbox.twilio import TWILIO_STATE, TwilioState, create_twilio_emulator
 from gateway.state.conversations_redis import RedisConversationStore
 from gateway.twilio.rest import TwilioRest
-from gateway.wiring import build_dispatcher
 from tests.conftest import free_port, make_settings
 
 
@@ -45,8 +45,14 @@ class World:
 
 @pytest.fixture
 async def world(
-    sandbox_server: TestServer, sandbox: SandboxState, redis_url: str, aiohttp_server: Any
+    request: pytest.FixtureRequest,
+    sandbox_server: TestServer,
+    sandbox: SandboxState,
+    redis_url: str,
+    aiohttp_server: Any,
 ) -> AsyncIterator[World]:
+    """The world; settings overrides come as an indirect parameter, if any."""
+    overrides: dict[str, Any] = getattr(request, "param", {})
     emulator = await aiohttp_server(create_twilio_emulator())
     port = free_port()
     settings = make_settings(
@@ -57,6 +63,7 @@ async def world(
         gateway_call_window="00:00-24:00",
         gateway_calls_per_second=50,
         gateway_retry_delay=1,
+        **overrides,
     )
     gateway = TestServer(create_app(settings), port=port)
     await gateway.start_server()

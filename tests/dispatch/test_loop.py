@@ -72,9 +72,16 @@ async def test_no_answer_and_failed_count_as_attempts(world: World) -> None:
     assert data(world, 1005)["gateway_attempts"] == "1"
 
 
-@pytest.mark.parametrize("message", ["", "Sorry we missed you. We will call again."])
-async def test_answering_machine(world: World, message: str) -> None:
-    world.settings.gateway_machine_message = message
+@pytest.mark.parametrize(
+    "world",
+    [
+        {"gateway_machine_message": ""},
+        {"gateway_machine_message": "Sorry we missed you. We will call again."},
+    ],
+    indirect=True,
+)
+async def test_answering_machine(world: World) -> None:
+    message = world.settings.gateway_machine_message
     world.twilio.outcomes[DEMO_RESPONDENT] = "machine"
     world.twilio.outcomes[OTHER] = "busy"
     await world.dispatch_all()

@@ -8,7 +8,7 @@ from collections import Counter
 
 import aiohttp
 
-from gateway.dispatch.main import run_dispatch
+from gateway.run.dispatch import run_dispatch
 from tests.conftest import free_port
 from tests.dispatch.conftest import World
 

@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-from gateway.app import create_app
 from gateway.config import Settings
+from gateway.run import create_app
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SANDBOX_STATE, SandboxState, create_sdx_sandbox
 from tests.conftest import GatewayFactory, make_settings

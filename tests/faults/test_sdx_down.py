@@ -23,7 +23,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.keys import INDEX, ROUTER, SMS_EXPIRY
+from gateway.run.serve import COMPONENTS
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SandboxState
 from tests.conftest import GatewayFactory
@@ -76,14 +76,14 @@ async def gateway_behind(
 ) -> tuple[TestClient[Any, Any], Any]:
     client, settings = await start_gateway(sdx_api_url=proxy.url("/api"), **overrides)
     # Routing read SDX's numbers at start-up; the turn under test goes past it.
-    await asyncio.wait_for(client.server.app[ROUTER].table(), 5)
+    await asyncio.wait_for(client.server.app[COMPONENTS].router.table(), 5)
     return client, settings
 
 
 async def prime_index(client: TestClient[Any, Any], survey_id: int) -> None:
     """SDX was listed moments ago (another respondent's turn), so the next
     turn goes straight to create / start without listing again."""
-    await asyncio.wait_for(client.server.app[INDEX].rebuild(survey_id), 5)
+    await asyncio.wait_for(client.server.app[COMPONENTS].index.rebuild(survey_id), 5)
 
 
 async def sdx_metrics(client: TestClient[Any, Any]) -> tuple[Counter[Any], Counter[Any]]:
@@ -274,7 +274,7 @@ async def test_sms_sdx_down(
     if step == "abandon":
         # The opt-out is kept; the abandon is finished by the expiry sweeper
         # (due at once), now that SDX is back.
-        assert await client.server.app[SMS_EXPIRY].sweep(now=time.time() + 1) == 1
+        assert await client.server.app[COMPONENTS].sms_expiry.sweep(now=time.time() + 1) == 1
         interaction = SMS_SEEDED
         assert answers(sandbox, interaction) == ["9"]
         assert applied(sandbox, "submit", None) == 1

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from gateway.keys import SMS_EXPIRY
+from gateway.run.serve import COMPONENTS
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SandboxState
 from tests.conftest import GatewayFactory
@@ -85,7 +85,7 @@ async def test_sms_fault(
 
     if step == "abandon":
         # Done now, or finished by the expiry sweeper (due at once).
-        await client.server.app[SMS_EXPIRY].sweep(now=time.time() + 1)
+        await client.server.app[COMPONENTS].sms_expiry.sweep(now=time.time() + 1)
         interaction = SEEDED
         assert sandbox.store.interactions[interaction].completed
         assert answers(sandbox, interaction) == ["9"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.keys import INDEX
+from gateway.run.serve import COMPONENTS
 from gateway.sandbox.sdx import SandboxState
 from tests.conftest import RoundTrips
 from tests.sms_phone import Phone
@@ -33,7 +33,8 @@ async def test_answered_message_costs(
 async def test_first_message_costs(
     phone: Phone, sandbox: SandboxState, redis_round_trips: RoundTrips
 ) -> None:
-    await phone.client.server.app[INDEX].rebuild(54)  # the survey's index, as it usually is
+    # The survey's index, as it usually is.
+    await phone.client.server.app[COMPONENTS].index.rebuild(54)
     reply, paths, trips = await measure(phone, sandbox, redis_round_trips, "hello")
     assert reply[0].endswith("How likely are you to recommend us to a friend, from 0 to 10?")
     assert paths == ["/interactions/1003/start_survey"]
@@ -66,7 +67,7 @@ async def test_help_costs_no_sdx_request(
 async def test_last_answer_costs_three_and_leaves_the_index(
     phone: Phone, sandbox: SandboxState, redis_round_trips: RoundTrips
 ) -> None:
-    index = phone.client.server.app[INDEX]
+    index = phone.client.server.app[COMPONENTS].index
     for body in ("hello", "9", "4", "yes"):
         await phone.send(body)
     assert await index.find([54], phone.respondent, ("sms",)) is not None

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.config import Settings
-from gateway.keys import SMS_EXPIRY
+from gateway.run.serve import COMPONENTS
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
 from tests.conftest import GatewayFactory, free_port
@@ -120,7 +120,7 @@ async def test_opt_out_keywords(
         ("gateway_status", "opted_out")
     ]
     assert answers(sandbox) == ["9"]
-    conversations = client.server.app[SMS_EXPIRY]._store
+    conversations = client.server.app[COMPONENTS].stores.conversations
     assert await conversations.is_opted_out(DEMO_RESPONDENT)
     # Nothing later is submitted or started.
     assert await phone.send("4") == []
@@ -131,7 +131,7 @@ async def test_start_clears_the_opt_out(
     gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
 ) -> None:
     client, settings = gateway
-    conversations = client.server.app[SMS_EXPIRY]._store
+    conversations = client.server.app[COMPONENTS].stores.conversations
     phone = Phone(client, settings, respondent="+61400000321", number=SMS_NUMBER)
     assert await phone.send("STOP") == []
     assert await conversations.is_opted_out("+61400000321")
@@ -168,7 +168,7 @@ async def test_idle_conversation_is_abandoned_in_sdx(
     phone = Phone(client, settings, respondent=DEMO_RESPONDENT, number=SMS_NUMBER)
     await phone.send("hello")
     await phone.send("9")
-    expiry = client.server.app[SMS_EXPIRY]
+    expiry = client.server.app[COMPONENTS].sms_expiry
     assert await expiry.sweep(now=time.time() + 60) == 0  # not idle yet
     later = time.time() + settings.gateway_sms_session_ttl + 1
     assert await expiry.sweep(now=later) == 1
@@ -186,7 +186,7 @@ async def test_expiry_retries_when_sdx_is_down(
     client, settings = gateway
     phone = Phone(client, settings, respondent=DEMO_RESPONDENT, number=SMS_NUMBER)
     await phone.send("hello")
-    expiry = client.server.app[SMS_EXPIRY]
+    expiry = client.server.app[COMPONENTS].sms_expiry
     later = time.time() + settings.gateway_sms_session_ttl + 1
     sandbox.faults.add(Fault(method="POST", path=ABANDON, status=500))
     assert await expiry.sweep(now=later) == 0

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from redis import Redis as SyncRedis
 
 from gateway.config import Settings
-from gateway.keys import SMS_EXPIRY
+from gateway.run.serve import COMPONENTS
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
 from tests.conftest import GatewayFactory, RedisServer
@@ -75,7 +75,7 @@ async def test_twilio_opt_out_type_wins(
 
     assert "<Message>" not in await send("ALTO", "STOP")
     assert count(sandbox, ABANDON) == 1
-    store = client.server.app[SMS_EXPIRY]._store
+    store = client.server.app[COMPONENTS].stores.conversations
     assert await store.is_opted_out(DEMO_RESPONDENT)
     assert "<Message>" not in await send("YES", "START")  # Twilio's opt-in word
     assert not await store.is_opted_out(DEMO_RESPONDENT)
@@ -101,7 +101,7 @@ async def test_stop_whose_abandon_failed_is_finished_by_the_sweeper(
     assert await phone.send("STOP") == []
     assert not sandbox.store.interaction(SMS_ID).completed
     # Due at once, not after the idle time.
-    assert await client.server.app[SMS_EXPIRY].sweep(now=time.time() + 1) == 1
+    assert await client.server.app[COMPONENTS].sms_expiry.sweep(now=time.time() + 1) == 1
     assert sandbox.store.interaction(SMS_ID).completed
     assert count(sandbox, ABANDON) == 2
     assert opt_out_notes(sandbox) == ["opted_out"]
@@ -130,7 +130,7 @@ async def test_stop_while_sdx_is_down_is_completed_in_sdx_by_the_sweeper(
     await phone.send("hello")
     sandbox.faults.add(Fault(method=None, path=".*", status=503))
     assert await phone.send("STOP") == []
-    expiry = client.server.app[SMS_EXPIRY]
+    expiry = client.server.app[COMPONENTS].sms_expiry
     assert await expiry.sweep(now=time.time() + 1) == 0  # SDX still down
     sandbox.faults.clear()
     assert (sandbox.store.interaction(SMS_ID).completed, opt_out_notes(sandbox)) == (False, [])
@@ -152,7 +152,7 @@ async def test_an_opt_out_note_that_failed_alone_is_written_by_the_sweeper(
     assert await phone.send("STOP") == []
     assert sandbox.store.interaction(SMS_ID).completed  # the abandon went through
     sandbox.faults.clear()
-    assert await client.server.app[SMS_EXPIRY].sweep(now=time.time() + 1) == 1
+    assert await client.server.app[COMPONENTS].sms_expiry.sweep(now=time.time() + 1) == 1
     assert opt_out_notes(sandbox) == ["opted_out"]
     assert count(sandbox, ABANDON) == 1  # not abandoned again
     assert applied_abandons(sandbox) == 1

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from gateway.config import Settings
-from gateway.doctor import run_checks
+from gateway.run.doctor import run_checks
+from gateway.run.twilio_configure import configure
 from gateway.sandbox.app import create_sandbox, twilio_state
 from gateway.sandbox.twilio import TwilioState
-from gateway.twilio_commands import configure
 from tests.conftest import free_port, make_settings
 
 PUBLIC = "https://gw.example.com"

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.config import Settings
-from gateway.keys import SESSIONS
+from gateway.run.serve import COMPONENTS
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
 from tests.voice.conftest import INBOUND, GatewayFactory
@@ -116,7 +116,7 @@ async def test_hang_up_mid_survey_abandons_once(call: Call, sandbox: SandboxStat
     assert list(status_reply) == []  # an empty <Response/>
     assert count(sandbox, "POST", ABANDON) == 1
     assert sandbox.store.interaction(INBOUND_ID).completed
-    assert await call.client.server.app[SESSIONS].load(call.call_sid) is None
+    assert await call.client.server.app[COMPONENTS].stores.sessions.load(call.call_sid) is None
     await call.hang_up()  # Twilio may deliver it twice
     assert count(sandbox, "POST", ABANDON) == 1
     assert answers(sandbox) == ["8"]
@@ -286,7 +286,7 @@ async def test_every_final_status_ends_the_session(
     await call.start()
     await call.hang_up(status=final)
     assert count(sandbox, "POST", ABANDON) == 1
-    assert await call.client.server.app[SESSIONS].load(call.call_sid) is None
+    assert await call.client.server.app[COMPONENTS].stores.sessions.load(call.call_sid) is None
 
 
 @pytest.mark.parametrize(

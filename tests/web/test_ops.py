@@ -6,9 +6,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from gateway.app import create_app
-from gateway.keys import HTTP_SESSION, REDIS
+from gateway.run import create_app
 from gateway.sandbox.sdx import Fault, SandboxState
+from gateway.web.keys import HTTP_SESSION, REDIS
 from tests.conftest import free_port, make_settings
 
 

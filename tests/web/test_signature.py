@@ -15,8 +15,8 @@ from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from gateway.app import create_app
 from gateway.config import Settings
+from gateway.run import create_app
 from gateway.web.signature import twilio_signature
 from tests.conftest import make_settings
 from tests.twilio_signing import public_url, signed_get, signed_post

@@ -18,8 +18,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from gateway.app import create_app
 from gateway.config import Settings
+from gateway.run import create_app
 from gateway.sandbox.app import create_sandbox, twilio_state
 from gateway.sandbox.sdx import SANDBOX_STATE
 from gateway.sandbox.sdx.store import SdxStore

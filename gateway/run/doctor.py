@@ -6,6 +6,7 @@ or ``FAIL`` (the gateway cannot work so), each failure with what to do.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -15,7 +16,8 @@ import aiohttp
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.config import Settings
+from gateway.config import ConfigError, Settings, load_settings
+from gateway.logging import configure_logging
 from gateway.run.connections import sdx_client
 from gateway.sdx.errors import SdxError, SdxUnauthorized
 from gateway.survey.routing import NumberRouter, Table
@@ -172,6 +174,19 @@ async def check_numbers(settings: Settings, table: Table, twilio: TwilioRest) ->
         else:
             checks.append(Check(name, "ok", "points at this gateway"))
     return checks
+
+
+def doctor() -> int:
+    """``gateway doctor``: exit status 1 when any check fails."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"FAIL  settings: {exc}\n      fix: set it in the environment or .env")
+        return 1
+    configure_logging(settings.log_format, "CRITICAL")  # the report is the output
+    failed = asyncio.run(run_checks(settings, print))
+    print(f"\n{failed} check(s) failed" if failed else "\nall checks passed")
+    return 1 if failed else 0
 
 
 async def run_checks(settings: Settings, say: Callable[[str], None]) -> int:

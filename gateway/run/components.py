@@ -1,7 +1,8 @@
-"""Builds the survey logic from settings and the shared resources.
+"""Every part of the gateway built from Settings and the open connections, in one place.
 
-Kept apart from ``app.py`` so the dispatcher and the demo can assemble the
-same pieces without a web server.
+``gateway serve``, ``gateway dispatch`` and ``gateway demo`` assemble the
+same parts here; nothing else constructs a store, a survey or a dispatcher.
+With no Redis (``REDIS_URL`` unset) the stores are the in-memory ones.
 """
 
 from __future__ import annotations
@@ -13,16 +14,11 @@ from redis.asyncio import Redis
 from gateway.config import Settings
 from gateway.dispatch.dialer import Dialer
 from gateway.dispatch.poller import DuePoller
-from gateway.dispatch.store import (
-    DispatchStore,
-    MemoryDispatchStore,
-    Pacer,
-    RedisDispatchStore,
-)
+from gateway.dispatch.store import DispatchStore, MemoryDispatchStore, Pacer, RedisDispatchStore
 from gateway.dispatch.worker import Dispatcher, DispatchTuning
 from gateway.sdx import SdxClient
-from gateway.sms import SmsSurvey, SmsTexts
-from gateway.sms_expiry import SmsExpiry
+from gateway.sms.expiry import SmsExpiry
+from gateway.sms.survey import SmsSurvey, SmsTexts
 from gateway.state.conversations import ConversationStore
 from gateway.state.conversations_memory import MemoryConversationStore
 from gateway.state.conversations_redis import RedisConversationStore
@@ -30,46 +26,70 @@ from gateway.state.index import IndexStore, MemoryIndexStore, RedisIndexStore
 from gateway.state.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 from gateway.survey.index import InteractionIndex
 from gateway.survey.outcomes import CallOutcomes
+from gateway.survey.pending import PendingInteractions
 from gateway.survey.routing import NumberRouter
 from gateway.twilio.rest import TwilioRest
-from gateway.twiml import VoiceStyle
-from gateway.voice import CallTexts, VoiceSurvey, VoiceUrls
+from gateway.twilio.urls import WebhookUrls
+from gateway.voice.survey import CallTexts, VoiceSurvey
+from gateway.voice.twiml import VoiceStyle
 
 
-@dataclass
-class Components:
+@dataclass(frozen=True)
+class Stores:
     sessions: SessionStore
-    index_store: IndexStore
+    index: IndexStore
+    conversations: ConversationStore
+
+
+def build_stores(settings: Settings, redis: Redis | None) -> Stores:
+    if redis is None:
+        index = MemoryIndexStore(ttl=settings.gateway_index_ttl)
+        return Stores(
+            MemorySessionStore(ttl=settings.gateway_voice_session_ttl),
+            index,
+            MemoryConversationStore(index),
+        )
+    prefix = settings.gateway_redis_prefix
+    redis_index = RedisIndexStore(redis, prefix=prefix, ttl=settings.gateway_index_ttl)
+    return Stores(
+        RedisSessionStore(redis, prefix=prefix, ttl=settings.gateway_voice_session_ttl),
+        redis_index,
+        # A conversation that ends leaves the lookup index in the same transaction.
+        RedisConversationStore(redis, prefix=prefix, index=redis_index),
+    )
+
+
+@dataclass(frozen=True)
+class Components:
+    """The webhook server's parts."""
+
+    stores: Stores
     index: InteractionIndex
     router: NumberRouter
     voice: VoiceSurvey
-    conversations: ConversationStore
     sms: SmsSurvey
     sms_expiry: SmsExpiry
-    outcomes: CallOutcomes
 
 
 def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) -> Components:
-    sessions: SessionStore
-    index_store: IndexStore
-    conversations: ConversationStore
-    if redis is None:
-        sessions = MemorySessionStore(ttl=settings.gateway_voice_session_ttl)
-        memory_index = MemoryIndexStore(ttl=settings.gateway_index_ttl)
-        index_store, conversations = memory_index, MemoryConversationStore(memory_index)
-    else:
-        prefix = settings.gateway_redis_prefix
-        sessions = RedisSessionStore(redis, prefix=prefix, ttl=settings.gateway_voice_session_ttl)
-        redis_index = RedisIndexStore(redis, prefix=prefix, ttl=settings.gateway_index_ttl)
-        index_store = redis_index
-        conversations = RedisConversationStore(redis, prefix=prefix, index=redis_index)
-    index = InteractionIndex(sdx, index_store, min_age=settings.gateway_index_min_age)
+    stores = build_stores(settings, redis)
+    index = InteractionIndex(sdx, stores.index, min_age=settings.gateway_index_min_age)
     router = NumberRouter(sdx, settings.gateway_numbers, settings.gateway_routing_refresh)
+    pending = PendingInteractions(
+        sdx=sdx, index=index, router=router, create=settings.gateway_inbound_create
+    )
+    outcomes = CallOutcomes(
+        sdx,
+        stores.sessions,
+        max_attempts=settings.gateway_max_attempts,
+        retry_delay=settings.gateway_retry_delay,
+    )
     voice = VoiceSurvey(
         sdx=sdx,
-        sessions=sessions,
+        sessions=stores.sessions,
         index=index,
-        router=router,
+        pending=pending,
+        outcomes=outcomes,
         style=VoiceStyle(
             voice=settings.gateway_say_voice,
             language=settings.gateway_say_language,
@@ -79,16 +99,16 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
             no_survey=settings.gateway_no_survey_message,
             apology=settings.gateway_apology_message,
             no_input=settings.gateway_no_input_message,
+            machine=settings.gateway_machine_message,
         ),
-        urls=VoiceUrls(settings.gateway_public_url),
+        urls=WebhookUrls(settings.gateway_public_url),
         max_reprompts=settings.gateway_max_reprompts,
-        inbound_create=settings.gateway_inbound_create,
+        deadline=settings.gateway_webhook_deadline,
     )
     sms = SmsSurvey(
         sdx=sdx,
-        store=conversations,
-        index=index,
-        router=router,
+        store=stores.conversations,
+        pending=pending,
         texts=SmsTexts(
             no_survey=settings.gateway_sms_no_survey_message,
             try_later=settings.gateway_sms_try_later_message,
@@ -96,19 +116,12 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
             text_only=settings.gateway_sms_text_only_message,
         ),
         idle_ttl=settings.gateway_sms_session_ttl,
-        inbound_create=settings.gateway_inbound_create,
         deadline=settings.gateway_webhook_deadline,
     )
-    expiry = SmsExpiry(sdx=sdx, store=conversations, idle_ttl=settings.gateway_sms_session_ttl)
-    outcomes = CallOutcomes(
-        sdx,
-        sessions,
-        max_attempts=settings.gateway_max_attempts,
-        retry_delay=settings.gateway_retry_delay,
+    expiry = SmsExpiry(
+        sdx=sdx, store=stores.conversations, idle_ttl=settings.gateway_sms_session_ttl
     )
-    return Components(
-        sessions, index_store, index, router, voice, conversations, sms, expiry, outcomes
-    )
+    return Components(stores, index, router, voice, sms, expiry)
 
 
 def build_dispatcher(

@@ -26,7 +26,8 @@ from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 from gateway.sdx.models import SurveyTurn
-from gateway.sms_text import clean_body, join_prompts, render_messages
+from gateway.sms.keywords import keyword_of
+from gateway.sms.text import clean_body, join_prompts, render_messages
 from gateway.state.conversations import (
     Conversation,
     ConversationBusy,
@@ -34,18 +35,12 @@ from gateway.state.conversations import (
     MessageTurn,
     conversation_key,
 )
-from gateway.survey.index import InteractionIndex
+from gateway.survey.duplicates import wait_for_reply
 from gateway.survey.interpret import answer_from_speech
 from gateway.survey.outcomes import note_status
-from gateway.survey.routing import NumberRouter
+from gateway.survey.pending import PendingInteractions, StartFailed
 
 log = get_logger(__name__)
-
-OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
-OPT_IN = frozenset({"START", "UNSTOP"})
-HELP = frozenset({"HELP", "INFO"})
-# How long a repeated delivery waits for the first one's reply.
-DUPLICATE_WAIT = 8.0
 
 
 @dataclass(frozen=True)
@@ -67,59 +62,37 @@ class IncomingSms:
     opt_out_type: str = ""
 
 
-def keyword_of(sms: IncomingSms) -> str:
-    """STOP, START, HELP or "": Twilio's classification first, then our lists.
-
-    Twilio's default opt-in keywords include YES; it counts as START only
-    when Twilio says so, never as a yes/no answer on its own.
-    """
-    if sms.opt_out_type.upper() in {"STOP", "START", "HELP"}:
-        return sms.opt_out_type.upper()
-    word = clean_body(sms.body).upper()
-    if word in OPT_OUT:
-        return "STOP"
-    if word in OPT_IN:
-        return "START"
-    if word in HELP:
-        return "HELP"
-    return ""
-
-
-def _conversation(sms: IncomingSms, interaction_id: int, survey_id: int) -> Conversation:
-    return Conversation(
-        respondent=sms.respondent,
-        number=sms.number,
-        interaction_id=interaction_id,
-        survey_id=survey_id,
-    )
-
-
 class SmsSurvey:
     def __init__(
         self,
         *,
         sdx: SdxClient,
         store: ConversationStore,
-        index: InteractionIndex,
-        router: NumberRouter,
+        pending: PendingInteractions,
         texts: SmsTexts,
         idle_ttl: int,
-        inbound_create: bool,
         deadline: float = 9.0,
     ) -> None:
         self._sdx = sdx
         self._store = store
-        self._index = index
-        self._router = router
+        self._pending = pending
         self._texts = texts
         self._idle_ttl = idle_ttl
-        self._inbound_create = inbound_create
         # The whole message must be answered within ``deadline``: at most half
         # of it waiting for the conversation, the rest applying the message.
         self._deadline = deadline
 
     async def receive(self, sms: IncomingSms) -> str:
-        """TwiML for one incoming message."""
+        """TwiML for one incoming message; whatever fails, the "try later" reply."""
+        try:
+            return await self._receive(sms)
+        except Exception:
+            # SDX errors and the deadline are handled inside; this is Redis
+            # down, or a bug.
+            log.exception("sms_failed")
+            return render_messages([self._texts.try_later])
+
+    async def _receive(self, sms: IncomingSms) -> str:
         try:
             sms = replace(sms, respondent=to_e164(sms.respondent), number=to_e164(sms.number))
         except InvalidNumber:
@@ -178,14 +151,14 @@ class SmsSurvey:
             log.warning("sms_deadline")
             if conversation is not None and conversation.status == "active":
                 conversation.verify = True  # _apply changed it in place
-            if keyword_of(sms):
+            if keyword_of(sms.body, sms.opt_out_type):
                 return [], conversation  # the carrier answers keywords itself
             return [self._texts.try_later], conversation
 
     async def _apply(
         self, sms: IncomingSms, conversation: Conversation | None, opted_out: bool
     ) -> tuple[list[str], Conversation | None]:
-        keyword = keyword_of(sms)
+        keyword = keyword_of(sms.body, sms.opt_out_type)
         if keyword == "STOP":
             return await self._opt_out(sms, conversation)
         if keyword == "START":
@@ -261,50 +234,25 @@ class SmsSurvey:
 
     async def _start(self, sms: IncomingSms) -> tuple[list[str], Conversation | None]:
         try:
-            conversation = await self._find(sms)
-            if conversation is None:
-                return [self._texts.no_survey], None
-            bind_context(interaction_id=conversation.interaction_id)
-            turn = await self._sdx.start_survey(conversation.interaction_id)
-        except SdxError as exc:
-            log.warning("sdx_fault", error=type(exc).__name__, status=exc.status)
+            started = await self._pending.start(
+                sms.number, sms.respondent, "sms", ref=sms.message_sid
+            )
+        except (SdxError, StartFailed) as exc:
+            error = exc.error if isinstance(exc, StartFailed) else exc
+            log.warning("sdx_fault", error=type(error).__name__, status=error.status)
             return [self._texts.try_later], None
-        if turn.completed:  # the index was stale: it ended elsewhere
-            await self._index.forget(conversation.survey_id or 0, sms.respondent)
+        if started is None:
             return [self._texts.no_survey], None
-        conversation.updated_at = time.time()
+        conversation = Conversation(
+            respondent=sms.respondent,
+            number=sms.number,
+            interaction_id=started.interaction.id,
+            survey_id=started.interaction.survey_id,
+            updated_at=time.time(),
+        )
         log.info("survey_started", survey_id=conversation.survey_id)
         survey_event("sms", "started")
-        return await self._after(turn, conversation), conversation
-
-    async def _find(self, sms: IncomingSms) -> Conversation | None:
-        survey_ids = await self._router.surveys_for(sms.number, "sms")
-        if not survey_ids:
-            log.info("number_not_routed", to=sms.number)
-            return None
-        found = await self._index.find(survey_ids, sms.respondent, ("sms",))
-        if found is not None:
-            return _conversation(sms, found.id, found.survey_id)
-        if not self._inbound_create:
-            log.info("no_pending_interaction", surveys=list(survey_ids))
-            return None
-        try:
-            created = await self._sdx.create_interaction(
-                survey_ids[0],
-                survey_type="sms",
-                phone_number=sms.respondent,
-                external_ref=sms.message_sid,
-            )
-        except SdxConflict:
-            # One is pending: maybe the reply to an earlier create was lost, or
-            # it is not due yet. Look again, past the index.
-            await self._index.rebuild(survey_ids[0])
-            found = await self._index.find(survey_ids, sms.respondent, ("sms",))
-            if found is None:
-                return None
-            return _conversation(sms, found.id, found.survey_id)
-        log.info("interaction_created", survey_id=survey_ids[0], interaction_id=created.id)
-        return _conversation(sms, created.id, survey_ids[0])
+        return await self._after(started.turn, conversation), conversation
 
     # --- keywords ----------------------------------------------------------------
 
@@ -336,13 +284,8 @@ class SmsSurvey:
             conversation.opt_out_note_pending = False
         return [], conversation
 
-    # --- helpers ---------------------------------------------------------------
-
     async def _await_reply(self, message_sid: str) -> str:
-        deadline = asyncio.get_running_loop().time() + DUPLICATE_WAIT
-        while asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.1)
-            stored = await self._store.reply_for(message_sid)
-            if stored is not None:
-                return stored
-        return render_messages([])
+        stored = await wait_for_reply(
+            lambda: self._store.reply_for(message_sid), lambda reply: reply is not None
+        )
+        return render_messages([]) if stored is None else stored

@@ -1,4 +1,4 @@
-"""Running the dispatcher as its own process (``gateway dispatch``, the Procfile's worker)."""
+"""``gateway dispatch``: the dispatcher as its own process (the Procfile's worker)."""
 
 from __future__ import annotations
 
@@ -6,44 +6,48 @@ import asyncio
 import contextlib
 import signal
 
-import aiohttp
 from aiohttp import web
-from redis.asyncio import Redis
 
-from gateway.config import Settings
-from gateway.logging import get_logger
-from gateway.run.connections import sdx_client
-from gateway.state.conversations_redis import RedisConversationStore
-from gateway.state.index import RedisIndexStore
-from gateway.state.redis_client import client_options
+from gateway.config import ConfigError, Settings, load_settings
+from gateway.logging import configure_logging, get_logger
+from gateway.run.components import build_dispatcher, build_stores
+from gateway.run.connections import http_session, sdx_client
+from gateway.state.redis_client import worker_redis
 from gateway.twilio.rest import TwilioRest
-from gateway.web.ops import healthz, metrics
-from gateway.wiring import build_dispatcher
+from gateway.web.app import ops_app
 
 log = get_logger(__name__)
 
 
+def dispatch() -> int:
+    """``gateway dispatch``: settings from the environment, until SIGTERM / SIGINT."""
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    if settings.redis_url is None:
+        raise ConfigError(
+            "configuration error: REDIS_URL is required for gateway dispatch "
+            "(replicas share their work through Redis)"
+        )
+    return asyncio.run(run_dispatch(settings))
+
+
 async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Dispatch until SIGTERM / SIGINT (or ``stop``), then shut down within 10 s."""
-    assert settings.redis_url is not None  # checked by the CLI
+    assert settings.redis_url is not None  # checked by dispatch()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    redis = Redis.from_url(
-        settings.redis_url, socket_timeout=5.0, socket_connect_timeout=2.0, **client_options()
-    )
+    redis = worker_redis(settings.redis_url)
     twilio = TwilioRest(settings)
-    monitor = await _serve_metrics(settings.gateway_worker_port)
-    async with aiohttp.ClientSession() as session:
+    monitor = await _serve_ops(settings.gateway_worker_port)
+    async with http_session() as session:
         await twilio.start()
         try:
-            prefix = settings.gateway_redis_prefix
             # A text that cannot be sent ends its conversation, which then
             # leaves the web processes' lookup index too.
-            index = RedisIndexStore(redis, prefix=prefix, ttl=settings.gateway_index_ttl)
-            conversations = RedisConversationStore(redis, prefix=prefix, index=index)
+            conversations = build_stores(settings, redis).conversations
             sdx = sdx_client(settings, session)
             dispatcher = build_dispatcher(settings, sdx, redis, twilio, conversations)
             await dispatcher.run(stop)
@@ -58,14 +62,11 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
     return 0
 
 
-async def _serve_metrics(port: int) -> web.AppRunner | None:
+async def _serve_ops(port: int) -> web.AppRunner | None:
     """/metrics (dials by outcome, SDX latency) and /healthz for the worker, if asked for."""
     if not port:
         return None
-    app = web.Application()
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/healthz", healthz)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(ops_app(), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "0.0.0.0", port).start()  # noqa: S104 (scraped from outside)
     return runner

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from gateway.sdx.models import Question
-from gateway.twiml import (
+from gateway.voice.twiml import (
     GatherPlan,
     Prompt,
     VoiceStyle,

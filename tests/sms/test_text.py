@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from gateway.sms_text import clean_body, join_prompts, render_messages, split_message
+from gateway.sms.text import clean_body, join_prompts, render_messages, split_message
 
 
 def test_clean_body_trims_folds_and_caps() -> None:

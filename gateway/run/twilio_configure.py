@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import aiohttp
 
-from gateway.config import Settings
+from gateway.config import Settings, load_settings
+from gateway.logging import configure_logging
 from gateway.run.connections import sdx_client
 from gateway.sdx.errors import SdxError
 from gateway.survey.routing import NumberRouter
 from gateway.twilio.number_config import apply, plan, report
 from gateway.twilio.rest import TwilioApiError, TwilioRest
 from gateway.twilio.urls import WebhookUrls
+
+
+def twilio_configure(dry_run: bool) -> int:
+    """``gateway twilio configure [--dry-run]``: settings from the environment."""
+    settings = load_settings()
+    configure_logging(settings.log_format, "WARNING")
+    return asyncio.run(configure(settings, dry_run=dry_run, say=print))
 
 
 async def configure(settings: Settings, *, dry_run: bool, say: Callable[[str], None]) -> int:

@@ -1,0 +1,98 @@
+"""``gateway serve``: the webhook server, its parts opened and closed with the app.
+
+``create_app(settings)`` opens nothing until the app starts: the HTTP
+session, the Redis pool and the parts built on them are made in the app's
+cleanup contexts and closed there, background loops included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from gateway.background import stop_tasks
+from gateway.config import Settings, load_settings
+from gateway.logging import configure_logging, get_logger
+from gateway.run.components import Components, build_components
+from gateway.run.connections import http_session, sdx_client
+from gateway.sms.routes import SMS, add_sms_routes
+from gateway.state.redis_client import server_redis
+from gateway.voice.routes import VOICE, add_voice_routes
+from gateway.web.app import webhook_app
+from gateway.web.keys import HTTP_SESSION, REDIS, SDX, SETTINGS
+
+log = get_logger(__name__)
+
+# Every part of a running server (tests reach the stores and sweepers here).
+COMPONENTS = web.AppKey("components", Components)
+
+
+async def _connections(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    async with http_session() as session:
+        app[HTTP_SESSION] = session
+        app[SDX] = sdx_client(settings, session)
+        if settings.redis_url is None:
+            log.warning(
+                "redis_url_unset",
+                detail="state is kept in memory: run a single process only, and expect "
+                "sessions to be lost on restart",
+            )
+            app[REDIS] = None
+            yield
+            return
+        redis = server_redis(settings.redis_url)
+        app[REDIS] = redis
+        yield
+        await redis.aclose()
+        await redis.connection_pool.aclose()
+
+
+async def _components(app: web.Application) -> AsyncIterator[None]:
+    if not app[SETTINGS].gateway_validate_signatures:
+        log.warning(
+            "signature_validation_disabled",
+            detail="GATEWAY_VALIDATE_SIGNATURES=false: anyone can post webhooks; "
+            "never run this way in production",
+        )
+    parts = build_components(app[SETTINGS], app[SDX], app[REDIS])
+    app[COMPONENTS] = parts
+    app[VOICE] = parts.voice
+    app[SMS] = parts.sms
+    # Number routing is re-read from SDX in the background (a failure keeps
+    # the last good table); idle SMS conversations are abandoned in SDX.
+    tasks = [
+        asyncio.create_task(parts.router.run(), name="routing-refresh"),
+        asyncio.create_task(parts.sms_expiry.run(), name="sms-expiry"),
+    ]
+    yield
+    await stop_tasks(tasks)
+    await parts.index.close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The gateway's web application. Opens nothing until it starts."""
+    app = webhook_app(settings)
+    app.cleanup_ctx.append(_connections)
+    app.cleanup_ctx.append(_components)
+    add_voice_routes(app)
+    add_sms_routes(app)
+    return app
+
+
+def serve(host: str) -> int:
+    """``gateway serve``: until SIGTERM / SIGINT."""
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    log.info("serving", host=host, port=settings.port, sdx=settings.sdx_api_url)
+    web.run_app(
+        create_app(settings),
+        host=host,
+        port=settings.port,
+        access_log=None,
+        print=None,
+        shutdown_timeout=10,
+    )
+    return 0
