@@ -1,97 +1,34 @@
-"""Shared fixtures: a real redis-server, the SDX sandbox over HTTP, settings."""
+"""Shared fixtures: a real redis-server, the SDX sandbox over HTTP, a gateway.
+
+Helpers that are not fixtures live in ``tests.helpers``.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
-import time
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from redis import Redis as SyncRedis
 from redis.asyncio.connection import AbstractConnection
 
 from gateway.config import Settings
 from gateway.run import create_app
+from gateway.run.components import Components, build_components
+from gateway.run.connections import sdx_client
 from gateway.sandbox.credentials import (
     DEMO_AUTH_TOKEN,
     DEMO_CUSTOMER_UUID,
-    DEMO_TWILIO_ACCOUNT_SID,
-    DEMO_TWILIO_AUTH_TOKEN,
 )
 from gateway.sandbox.sdx import SANDBOX_STATE, SandboxState, create_sdx_sandbox
 from gateway.sdx import SdxClient
 from gateway.sdx.transport import RetryPolicy, SdxTransport
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RedisServer:
-    """A private redis-server for the test session (never the machine's own)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.directory = directory
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.fail("redis-server is not installed (apt-get install redis-server)")
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = SyncRedis(port=self.port, socket_connect_timeout=0.2)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        client.close()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-    def flush(self) -> None:
-        client = SyncRedis(port=self.port)
-        client.flushall()
-        client.close()
+from tests.helpers.servers import RedisServer, RoundTrips
+from tests.helpers.settings import GatewayFactory, make_settings
 
 
 @pytest.fixture(scope="session")
@@ -163,22 +100,6 @@ def sdx(make_client: Callable[..., SdxClient]) -> SdxClient:
     return make_client()
 
 
-def make_settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "sdx_api_url": "http://127.0.0.1:9/api",
-        "sdx_customer_uuid": DEMO_CUSTOMER_UUID,
-        "sdx_auth_token": DEMO_AUTH_TOKEN,
-        "twilio_account_sid": DEMO_TWILIO_ACCOUNT_SID,
-        "twilio_auth_token": DEMO_TWILIO_AUTH_TOKEN,
-        "gateway_public_url": "https://gw.example.com",
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-GatewayFactory = Callable[..., Awaitable[tuple[TestClient[Any, Any], Settings]]]
-
-
 @pytest.fixture
 def start_gateway(aiohttp_client: Any, sdx_url: str, redis_url: str) -> GatewayFactory:
     async def start(
@@ -200,14 +121,6 @@ def start_gateway(aiohttp_client: Any, sdx_url: str, redis_url: str) -> GatewayF
 def store_kind(request: pytest.FixtureRequest) -> str:
     """Run a test with Redis state and with the in-memory stores."""
     return str(request.param)
-
-
-class RoundTrips:
-    """Counts what the redis client writes to its sockets: one write per round trip
-    (a pipeline sends all its commands in one write)."""
-
-    def __init__(self) -> None:
-        self.count = 0
 
 
 @pytest.fixture
@@ -261,3 +174,14 @@ def pytest_runtest_makereport(
             return
     tasks = "\n".join(_await_chain(task) for task in asyncio.all_tasks(loop))
     report.sections.append(("asyncio tasks at the timeout", tasks or "(none)"))
+
+
+@pytest.fixture
+async def parts(
+    sdx_url: str, http_session: aiohttp.ClientSession
+) -> AsyncIterator[tuple[Settings, Components]]:
+    """The gateway's parts without its web server: in-memory stores, the SDX sandbox."""
+    settings = make_settings(sdx_api_url=sdx_url, redis_url=None)
+    components = build_components(settings, sdx_client(settings, http_session), None)
+    yield settings, components
+    await components.index.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import free_port
+from tests.helpers.servers import free_port
 
 GATEWAY = [sys.executable, "-m", "gateway"]
 

@@ -24,7 +24,8 @@ import yaml
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.run import create_app
 from gateway.sandbox.credentials import DEMO_TWILIO_ACCOUNT_SID
-from tests.conftest import free_port, make_settings
+from tests.helpers.servers import free_port
+from tests.helpers.settings import make_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"

@@ -20,7 +20,8 @@ from gateway.sandbox.sdx import SandboxState
 from gateway.sandbox.twilio import TWILIO_STATE, TwilioState, create_twilio_emulator
 from gateway.state.conversations_redis import RedisConversationStore
 from gateway.twilio.rest import TwilioRest
-from tests.conftest import free_port, make_settings
+from tests.helpers.servers import free_port
+from tests.helpers.settings import make_settings
 
 
 @dataclass

@@ -9,17 +9,10 @@ import pytest
 
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from tests.dispatch.conftest import World
+from tests.helpers.ledger import answers, data
 
 OUTBOUND_ID, SMS_ID = 1002, 1003
 OTHER = "+61400000002"  # respondent of interaction 1005, also outbound on survey 53
-
-
-def data(world: World, interaction_id: int) -> dict[str, str]:
-    return {d.custom_key: d.custom_value for d in world.sdx.store.data_for(interaction_id)}
-
-
-def answers(world: World, interaction_id: int) -> list[str]:
-    return [r.response for r in world.sdx.store.responses_for(interaction_id)]
 
 
 def calls_to(world: World, number: str) -> list[object]:
@@ -38,7 +31,7 @@ async def test_due_call_is_placed_once_and_the_survey_completes(world: World) ->
     assert call.status_callback_events == {"initiated", "ringing", "answered", "completed"}
     assert call.machine_detection == "Enable"
     assert call.status == "completed"
-    assert answers(world, OUTBOUND_ID) == ["9", "4", "Yes", "Very helpful, thanks"]
+    assert answers(world.sdx, OUTBOUND_ID) == ["9", "4", "Yes", "Very helpful, thanks"]
     assert world.sdx.store.interaction(OUTBOUND_ID).survey_ended
     assert call.heard[-1] == ("say", "That is all. Thank you for your time. Goodbye.")
     # Polling again changes nothing: nothing is dialled twice.
@@ -52,12 +45,12 @@ async def test_busy_is_redialled_until_the_limit_then_marked(world: World) -> No
     for attempt in (1, 2, 3):
         await world.dispatch_all()
         assert len(calls_to(world, DEMO_RESPONDENT)) == attempt
-        assert data(world, OUTBOUND_ID)["gateway_attempts"] == str(attempt)
+        assert data(world.sdx, OUTBOUND_ID)["gateway_attempts"] == str(attempt)
         if attempt < 3:
             rescheduled = world.sdx.store.interaction(OUTBOUND_ID).scheduled_at
             assert rescheduled.timestamp() > time.time() - 1  # GATEWAY_RETRY_DELAY later
             await asyncio.sleep(1.1)
-    assert data(world, OUTBOUND_ID)["gateway_status"] == "unreachable"
+    assert data(world.sdx, OUTBOUND_ID)["gateway_status"] == "unreachable"
     await asyncio.sleep(1.1)
     await world.dispatch_all()
     assert len(calls_to(world, DEMO_RESPONDENT)) == 3  # never again
@@ -68,8 +61,8 @@ async def test_no_answer_and_failed_count_as_attempts(world: World) -> None:
     world.twilio.outcomes[DEMO_RESPONDENT] = "no-answer"
     world.twilio.outcomes[OTHER] = "failed"
     await world.dispatch_all()
-    assert data(world, OUTBOUND_ID)["gateway_attempts"] == "1"
-    assert data(world, 1005)["gateway_attempts"] == "1"
+    assert data(world.sdx, OUTBOUND_ID)["gateway_attempts"] == "1"
+    assert data(world.sdx, 1005)["gateway_attempts"] == "1"
 
 
 @pytest.mark.parametrize(
@@ -89,7 +82,7 @@ async def test_answering_machine(world: World) -> None:
     assert call.machine_detection == ("DetectMessageEnd" if message else "Enable")
     assert call.heard == ([("say", message)] if message else [])
     assert not world.sdx.store.interaction(OUTBOUND_ID).started  # not surveyed
-    assert data(world, OUTBOUND_ID)["gateway_attempts"] == "1"
+    assert data(world.sdx, OUTBOUND_ID)["gateway_attempts"] == "1"
 
 
 async def test_sms_first_message_replies_and_completion(world: World) -> None:
@@ -107,7 +100,7 @@ async def test_sms_first_message_replies_and_completion(world: World) -> None:
     for body in ["10", "5", "yes", "Keep it up"]:
         replies.append(await world.twilio.inbound_sms(DEMO_RESPONDENT, "+61200000002", body))
     assert replies[-1] == ["Thanks for your feedback!"]
-    assert answers(world, SMS_ID) == ["10", "5", "Yes", "Keep it up"]
+    assert answers(world.sdx, SMS_ID) == ["10", "5", "Yes", "Keep it up"]
     await world.dispatch_all()
     assert len([m for m in world.twilio.messages if m.direction == "outbound-api"]) == 1
 
@@ -124,7 +117,7 @@ async def test_sms_refused_by_twilio(world: World, code: int, status: str) -> No
     interaction = world.sdx.store.interaction(SMS_ID)
     assert interaction.completed
     assert not interaction.survey_ended
-    assert data(world, SMS_ID)["gateway_status"] == status
+    assert data(world.sdx, SMS_ID)["gateway_status"] == status
     assert await world.conversations.is_opted_out(DEMO_RESPONDENT) == (code == 21610)
     await world.dispatch_all()
     assert [m for m in world.twilio.messages if m.to == DEMO_RESPONDENT] == []
@@ -150,7 +143,7 @@ async def test_opted_out_number_is_not_texted(world: World) -> None:
     await world.conversations.set_opt_out(DEMO_RESPONDENT, True)
     await world.dispatch_all()
     assert [m for m in world.twilio.messages if m.to == DEMO_RESPONDENT] == []
-    assert data(world, SMS_ID)["gateway_status"] == "opted_out"
+    assert data(world.sdx, SMS_ID)["gateway_status"] == "opted_out"
 
 
 async def test_outside_the_call_window_nothing_is_dialled(world: World) -> None:
@@ -214,4 +207,4 @@ async def test_twilio_silence_on_create_is_never_redialled(world: World) -> None
     assert calls_to(world, DEMO_RESPONDENT) == []
     await world.dispatch_all()
     assert len(calls_to(world, DEMO_RESPONDENT)) == 1
-    assert data(world, OUTBOUND_ID)["gateway_attempts"] == "2"  # both dials counted
+    assert data(world.sdx, OUTBOUND_ID)["gateway_attempts"] == "2"  # both dials counted

@@ -16,7 +16,7 @@ from gateway.sandbox.sdx import SandboxState
 from gateway.sdx import SdxClient
 from gateway.state.sessions import RedisSessionStore
 from gateway.survey.outcomes import CallOutcomes
-from tests.conftest import make_settings
+from tests.helpers.settings import make_settings
 
 NOON_UTC = datetime(2026, 11, 27, 12, 0, tzinfo=UTC).timestamp()
 

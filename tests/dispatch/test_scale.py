@@ -9,8 +9,8 @@ from collections import Counter
 import aiohttp
 
 from gateway.run.dispatch import run_dispatch
-from tests.conftest import free_port
 from tests.dispatch.conftest import World
+from tests.helpers.servers import free_port
 
 
 def add_due(world: World, count: int) -> set[str]:

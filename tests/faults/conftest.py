@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from gateway.sandbox.sdx import Fault, SandboxState
-from tests.conftest import RedisServer
+from tests.helpers.servers import RedisServer
 
 # Short enough to keep the suite fast, long enough to be stable on 2 cores.
 SDX_TIMEOUT = 0.3

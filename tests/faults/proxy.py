@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from tests.conftest import free_port
+from tests.helpers.servers import free_port
 
 # Every wait of the proxy is bounded: a test never hangs on it.
 CONNECT_TIMEOUT = 5.0

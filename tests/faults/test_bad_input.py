@@ -30,8 +30,8 @@ from gateway.config import Settings
 from gateway.run import create_app
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SANDBOX_STATE, SandboxState, create_sdx_sandbox
-from tests.conftest import GatewayFactory, make_settings
-from tests.twilio_signing import FORM_CONTENT_TYPE, signed_post
+from tests.helpers.settings import GatewayFactory, make_settings
+from tests.helpers.signing import FORM_CONTENT_TYPE, signed_post
 
 INBOUND, SMS_NUMBER = "+61200000000", "+61200000002"
 CHANGES = re.compile(r"/interactions(/\d+/(submit_response|abandon_survey|start_survey))?")

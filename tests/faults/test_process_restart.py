@@ -28,7 +28,6 @@ from aiohttp.test_utils import TestServer
 from gateway.config import Settings
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SandboxState
-from tests.conftest import RedisServer, free_port, make_settings
 from tests.faults.conftest import (
     Q2,
     Q3,
@@ -41,10 +40,13 @@ from tests.faults.conftest import (
     applied,
     requests_to,
 )
+from tests.helpers.call import Call
+from tests.helpers.ledger import answers
+from tests.helpers.phone import Phone
+from tests.helpers.servers import RedisServer, free_port
+from tests.helpers.settings import make_settings
 from tests.sms.conftest import SMS_NUMBER
-from tests.sms_phone import Phone
 from tests.voice.conftest import INBOUND
-from tests.voice_call import Call
 
 # Every wait is bounded: a webhook (Twilio gives up after 15 s; we promise 10),
 # a process start-up, a process exit.
@@ -181,10 +183,6 @@ async def twilio(gateway_process: GatewayProcess) -> AsyncIterator[aiohttp.Clien
 async def restart(gateway: GatewayProcess) -> None:
     assert await gateway.kill() == -signal.SIGKILL
     await gateway.start()  # the same port, the same environment
-
-
-def answers(sandbox: SandboxState, interaction: int) -> list[str]:
-    return [r.response for r in sandbox.store.responses_for(interaction)]
 
 
 async def still_serving(twilio: aiohttp.ClientSession) -> None:

@@ -18,7 +18,6 @@ from redis import Redis as SyncRedis
 
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SandboxState
-from tests.conftest import GatewayFactory, RedisServer
 from tests.faults.conftest import (
     Q2,
     Q3,
@@ -30,10 +29,13 @@ from tests.faults.conftest import (
     VOICE_SEEDED,
     applied,
 )
+from tests.helpers.call import Call
+from tests.helpers.ledger import answers
+from tests.helpers.phone import Phone
+from tests.helpers.servers import RedisServer
+from tests.helpers.settings import GatewayFactory
 from tests.sms.conftest import SMS_NUMBER
-from tests.sms_phone import Phone
 from tests.voice.conftest import INBOUND
-from tests.voice_call import Call
 
 REPLY_WITHIN = 10.0
 
@@ -48,10 +50,6 @@ def restart(server: RedisServer) -> None:
         assert client.dbsize() == 0  # sessions, conversations, indexes: all gone
     finally:
         client.close()
-
-
-def answers(sandbox: SandboxState, interaction: int) -> list[str]:
-    return [r.response for r in sandbox.store.responses_for(interaction)]
 
 
 async def ready(client: TestClient[Any, Any]) -> tuple[int, str]:

@@ -26,13 +26,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from gateway.run.serve import COMPONENTS
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SandboxState
-from tests.conftest import GatewayFactory
 from tests.faults.conftest import applied
 from tests.faults.proxy import TcpProxy
+from tests.helpers.call import Call
+from tests.helpers.ledger import answers
+from tests.helpers.phone import Phone
+from tests.helpers.settings import GatewayFactory
 from tests.sms.conftest import SMS_NUMBER
-from tests.sms_phone import Phone
 from tests.voice.conftest import INBOUND
-from tests.voice_call import Call
 
 # What the brief promises a respondent: an answer within 10 s, whatever fails.
 REPLY_WITHIN = 10.0
@@ -134,10 +135,6 @@ class Outage:
         assert all(n == retries + 1 for n in self.attempts.values()), self.attempts
         refused = Counter({(e, "SdxConnectionError"): n for (_, e), n in self.attempts.items()})
         assert self.errors == refused, self.errors
-
-
-def answers(sandbox: SandboxState, interaction: int) -> list[str]:
-    return [r.response for r in sandbox.store.responses_for(interaction)]
 
 
 def interactions_of(sandbox: SandboxState, survey_id: int, phone: str) -> list[int]:

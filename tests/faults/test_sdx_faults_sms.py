@@ -16,10 +16,11 @@ import pytest
 from gateway.run.serve import COMPONENTS
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SandboxState
-from tests.conftest import GatewayFactory
 from tests.faults.conftest import FAST, REPLY_BOUND, Kind, applied, settle, table
+from tests.helpers.ledger import answers
+from tests.helpers.phone import Phone
+from tests.helpers.settings import GatewayFactory
 from tests.sms.conftest import SMS_NUMBER
-from tests.sms_phone import Phone
 
 NEW_RESPONDENT = "+61400000098"  # no interaction in the seed
 SEEDED = 1003
@@ -36,10 +37,6 @@ def interactions_of(sandbox: SandboxState, phone: str) -> list[int]:
         for i in sandbox.store.live_interactions()
         if i.survey_id == 54 and i.phone_number == phone
     ]
-
-
-def answers(sandbox: SandboxState, interaction: int) -> list[str]:
-    return [r.response for r in sandbox.store.responses_for(interaction)]
 
 
 async def timed_send(phone: Phone, body: str) -> tuple[list[str], float]:

@@ -15,10 +15,11 @@ import pytest
 
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SandboxState
-from tests.conftest import GatewayFactory
 from tests.faults.conftest import FAST, REPLY_BOUND, Kind, applied, settle, table
+from tests.helpers.call import Call
+from tests.helpers.ledger import answers
+from tests.helpers.settings import GatewayFactory
 from tests.voice.conftest import INBOUND
-from tests.voice_call import Call
 
 NEW_CALLER = "+61400000099"  # no interaction in the seed: created with GATEWAY_INBOUND_CREATE
 SEEDED = 1001
@@ -34,10 +35,6 @@ def interactions_of(sandbox: SandboxState, phone: str) -> list[int]:
         for i in sandbox.store.live_interactions()
         if i.survey_id == 52 and i.phone_number == phone
     ]
-
-
-def answers(sandbox: SandboxState, interaction: int) -> list[str]:
-    return [r.response for r in sandbox.store.responses_for(interaction)]
 
 
 async def timed(call: Call, action: str, *args: str) -> float:

@@ -8,19 +8,17 @@ from typing import Any
 
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
-from tests.conftest import GatewayFactory, RedisServer
 from tests.faults.conftest import SUBMIT, applied, requests_to
+from tests.helpers.call import Call
+from tests.helpers.ledger import answers
+from tests.helpers.phone import Phone, new_message_sid
+from tests.helpers.servers import RedisServer
+from tests.helpers.settings import GatewayFactory
 from tests.sms.conftest import SMS_NUMBER
-from tests.sms_phone import Phone, new_message_sid
 from tests.voice.conftest import INBOUND
-from tests.voice_call import Call
 
 Q2_SMS = "On a scale of 1 to 5, how satisfied were you with your delivery?"
 THANKS = ["Thanks for your feedback!"]
-
-
-def answers(sandbox: SandboxState, interaction: int) -> list[str]:
-    return [r.response for r in sandbox.store.responses_for(interaction)]
 
 
 def action_of(call: Call) -> str:

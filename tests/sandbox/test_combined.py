@@ -7,7 +7,7 @@ from typing import Any
 from gateway.run.connections import sdx_client
 from gateway.sandbox.app import create_sandbox, twilio_state
 from gateway.twilio.rest import TwilioRest
-from tests.conftest import make_settings
+from tests.helpers.settings import make_settings
 
 
 async def test_one_port_two_apis(aiohttp_server: Any, http_session: Any) -> None:

@@ -25,7 +25,7 @@ from gateway.sdx.errors import (
     SdxUnavailable,
 )
 from gateway.sdx.transport import RetryPolicy, SdxTransport
-from tests.conftest import free_port
+from tests.helpers.servers import free_port
 
 SUBMIT = r"/interactions/\d+/submit_response"
 

@@ -7,8 +7,8 @@ from aiohttp.test_utils import TestClient
 
 from gateway.config import Settings
 from gateway.sandbox.credentials import DEMO_RESPONDENT
-from tests.conftest import GatewayFactory
-from tests.sms_phone import Phone
+from tests.helpers.phone import Phone
+from tests.helpers.settings import GatewayFactory
 
 SMS_NUMBER = "+61200000002"  # survey 54
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from gateway.run.serve import COMPONENTS
 from gateway.sandbox.sdx import SandboxState
-from tests.conftest import RoundTrips
-from tests.sms_phone import Phone
+from tests.helpers.phone import Phone
+from tests.helpers.servers import RoundTrips
 
 
 async def measure(

@@ -14,10 +14,12 @@ from gateway.config import Settings
 from gateway.run.serve import COMPONENTS
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
-from tests.conftest import GatewayFactory, free_port
+from tests.helpers.ledger import answers, count
+from tests.helpers.phone import Phone, new_message_sid
+from tests.helpers.servers import free_port
+from tests.helpers.settings import GatewayFactory
+from tests.helpers.signing import signed_post
 from tests.sms.conftest import SMS_NUMBER
-from tests.sms_phone import Phone, new_message_sid
-from tests.twilio_signing import signed_post
 
 SMS_ID = 1003  # the demo respondent's pending sms interaction on survey 54
 SUBMIT = r"/interactions/\d+/submit_response"
@@ -27,14 +29,6 @@ GREETING = (
     "Reply to each question with a text message. Reply STOP to opt out.\n"
     "How likely are you to recommend us to a friend, from 0 to 10?"
 )
-
-
-def answers(sandbox: SandboxState, interaction_id: int = SMS_ID) -> list[str]:
-    return [r.response for r in sandbox.store.responses_for(interaction_id)]
-
-
-def count(sandbox: SandboxState, pattern: str) -> int:
-    return sum(1 for r in sandbox.requests if re.fullmatch(pattern, r.path))
 
 
 async def test_whole_survey_by_sms(
@@ -53,7 +47,7 @@ async def test_whole_survey_by_sms(
     assert await phone.send("four") == ["Was your issue resolved? Reply YES or NO."]
     assert await phone.send("Yes!") == ["Please tell us how we could do better."]
     assert await phone.send("Faster\n\n  delivery,   please") == ["Thanks for your feedback!"]
-    assert answers(sandbox) == ["9", "4", "Yes", "Faster delivery, please"]
+    assert answers(sandbox, SMS_ID) == ["9", "4", "Yes", "Faster delivery, please"]
     assert sandbox.store.interaction(SMS_ID).survey_ended
 
     # Later messages from that number submit nothing.
@@ -71,7 +65,7 @@ async def test_duplicate_message_sid_is_submitted_once(phone: Phone, sandbox: Sa
     # repeat gets that reply again (never a second submit).
     assert again == first
     assert count(sandbox, SUBMIT) == 1
-    assert answers(sandbox) == ["9"]
+    assert answers(sandbox, SMS_ID) == ["9"]
 
 
 async def test_two_messages_at_once_apply_in_order(phone: Phone, sandbox: SandboxState) -> None:
@@ -85,7 +79,7 @@ async def test_two_messages_at_once_apply_in_order(phone: Phone, sandbox: Sandbo
     first, second = await asyncio.gather(phone.send("9"), later("4"))
     assert first == ["On a scale of 1 to 5, how satisfied were you with your delivery?"]
     assert second == ["Was your issue resolved? Reply YES or NO."]
-    assert answers(sandbox) == ["9", "4"]
+    assert answers(sandbox, SMS_ID) == ["9", "4"]
     assert count(sandbox, SUBMIT) == 2
 
 
@@ -119,7 +113,7 @@ async def test_opt_out_keywords(
     assert [(d.custom_key, d.custom_value) for d in sandbox.store.data_for(SMS_ID)] == [
         ("gateway_status", "opted_out")
     ]
-    assert answers(sandbox) == ["9"]
+    assert answers(sandbox, SMS_ID) == ["9"]
     conversations = client.server.app[COMPONENTS].stores.conversations
     assert await conversations.is_opted_out(DEMO_RESPONDENT)
     # Nothing later is submitted or started.
@@ -177,7 +171,7 @@ async def test_idle_conversation_is_abandoned_in_sdx(
     assert await expiry.sweep(now=later + 3600) == 0  # once
     assert count(sandbox, ABANDON) == 1
     assert await phone.send("4") == []  # expired: nothing submitted
-    assert answers(sandbox) == ["9"]
+    assert answers(sandbox, SMS_ID) == ["9"]
 
 
 async def test_expiry_retries_when_sdx_is_down(
@@ -203,7 +197,7 @@ async def test_sdx_outage_then_the_retry_is_submitted(phone: Phone, sandbox: San
     assert await phone.send("4") == [phone.settings.gateway_sms_try_later_message]
     sandbox.faults.clear()
     assert await phone.send("4") == ["Was your issue resolved? Reply YES or NO."]
-    assert answers(sandbox) == ["9", "4"]
+    assert answers(sandbox, SMS_ID) == ["9", "4"]
 
 
 async def test_answer_that_reached_sdx_is_not_submitted_again(
@@ -214,13 +208,13 @@ async def test_answer_that_reached_sdx_is_not_submitted_again(
     await phone.send("hello")
     sandbox.faults.add(Fault(method="POST", path=SUBMIT, status=502, after=True, times=1))
     assert await phone.send("9") == [phone.settings.gateway_sms_try_later_message]
-    assert answers(sandbox) == ["9"]
+    assert answers(sandbox, SMS_ID) == ["9"]
     assert await phone.send("9") == [
         "On a scale of 1 to 5, how satisfied were you with your delivery?"
     ]
-    assert answers(sandbox) == ["9"]
+    assert answers(sandbox, SMS_ID) == ["9"]
     await phone.send("3")
-    assert answers(sandbox) == ["9", "3"]
+    assert answers(sandbox, SMS_ID) == ["9", "3"]
 
 
 async def test_long_reply_is_split_on_words(phone: Phone, sandbox: SandboxState) -> None:

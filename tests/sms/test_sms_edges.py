@@ -16,22 +16,16 @@ from gateway.config import Settings
 from gateway.run.serve import COMPONENTS
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
-from tests.conftest import GatewayFactory, RedisServer
+from tests.helpers.ledger import answers, count
+from tests.helpers.phone import Phone, new_message_sid
+from tests.helpers.servers import RedisServer
+from tests.helpers.settings import GatewayFactory
+from tests.helpers.signing import signed_post
 from tests.sms.conftest import SMS_NUMBER
-from tests.sms_phone import Phone, new_message_sid
-from tests.twilio_signing import signed_post
 
 SMS_ID = 1003
 SUBMIT = r"/interactions/\d+/submit_response"
 ABANDON = r"/interactions/\d+/abandon_survey"
-
-
-def answers(sandbox: SandboxState) -> list[str]:
-    return [r.response for r in sandbox.store.responses_for(SMS_ID)]
-
-
-def count(sandbox: SandboxState, pattern: str) -> int:
-    return sum(1 for r in sandbox.requests if re.fullmatch(pattern, r.path))
 
 
 async def test_messages_sent_together_apply_in_arrival_order(
@@ -50,7 +44,7 @@ async def test_messages_sent_together_apply_in_arrival_order(
     replies = await asyncio.gather(
         send_at(0, "9"), send_at(0.05, "4"), send_at(0.1, "yes"), send_at(0.15, "Fast please")
     )
-    assert answers(sandbox) == ["9", "4", "Yes", "Fast please"]
+    assert answers(sandbox, SMS_ID) == ["9", "4", "Yes", "Fast please"]
     assert replies[-1] == ["Thanks for your feedback!"]
 
 
@@ -184,7 +178,7 @@ async def test_conversation_busy_for_too_long(
     first, late = await asyncio.gather(phone.send("9"), second())
     assert late == [settings.gateway_sms_try_later_message]  # waited half the deadline
     assert first[0].startswith("On a scale of 1 to 5")
-    assert answers(sandbox) == ["9"]
+    assert answers(sandbox, SMS_ID) == ["9"]
 
 
 async def test_redis_failing_after_sdx_took_the_answer_does_not_double_it(
@@ -210,11 +204,11 @@ async def test_redis_failing_after_sdx_took_the_answer_does_not_double_it(
 
         reply, _ = await asyncio.gather(phone.send("9"), stall_redis())
         assert reply == [settings.gateway_sms_try_later_message]
-        assert answers(sandbox) == ["9"]
+        assert answers(sandbox, SMS_ID) == ["9"]
         await asyncio.sleep(2.6)  # Redis is back
         assert await phone.send("9") == [
             "On a scale of 1 to 5, how satisfied were you with your delivery?"
         ]
-        assert answers(sandbox) == ["9"]
+        assert answers(sandbox, SMS_ID) == ["9"]
     finally:
         server.stop()

@@ -9,8 +9,8 @@ from aiohttp.test_utils import TestClient
 
 from gateway.config import Settings
 from gateway.sandbox.credentials import DEMO_RESPONDENT
-from tests.conftest import GatewayFactory
-from tests.voice_call import Call
+from tests.helpers.call import Call
+from tests.helpers.settings import GatewayFactory
 
 INBOUND = "+61200000000"  # survey 52's inbound number
 OUTBOUND = "+61200000001"  # survey 53's outbound number

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,20 +13,14 @@ from gateway.config import Settings
 from gateway.run.serve import COMPONENTS
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
-from tests.voice.conftest import INBOUND, GatewayFactory
-from tests.voice_call import Call
+from tests.helpers.call import Call
+from tests.helpers.ledger import answers, count
+from tests.helpers.settings import GatewayFactory
+from tests.voice.conftest import INBOUND
 
 INBOUND_ID = 1001  # the demo respondent's pending inbound interaction on survey 52
 SUBMIT = r"/interactions/\d+/submit_response"
 ABANDON = r"/interactions/\d+/abandon_survey"
-
-
-def answers(sandbox: SandboxState, interaction_id: int = INBOUND_ID) -> list[str]:
-    return [r.response for r in sandbox.store.responses_for(interaction_id)]
-
-
-def count(sandbox: SandboxState, method: str, pattern: str) -> int:
-    return sum(1 for r in sandbox.requests if r.method == method and re.fullmatch(pattern, r.path))
 
 
 async def test_whole_survey_by_keypad(
@@ -49,10 +42,10 @@ async def test_whole_survey_by_keypad(
     await call.say("The agent was quick & friendly.")
     assert call.hung_up_by_gateway
     assert call.spoken() == ["Thank you for your feedback. Goodbye."]
-    assert answers(sandbox) == ["9", "4", "Yes", "The agent was quick & friendly."]
+    assert answers(sandbox, INBOUND_ID) == ["9", "4", "Yes", "The agent was quick & friendly."]
     assert sandbox.store.interaction(INBOUND_ID).survey_ended
     await call.hang_up()
-    assert count(sandbox, "POST", ABANDON) == 0
+    assert count(sandbox, ABANDON, "POST") == 0
 
 
 async def test_whole_survey_by_speech(call: Call, sandbox: SandboxState) -> None:
@@ -62,7 +55,7 @@ async def test_whole_survey_by_speech(call: Call, sandbox: SandboxState) -> None
     await call.say("Yes it was")
     await call.say("Nothing, it was fine")
     assert call.hung_up_by_gateway
-    assert answers(sandbox) == ["9", "4", "Yes", "Nothing, it was fine"]
+    assert answers(sandbox, INBOUND_ID) == ["9", "4", "Yes", "Nothing, it was fine"]
 
 
 async def test_invalid_then_valid_answer(call: Call, sandbox: SandboxState) -> None:
@@ -76,7 +69,7 @@ async def test_invalid_then_valid_answer(call: Call, sandbox: SandboxState) -> N
     assert call.gather.attrib["action"] != first_action  # a new turn
     await call.press("7")
     assert call.spoken()[-1].startswith("On a scale of 1 to 5")
-    assert answers(sandbox) == ["7"]
+    assert answers(sandbox, INBOUND_ID) == ["7"]
 
 
 async def test_silence_until_abandon(call: Call, sandbox: SandboxState) -> None:
@@ -91,12 +84,12 @@ async def test_silence_until_abandon(call: Call, sandbox: SandboxState) -> None:
     await call.silence()
     assert call.hung_up_by_gateway
     assert call.spoken() == ["Thank you for your feedback. Goodbye."]
-    assert count(sandbox, "POST", ABANDON) == 1
+    assert count(sandbox, ABANDON, "POST") == 1
     interaction = sandbox.store.interaction(INBOUND_ID)
     assert interaction.completed
     assert not interaction.survey_ended
     await call.hang_up()
-    assert count(sandbox, "POST", ABANDON) == 1  # not abandoned twice
+    assert count(sandbox, ABANDON, "POST") == 1  # not abandoned twice
 
 
 async def test_invalid_answers_count_like_silence(call: Call, sandbox: SandboxState) -> None:
@@ -105,8 +98,8 @@ async def test_invalid_answers_count_like_silence(call: Call, sandbox: SandboxSt
     await call.silence()
     await call.press("12")
     assert call.hung_up_by_gateway
-    assert count(sandbox, "POST", ABANDON) == 1
-    assert answers(sandbox) == []
+    assert count(sandbox, ABANDON, "POST") == 1
+    assert answers(sandbox, INBOUND_ID) == []
 
 
 async def test_hang_up_mid_survey_abandons_once(call: Call, sandbox: SandboxState) -> None:
@@ -114,21 +107,21 @@ async def test_hang_up_mid_survey_abandons_once(call: Call, sandbox: SandboxStat
     await call.press("8")
     status_reply = await call.hang_up()
     assert list(status_reply) == []  # an empty <Response/>
-    assert count(sandbox, "POST", ABANDON) == 1
+    assert count(sandbox, ABANDON, "POST") == 1
     assert sandbox.store.interaction(INBOUND_ID).completed
     assert await call.client.server.app[COMPONENTS].stores.sessions.load(call.call_sid) is None
     await call.hang_up()  # Twilio may deliver it twice
-    assert count(sandbox, "POST", ABANDON) == 1
-    assert answers(sandbox) == ["8"]
+    assert count(sandbox, ABANDON, "POST") == 1
+    assert answers(sandbox, INBOUND_ID) == ["8"]
 
 
 async def test_progress_callbacks_do_not_end_the_call(call: Call, sandbox: SandboxState) -> None:
     await call.start()
     await call.hang_up(status="in-progress")
     await call.hang_up(status="ringing")
-    assert count(sandbox, "POST", ABANDON) == 0
+    assert count(sandbox, ABANDON, "POST") == 0
     await call.press("8")
-    assert answers(sandbox) == ["8"]
+    assert answers(sandbox, INBOUND_ID) == ["8"]
 
 
 async def test_call_back_resumes_after_an_sdx_fault(
@@ -143,7 +136,7 @@ async def test_call_back_resumes_after_an_sdx_fault(
     assert call.hung_up_by_gateway
     assert call.spoken() == [settings.gateway_apology_message]
     await call.hang_up()
-    assert count(sandbox, "POST", ABANDON) == 0  # the gateway ended it, not the caller
+    assert count(sandbox, ABANDON, "POST") == 0  # the gateway ended it, not the caller
 
     again = Call(client, settings, caller=DEMO_RESPONDENT, called=INBOUND)
     await again.start()
@@ -152,7 +145,7 @@ async def test_call_back_resumes_after_an_sdx_fault(
     await again.press("2")
     await again.say("Fine")
     assert again.hung_up_by_gateway
-    assert answers(sandbox) == ["9", "4", "No", "Fine"]
+    assert answers(sandbox, INBOUND_ID) == ["9", "4", "No", "Fine"]
 
 
 async def test_sdx_timeout_on_start_apologises(
@@ -178,8 +171,8 @@ async def test_replayed_gather_is_answered_from_the_session(
     assert call.xml == first
     await call.post(path, Digits="3")  # even with other digits: that turn is over
     assert call.xml == first
-    assert count(sandbox, "POST", SUBMIT) == 1
-    assert answers(sandbox) == ["9"]
+    assert count(sandbox, SUBMIT, "POST") == 1
+    assert answers(sandbox, INBOUND_ID) == ["9"]
 
 
 async def test_prompts_with_xml_characters(call: Call, sandbox: SandboxState) -> None:
@@ -199,7 +192,7 @@ async def test_unknown_caller_hears_a_polite_goodbye(
     await call.start()
     assert call.spoken() == [settings.gateway_no_survey_message]
     assert call.hung_up_by_gateway
-    assert count(sandbox, "POST", r"/interactions") == 0
+    assert count(sandbox, r"/interactions", "POST") == 0
 
 
 async def test_unknown_caller_gets_an_interaction_when_allowed(
@@ -239,7 +232,7 @@ async def test_future_interaction_is_not_started_early(
     call = Call(client, settings, caller="+61400000777", called=INBOUND)
     await call.start()
     assert call.spoken() == [settings.gateway_no_survey_message]
-    assert count(sandbox, "POST", r"/interactions/\d+/start_survey") == 0
+    assert count(sandbox, r"/interactions/\d+/start_survey", "POST") == 0
 
 
 async def test_caller_calling_back_an_outbound_number(
@@ -262,7 +255,7 @@ async def test_answered_outbound_call_names_its_interaction(
     await call.start("/twilio/voice?interaction=1002")
     await call.press("10")
     assert answers(sandbox, 1002) == ["10"]
-    assert count(sandbox, "GET", r"/interactions") == 0  # no lookup needed
+    assert count(sandbox, r"/interactions", "GET") == 0  # no lookup needed
 
 
 async def test_survey_ended_elsewhere_is_not_offered(
@@ -276,7 +269,7 @@ async def test_survey_ended_elsewhere_is_not_offered(
     call = Call(client, settings, caller=DEMO_RESPONDENT, called=INBOUND)
     await call.start()
     assert call.spoken() == [settings.gateway_no_survey_message]
-    assert count(sandbox, "POST", r"/interactions/\d+/start_survey") == 1
+    assert count(sandbox, r"/interactions/\d+/start_survey", "POST") == 1
 
 
 @pytest.mark.parametrize("final", ["completed", "busy", "no-answer", "failed", "canceled"])
@@ -285,7 +278,7 @@ async def test_every_final_status_ends_the_session(
 ) -> None:
     await call.start()
     await call.hang_up(status=final)
-    assert count(sandbox, "POST", ABANDON) == 1
+    assert count(sandbox, ABANDON, "POST") == 1
     assert await call.client.server.app[COMPONENTS].stores.sessions.load(call.call_sid) is None
 
 
@@ -299,7 +292,7 @@ async def test_answering_machine_is_not_surveyed(
     call = Call(client, settings, caller="+61200000001", called=DEMO_RESPONDENT)
     await call.post("/twilio/voice?interaction=1002", AnsweredBy=answered_by)
     assert call.xml.endswith("<Response><Hangup /></Response>")
-    assert count(sandbox, "POST", r"/interactions/\d+/start_survey") == 0
+    assert count(sandbox, r"/interactions/\d+/start_survey", "POST") == 0
     assert not sandbox.store.interaction(1002).started
 
 
@@ -326,9 +319,9 @@ async def test_hang_up_while_the_last_answer_is_in_flight(
         await call.hang_up()
 
     await asyncio.gather(call.say("All good"), hang_up_soon())
-    assert answers(sandbox) == ["9", "4", "Yes", "All good"]
+    assert answers(sandbox, INBOUND_ID) == ["9", "4", "Yes", "All good"]
     assert sandbox.store.interaction(INBOUND_ID).survey_ended
-    assert count(sandbox, "POST", ABANDON) == 0
+    assert count(sandbox, ABANDON, "POST") == 0
 
 
 async def test_repeated_first_webhook_gets_the_same_reply(
@@ -338,7 +331,7 @@ async def test_repeated_first_webhook_gets_the_same_reply(
     first = call.xml
     await call.start()
     assert call.xml == first
-    assert count(sandbox, "POST", r"/interactions/\d+/start_survey") == 1
+    assert count(sandbox, r"/interactions/\d+/start_survey", "POST") == 1
 
 
 async def test_inbound_create_conflict_with_a_later_interaction(
@@ -355,8 +348,8 @@ async def test_inbound_create_conflict_with_a_later_interaction(
     call = Call(client, settings, caller="+61400000777", called=INBOUND)
     await call.start()
     assert call.spoken() == [settings.gateway_no_survey_message]
-    assert count(sandbox, "POST", r"/interactions") == 1  # tried to create, got 409
-    assert count(sandbox, "POST", r"/interactions/\d+/start_survey") == 0
+    assert count(sandbox, r"/interactions", "POST") == 1  # tried to create, got 409
+    assert count(sandbox, r"/interactions/\d+/start_survey", "POST") == 0
 
 
 async def test_anonymous_caller_gets_no_interaction(
@@ -366,7 +359,7 @@ async def test_anonymous_caller_gets_no_interaction(
     call = Call(client, settings, caller="+266696687", called=INBOUND)  # Twilio's "anonymous"
     await call.start()
     assert call.spoken() == [settings.gateway_no_survey_message]
-    assert count(sandbox, "POST", r"/interactions") == 0
+    assert count(sandbox, r"/interactions", "POST") == 0
 
 
 async def test_failed_abandon_leaves_the_survey_to_resume(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gateway.sandbox.sdx import SandboxState
-from tests.conftest import RoundTrips
-from tests.voice_call import Call
+from tests.helpers.call import Call
+from tests.helpers.servers import RoundTrips
 
 
 async def measure(

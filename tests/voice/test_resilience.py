@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from typing import Any
 
@@ -12,20 +11,14 @@ from aiohttp.test_utils import TestClient
 from gateway.config import Settings
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
-from tests.conftest import RedisServer
-from tests.twilio_signing import signed_post
-from tests.voice.conftest import INBOUND, GatewayFactory
-from tests.voice_call import Call
+from tests.helpers.call import Call
+from tests.helpers.ledger import answers, count
+from tests.helpers.servers import RedisServer
+from tests.helpers.settings import GatewayFactory
+from tests.helpers.signing import signed_post
+from tests.voice.conftest import INBOUND
 
 SUBMIT = r"/interactions/\d+/submit_response"
-
-
-def answers(sandbox: SandboxState) -> list[str]:
-    return [r.response for r in sandbox.store.responses_for(1001)]
-
-
-def count(sandbox: SandboxState, pattern: str) -> int:
-    return sum(1 for r in sandbox.requests if re.fullmatch(pattern, r.path))
 
 
 async def test_slow_sdx_gets_an_apology_within_the_deadline(
@@ -69,7 +62,7 @@ async def test_redis_flushed_mid_call_loses_no_answer(
     await call.press("1")
     await call.say("Thanks")
     assert call.hung_up_by_gateway
-    assert answers(sandbox) == ["9", "4", "Yes", "Thanks"]
+    assert answers(sandbox, 1001) == ["9", "4", "Yes", "Thanks"]
 
 
 async def test_replay_after_redis_flush_is_not_submitted_again(
@@ -85,7 +78,7 @@ async def test_replay_after_redis_flush_is_not_submitted_again(
     assert call.spoken()[-1].startswith("On a scale of 1 to 5")
     assert count(sandbox, SUBMIT) == 1
     await call.press("5")
-    assert answers(sandbox) == ["9", "5"]
+    assert answers(sandbox, 1001) == ["9", "5"]
 
 
 async def test_duplicate_requests_in_flight_submit_once(call: Call, sandbox: SandboxState) -> None:
@@ -101,7 +94,7 @@ async def test_duplicate_requests_in_flight_submit_once(call: Call, sandbox: San
     assert await first.text() == await second.text()
     assert "On a scale of 1 to 5" in await first.text()
     assert count(sandbox, SUBMIT) == 1
-    assert answers(sandbox) == ["9"]
+    assert answers(sandbox, 1001) == ["9"]
 
 
 async def test_two_replicas_share_one_call(
@@ -120,7 +113,7 @@ async def test_two_replicas_share_one_call(
     call.client = two
     await call.say("ok")
     assert call.hung_up_by_gateway
-    assert answers(sandbox) == ["9", "4", "No", "ok"]
+    assert answers(sandbox, 1001) == ["9", "4", "No", "ok"]
 
 
 async def test_sdx_back_after_outage_resumes_where_it_stopped(
@@ -138,4 +131,4 @@ async def test_sdx_back_after_outage_resumes_where_it_stopped(
     again = Call(client, settings, caller=DEMO_RESPONDENT, called=INBOUND)
     await again.start()
     assert again.spoken()[-1].startswith("On a scale of 1 to 5")
-    assert answers(sandbox) == ["9"]
+    assert answers(sandbox, 1001) == ["9"]

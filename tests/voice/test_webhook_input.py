@@ -11,10 +11,11 @@ from structlog.testing import capture_logs
 from gateway.config import Settings
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SandboxState
-from tests.conftest import free_port
-from tests.twilio_signing import signed_post, twilio_signature
-from tests.voice.conftest import INBOUND, GatewayFactory
-from tests.voice_call import Call, new_call_sid
+from tests.helpers.call import Call, new_call_sid
+from tests.helpers.servers import free_port
+from tests.helpers.settings import GatewayFactory
+from tests.helpers.signing import signed_post, twilio_signature
+from tests.voice.conftest import INBOUND
 
 ROUTES = [
     "/twilio/voice",

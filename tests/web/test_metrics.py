@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SandboxState
-from tests.voice_call import Call
+from tests.helpers.call import Call
 
 
 async def scrape(

@@ -9,7 +9,8 @@ from aiohttp.test_utils import TestClient
 from gateway.run import create_app
 from gateway.sandbox.sdx import Fault, SandboxState
 from gateway.web.keys import HTTP_SESSION, REDIS
-from tests.conftest import free_port, make_settings
+from tests.helpers.servers import free_port
+from tests.helpers.settings import make_settings
 
 
 async def start(aiohttp_client: Any, **overrides: Any) -> TestClient[Any, Any]:

@@ -18,9 +18,9 @@ from structlog.testing import capture_logs
 from gateway.config import Settings
 from gateway.run import create_app
 from gateway.web.signature import twilio_signature
-from tests.conftest import make_settings
-from tests.twilio_signing import public_url, signed_get, signed_post
-from tests.twilio_signing import twilio_signature as sign
+from tests.helpers.settings import make_settings
+from tests.helpers.signing import public_url, signed_get, signed_post
+from tests.helpers.signing import twilio_signature as sign
 
 TOKEN = "test-auth-token-0123456789abcdef"
 SHARED_KEY = "shared-key-secret-fedcba9876543210"

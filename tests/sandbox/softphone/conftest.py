@@ -25,7 +25,8 @@ from gateway.sandbox.sdx import SANDBOX_STATE
 from gateway.sandbox.sdx.store import SdxStore
 from gateway.sandbox.softphone.sandbox import SandboxPhone
 from gateway.sandbox.twilio import DEMO_NUMBERS, TwilioState
-from tests.conftest import free_port, make_settings
+from tests.helpers.servers import free_port
+from tests.helpers.settings import make_settings
 
 RESPONDENT = "+61409999999"  # the demo respondent: interactions 1001, 1002 and 1003
 INBOUND_LINE, OUTBOUND_LINE, SMS_LINE = DEMO_NUMBERS

@@ -9,7 +9,7 @@ import pytest
 
 from gateway.sandbox.softphone.call import HOW_TO, call_number
 from gateway.sandbox.softphone.cli import build_parser, main, run_phone
-from tests.conftest import free_port
+from tests.helpers.servers import free_port
 from tests.sandbox.softphone.conftest import (
     INBOUND,
     INBOUND_LINE,

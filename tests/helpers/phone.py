@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from gateway.config import Settings
-from tests.twilio_signing import signed_post
+from tests.helpers.signing import signed_post
 
 _sids = itertools.count(1)
 

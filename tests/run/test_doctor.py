@@ -1,0 +1,52 @@
+"""`gateway doctor` against the sandbox and the Twilio emulator."""
+
+from __future__ import annotations
+
+from gateway.config import Settings
+from gateway.run.doctor import run_checks
+from gateway.run.twilio_configure import configure
+from gateway.sandbox.twilio import TwilioState
+from tests.helpers.servers import free_port
+
+
+async def test_doctor_fails_then_passes(setup: tuple[Settings, TwilioState]) -> None:
+    settings, _ = setup
+    lines: list[str] = []
+    failed = await run_checks(settings, lines.append)
+    text = "\n".join(lines)
+    assert failed == 3  # three numbers not pointing here yet
+    assert "ok    public URL: https://gw.example.com" in text
+    assert "ok    redis: answers PING" in text
+    assert "ok    SDX credentials:" in text
+    assert "ok    Twilio credentials:" in text
+    assert "FAIL  number +61200000000: does not point at this gateway" in text
+    assert "fix: run: gateway twilio configure" in text
+    await configure(settings, dry_run=False, say=lambda _: None)
+    lines.clear()
+    assert await run_checks(settings, lines.append) == 0
+
+
+async def test_doctor_names_each_broken_dependency(setup: tuple[Settings, TwilioState]) -> None:
+    settings, _ = setup
+    broken = settings.model_copy(
+        update={
+            "gateway_public_url": "http://gw.example.com",
+            "redis_url": f"redis://127.0.0.1:{free_port()}/0",
+            "sdx_auth_token": type(settings.sdx_auth_token)("wrong")
+            if settings.sdx_auth_token
+            else None,
+            "twilio_auth_token": type(settings.twilio_auth_token)("wrong"),
+            "gateway_validate_signatures": False,
+        }
+    )
+    lines: list[str] = []
+    failed = await run_checks(broken, lines.append)
+    text = "\n".join(lines)
+    assert failed == 5
+    assert "FAIL  public URL: http://gw.example.com is not https" in text
+    assert "FAIL  webhook signatures" in text
+    assert "FAIL  redis:" in text
+    assert "FAIL  SDX credentials:" in text
+    assert "answered 401" in text
+    assert "FAIL  Twilio credentials:" in text
+    assert "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in text

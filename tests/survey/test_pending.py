@@ -1,0 +1,110 @@
+"""Finding, creating and starting a respondent's interaction: the steps both channels share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from gateway.sandbox.credentials import DEMO_RESPONDENT
+from gateway.sandbox.sdx import Fault, SandboxState
+from gateway.sdx import SdxClient
+from gateway.sdx.errors import SdxError
+from gateway.state.index import MemoryIndexStore
+from gateway.survey.index import InteractionIndex
+from gateway.survey.pending import PendingInteractions, StartFailed
+from gateway.survey.routing import Channel, NumberRouter
+from tests.helpers.ledger import count
+
+INBOUND, SMS = "+61200000000", "+61200000002"  # surveys 52 and 54
+STRANGER = "+61400000555"
+START = r"/interactions/\d+/start_survey"
+
+Make = Callable[..., PendingInteractions]
+
+
+@pytest.fixture
+def make(sdx: SdxClient) -> Make:
+    def make(create: bool = False) -> PendingInteractions:
+        index = InteractionIndex(sdx, MemoryIndexStore(ttl=300), min_age=0)
+        router = NumberRouter(sdx, None, refresh=300)
+        return PendingInteractions(sdx=sdx, index=index, router=router, create=create)
+
+    return make
+
+
+async def test_a_call_starts_the_callers_inbound_interaction(
+    make: Make, sandbox: SandboxState
+) -> None:
+    started = await make().start(INBOUND, "+61 409 999 999", "voice", ref="CA1")
+    assert started is not None
+    assert (started.interaction.id, started.interaction.survey_id) == (1001, 52)
+    assert started.turn.current_question is not None
+    assert sandbox.store.interaction(1001).started
+
+
+async def test_a_text_takes_the_sms_interaction(make: Make) -> None:
+    started = await make().start(SMS, DEMO_RESPONDENT, "sms", ref="SM1")
+    assert started is not None
+    assert started.interaction.id == 1003
+
+
+async def test_unrouted_numbers_and_unknown_respondents_start_nothing(
+    make: Make, sandbox: SandboxState
+) -> None:
+    pending = make()
+    assert await pending.start("+61299999999", DEMO_RESPONDENT, "voice", ref="CA1") is None
+    assert await pending.start(INBOUND, STRANGER, "voice", ref="CA1") is None
+    assert await pending.start(INBOUND, "anonymous", "voice", ref="CA1") is None
+    assert count(sandbox, START) == 0
+
+
+@pytest.mark.parametrize(
+    ("number", "channel", "kind"), [(INBOUND, "voice", "inbound"), (SMS, "sms", "sms")]
+)
+async def test_created_for_a_stranger_when_allowed(
+    make: Make, sandbox: SandboxState, number: str, channel: Channel, kind: str
+) -> None:
+    started = await make(create=True).start(number, STRANGER, channel, ref="REF-1")
+    assert started is not None
+    created = sandbox.store.interaction(started.interaction.id)
+    assert (created.survey_type, created.phone_number, created.external_ref) == (
+        kind,
+        STRANGER,
+        "REF-1",
+    )
+
+
+async def test_a_conflict_on_create_finds_the_one_sdx_has(
+    make: Make, sandbox: SandboxState
+) -> None:
+    pending = make(create=True)
+    assert await pending.find(INBOUND, STRANGER, "voice", ref="CA1") is not None
+    # A second create for the same person answers 409: the one made above is
+    # found by listing again, not created twice.
+    again = await make(create=True).find(INBOUND, STRANGER, "voice", ref="CA2")
+    ours = [i for i in sandbox.store.interactions.values() if i.phone_number == STRANGER]
+    assert again is not None
+    assert [i.id for i in ours] == [again.id]
+
+
+async def test_a_stale_index_entry_is_dropped_and_the_search_made_again(
+    make: Make, sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    pending = make()
+    await pending.find(INBOUND, DEMO_RESPONDENT, "voice", ref="CA1")  # indexed
+    # Completed elsewhere (on the web) while the index still lists it.
+    await sdx.start_survey(1001)
+    await sdx.abandon_survey(1001)
+    assert await pending.start(INBOUND, DEMO_RESPONDENT, "voice", ref="CA1") is None
+    assert count(sandbox, START) == 2  # the web's start, and ours that found it over
+
+
+async def test_sdx_failing_to_start_names_the_interaction_found(
+    make: Make, sandbox: SandboxState
+) -> None:
+    sandbox.faults.add(Fault(method="POST", path=START, status=500))
+    with pytest.raises(StartFailed) as failed:
+        await make().start(INBOUND, DEMO_RESPONDENT, "voice", ref="CA1")
+    assert failed.value.interaction.id == 1001
+    assert isinstance(failed.value.error, SdxError)
