@@ -25,6 +25,7 @@ from gateway.metrics import survey_event
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxError
 from gateway.sdx.models import SurveyTurn
+from gateway.state.index import Candidate
 from gateway.state.sessions import CallSession, SessionStore
 from gateway.survey.duplicates import wait_for_reply
 from gateway.survey.index import InteractionIndex
@@ -53,6 +54,15 @@ class CallTexts:
     apology: str
     no_input: str
     machine: str = ""  # left on an answering machine ("" hangs up)
+
+
+def _session(call_sid: str, interaction: Candidate, caller: str) -> CallSession:
+    return CallSession(
+        call_sid=call_sid,
+        interaction_id=interaction.id,
+        survey_id=interaction.survey_id,
+        respondent=caller,
+    )
 
 
 class VoiceSurvey:
@@ -145,13 +155,7 @@ class VoiceSurvey:
         try:
             started = await self._pending.start(called, caller, "voice", ref=call_sid)
         except StartFailed as failed:
-            found = failed.interaction
-            session = CallSession(
-                call_sid=call_sid,
-                interaction_id=found.id,
-                survey_id=found.survey_id,
-                respondent=caller,
-            )
+            session = _session(call_sid, failed.interaction, caller)
             return await self._fault(session, failed.error)
         except SdxError as exc:
             # Nothing started, nothing to keep: the caller just tries later.
@@ -159,14 +163,7 @@ class VoiceSurvey:
             return render_message(self._texts.apology, self._style)
         if started is None:
             return render_message(self._texts.no_survey, self._style)
-        found = started.interaction
-        session = CallSession(
-            call_sid=call_sid,
-            interaction_id=found.id,
-            survey_id=found.survey_id,
-            respondent=caller,
-        )
-        return await self._started(session, started.turn)
+        return await self._started(_session(call_sid, started.interaction, caller), started.turn)
 
     async def _started(self, session: CallSession, turn: SurveyTurn) -> str:
         log.info("survey_started", survey_id=session.survey_id)

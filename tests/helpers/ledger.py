@@ -6,6 +6,11 @@ import re
 
 from gateway.sandbox.sdx import SandboxState
 
+# The paths of the SDX requests tests count.
+START = r"/interactions/\d+/start_survey"
+SUBMIT = r"/interactions/\d+/submit_response"
+ABANDON = r"/interactions/\d+/abandon_survey"
+
 
 def answers(sandbox: SandboxState, interaction_id: int) -> list[str]:
     """The answers SDX holds for an interaction, in the order they were recorded."""

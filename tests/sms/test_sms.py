@@ -14,7 +14,7 @@ from gateway.config import Settings
 from gateway.run.serve import COMPONENTS
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
-from tests.helpers.ledger import answers, count
+from tests.helpers.ledger import ABANDON, SUBMIT, answers, count
 from tests.helpers.phone import Phone, new_message_sid
 from tests.helpers.servers import free_port
 from tests.helpers.settings import GatewayFactory
@@ -22,8 +22,6 @@ from tests.helpers.signing import signed_post
 from tests.sms.conftest import SMS_NUMBER
 
 SMS_ID = 1003  # the demo respondent's pending sms interaction on survey 54
-SUBMIT = r"/interactions/\d+/submit_response"
-ABANDON = r"/interactions/\d+/abandon_survey"
 GREETING = (
     "Hi, it's Example Co. We'd love your feedback on your recent order.\n"
     "Reply to each question with a text message. Reply STOP to opt out.\n"

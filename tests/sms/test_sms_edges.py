@@ -16,7 +16,7 @@ from gateway.config import Settings
 from gateway.run.serve import COMPONENTS
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
-from tests.helpers.ledger import answers, count
+from tests.helpers.ledger import ABANDON, SUBMIT, answers, count
 from tests.helpers.phone import Phone, new_message_sid
 from tests.helpers.servers import RedisServer
 from tests.helpers.settings import GatewayFactory
@@ -24,8 +24,6 @@ from tests.helpers.signing import signed_post
 from tests.sms.conftest import SMS_NUMBER
 
 SMS_ID = 1003
-SUBMIT = r"/interactions/\d+/submit_response"
-ABANDON = r"/interactions/\d+/abandon_survey"
 
 
 async def test_messages_sent_together_apply_in_arrival_order(

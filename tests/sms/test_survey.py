@@ -16,12 +16,10 @@ from gateway.run.components import Components
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
 from gateway.sms.survey import IncomingSms, SmsSurvey
-from tests.helpers.ledger import answers, count, data
+from tests.helpers.ledger import START, SUBMIT, answers, count, data
 
 SMS_NUMBER = "+61200000002"  # survey 54's sms number
 SMS_ID = 1003
-SUBMIT = r"/interactions/\d+/submit_response"
-START = r"/interactions/\d+/start_survey"
 TRY_LATER = "Sorry, we cannot record your answer right now. Please try again later."
 
 _sids = itertools.count(1)

@@ -14,11 +14,10 @@ from gateway.state.index import MemoryIndexStore
 from gateway.survey.index import InteractionIndex
 from gateway.survey.pending import PendingInteractions, StartFailed
 from gateway.survey.routing import Channel, NumberRouter
-from tests.helpers.ledger import count
+from tests.helpers.ledger import START, count
 
 INBOUND, SMS = "+61200000000", "+61200000002"  # surveys 52 and 54
 STRANGER = "+61400000555"
-START = r"/interactions/\d+/start_survey"
 
 Make = Callable[..., PendingInteractions]
 

@@ -14,13 +14,11 @@ from gateway.run.serve import COMPONENTS
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
 from tests.helpers.call import Call
-from tests.helpers.ledger import answers, count
+from tests.helpers.ledger import ABANDON, SUBMIT, answers, count
 from tests.helpers.settings import GatewayFactory
 from tests.voice.conftest import INBOUND
 
 INBOUND_ID = 1001  # the demo respondent's pending inbound interaction on survey 52
-SUBMIT = r"/interactions/\d+/submit_response"
-ABANDON = r"/interactions/\d+/abandon_survey"
 
 
 async def test_whole_survey_by_keypad(

@@ -12,13 +12,11 @@ from gateway.config import Settings
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
 from tests.helpers.call import Call
-from tests.helpers.ledger import answers, count
+from tests.helpers.ledger import SUBMIT, answers, count
 from tests.helpers.servers import RedisServer
 from tests.helpers.settings import GatewayFactory
 from tests.helpers.signing import signed_post
 from tests.voice.conftest import INBOUND
-
-SUBMIT = r"/interactions/\d+/submit_response"
 
 
 async def test_slow_sdx_gets_an_apology_within_the_deadline(

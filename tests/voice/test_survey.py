@@ -17,15 +17,12 @@ from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
 from gateway.sdx import SdxClient
 from gateway.voice.turns import TurnRef
-from tests.helpers.ledger import answers, count, data
+from tests.helpers.ledger import ABANDON, START, answers, count, data
 
 INBOUND = "+61200000000"  # survey 52's inbound number
 INBOUND_ID = 1001
 OUTBOUND_ID = 1002
 CALL_SID = "CA" + "1" * 32
-START = r"/interactions/\d+/start_survey"
-SUBMIT = r"/interactions/\d+/submit_response"
-ABANDON = r"/interactions/\d+/abandon_survey"
 FIRST_QUESTION = "How likely are you to recommend us to a friend, from 0 to 10?"
 APOLOGY = "Sorry, we cannot record your answers right now. Please call back later. Goodbye."
 
