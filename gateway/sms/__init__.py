@@ -1,0 +1,1 @@
+"""The SMS channel: a survey by text message, its keywords, wording, idle expiry and route."""

@@ -1,0 +1,1 @@
+"""Speaking Twilio: the REST client, the webhook URLs and forms, number configuration."""

@@ -1,0 +1,1 @@
+"""The HTTP shell: middleware, the signature check, /healthz /readyz /metrics."""
