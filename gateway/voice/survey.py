@@ -88,12 +88,14 @@ class VoiceSurvey:
         self._texts = texts
         self._urls = urls
         self._max_reprompts = max_reprompts
+        # Said whenever the gateway cannot go on: rendered once.
+        self._apology = render_message(texts.apology, style)
         self.ending = CallEnding(
             sdx=sdx,
             sessions=sessions,
             index=index,
             outcomes=outcomes,
-            apology=render_message(texts.apology, style),
+            apology=self._apology,
             deadline=deadline,
         )
 
@@ -160,7 +162,7 @@ class VoiceSurvey:
         except SdxError as exc:
             # Nothing started, nothing to keep: the caller just tries later.
             log.warning("sdx_fault", error=type(exc).__name__, status=exc.status)
-            return render_message(self._texts.apology, self._style)
+            return self._apology
         if started is None:
             return render_message(self._texts.no_survey, self._style)
         return await self._started(_session(call_sid, started.interaction, caller), started.turn)
@@ -240,7 +242,7 @@ class VoiceSurvey:
             # Left "active": the hang-up status callback tries abandon again.
             log.warning("abandon_failed", error=type(exc).__name__)
             session.turn += 1
-            session.reply = render_message(self._texts.apology, self._style)
+            session.reply = self._apology
             await self._sessions.save(session)
             return session.reply
         return await self._end(session, turn, "abandoned")
@@ -256,11 +258,12 @@ class VoiceSurvey:
 
     async def _ask(self, session: CallSession, prompts: Sequence[Prompt]) -> str:
         session.turn += 1
+        query = turn_query(session)
         session.reply = render_question(
             prompts,
             session.question,
-            action=self._urls.voice_answer(turn_query(session)),
-            no_input=self._urls.voice_silence(turn_query(session)),
+            action=self._urls.voice_answer(query),
+            no_input=self._urls.voice_silence(query),
             style=self._style,
         )
         await self._sessions.save(session)
@@ -289,13 +292,12 @@ class VoiceSurvey:
 
     async def _await_reply(self, ref: TurnRef) -> str:
         """A duplicate of a request still in flight: answer what the first one answers."""
-        session = await wait_for_reply(
-            lambda: self._sessions.load(ref.call_sid), turn_settled(ref.turn)
-        )
-        if session is not None and (session.turn > ref.turn or session.status != "active"):
+        settled = turn_settled(ref.turn)
+        session = await wait_for_reply(lambda: self._sessions.load(ref.call_sid), settled)
+        if session is not None and settled(session):
             return session.reply
         log.warning("duplicate_timed_out", turn=ref.turn)
-        return render_message(self._texts.apology, self._style)
+        return self._apology
 
     async def _recover(self, ref: TurnRef) -> CallSession | str:
         """No session for a turn (Redis lost it): ask SDX where the survey stands.
