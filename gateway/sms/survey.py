@@ -237,9 +237,12 @@ class SmsSurvey:
             started = await self._pending.start(
                 sms.number, sms.respondent, "sms", ref=sms.message_sid
             )
-        except (SdxError, StartFailed) as exc:
-            error = exc.error if isinstance(exc, StartFailed) else exc
-            log.warning("sdx_fault", error=type(error).__name__, status=error.status)
+        except StartFailed as failed:
+            # Whether SDX started it or not, the next message starts it again.
+            log.warning("sdx_fault", error=type(failed.error).__name__, status=failed.error.status)
+            return [self._texts.try_later], None
+        except SdxError as exc:
+            log.warning("sdx_fault", error=type(exc).__name__, status=exc.status)
             return [self._texts.try_later], None
         if started is None:
             return [self._texts.no_survey], None
