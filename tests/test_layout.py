@@ -200,6 +200,30 @@ def test_components_are_built_in_the_composition_root_only() -> None:
     assert built_elsewhere == []
 
 
+# Requests that change SDX: sent only through gateway.sdx.ambiguous, which
+# asks SDX where things stand after an ambiguous outcome.
+CHANGES_SDX = {"submit_response", "abandon_survey", "set_interaction_data", "create_interaction"}
+
+
+def test_changes_to_sdx_go_through_the_exactly_once_rule() -> None:
+    direct = []
+    for path in sources():
+        name = module_name(path)
+        if part_of(name) == "sandbox" or name.startswith("gateway.sdx"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in CHANGES_SDX
+                and not (
+                    isinstance(node.func.value, ast.Name) and node.func.value.id == "ambiguous"
+                )
+            ):
+                direct.append(f"{path.relative_to(ROOT)}:{node.lineno} calls {node.func.attr}")
+    assert direct == []
+
+
 def test_no_module_is_longer_than_the_limit() -> None:
     long = {
         str(path.relative_to(ROOT)): lines

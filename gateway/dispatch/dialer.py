@@ -13,7 +13,7 @@ from gateway.dispatch.poller import DuePoller, SurveyNumbers
 from gateway.dispatch.store import DispatchStore
 from gateway.logging import get_logger
 from gateway.metrics import survey_event
-from gateway.sdx import SdxClient
+from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Interaction, SurveyTurn
 from gateway.sms.text import join_prompts, split_message
@@ -94,7 +94,7 @@ class Dialer:
         # never arrives (a lost callback, an answered call that never started).
         attempts = attempts_in(data) + 1
         try:
-            await self._sdx.set_interaction_data(job.interaction_id, ATTEMPTS, str(attempts))
+            await ambiguous.write_data(self._sdx, job.interaction_id, ATTEMPTS, str(attempts))
         except SdxError as exc:
             log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
             await self._store.release(job)
@@ -227,7 +227,7 @@ class Dialer:
         """Abandon the interaction in SDX and say why, so it is never sent again."""
         await self._store.settle(job, outcome, self._settled_ttl)
         try:
-            await self._sdx.abandon_survey(job.interaction_id)
+            await ambiguous.abandon(self._sdx, job.interaction_id)
         except SdxError as exc:
             log.warning("abandon_failed", error=type(exc).__name__)
         await note_status(self._sdx, job.interaction_id, status)

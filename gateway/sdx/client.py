@@ -230,7 +230,8 @@ class SdxClient:
         return await self._turn(interaction_id, "start_survey", None, safe=True)
 
     async def submit_response(self, interaction_id: int, response: str) -> SurveyTurn:
-        """Answer the current question. Never sent twice (a resend would answer the next one)."""
+        """Answer the current question. Never sent twice (a resend would answer the
+        next one): callers go through ``gateway.sdx.ambiguous.submit_answer``."""
         return await self._turn(interaction_id, "submit_response", {"response": response}, False)
 
     async def abandon_survey(self, interaction_id: int) -> SurveyTurn:
@@ -305,13 +306,14 @@ class SdxClient:
     async def set_interaction_data(
         self, interaction_id: int, key: str, value: str
     ) -> InteractionData:
-        """Create or overwrite one key. Setting a value twice is harmless, so it is retried."""
+        """Write one key. Not retried once sent: SDX may append rather than
+        overwrite (see ``gateway.sdx.ambiguous.write_data``)."""
         form: dict[str, ParamValue] = {
             "interaction_id": interaction_id,
             "custom_key": key,
             "custom_value": value,
         }
-        payload = await self._t.request("POST", "/interaction_data", data=form, safe=True)
+        payload = await self._t.request("POST", "/interaction_data", data=form, safe=False)
         return self._one(InteractionData, payload, "/interaction_data")
 
     async def delete_interaction_data(self, data_id: int) -> None:

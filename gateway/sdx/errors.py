@@ -114,6 +114,43 @@ class SdxUnexpectedStatus(SdxError):
         super().__init__(method, path, detail)
 
 
+# Answers a proxy gives when the upstream failed or was too slow: SDX may
+# still be working on the request (and apply it after this answer).
+_PROXY_STATUSES = frozenset({502, 504})
+
+
+def refused(exc: SdxError) -> bool:
+    """SDX certainly did not act: the request never left, or SDX refused it (429).
+
+    The only outcomes after which a request that changes SDX may be sent again
+    blindly.
+    """
+    if isinstance(exc, SdxConnectionError):
+        return not exc.sent
+    return isinstance(exc, SdxRateLimited)
+
+
+def maybe_applied(exc: SdxError) -> bool:
+    """An ambiguous outcome: SDX may have applied the request (timeout after
+    sending, a 5xx, a connection lost mid-answer). Ask SDX before repeating it."""
+    return isinstance(exc, SdxTransientError) and not refused(exc)
+
+
+def maybe_in_flight(exc: SdxError) -> bool:
+    """Ambiguous, and SDX may still be applying it: nobody saw it finish.
+
+    A timeout, a lost connection or a proxy's 502/504 leaves the request
+    possibly queued upstream; a 5xx SDX answered itself (500, 503) means its
+    work on the request is over. Only in the second case can "SDX is still on
+    the same question" be taken to mean "it was not applied".
+    """
+    if isinstance(exc, SdxTimeout):
+        return True
+    if isinstance(exc, SdxConnectionError):
+        return exc.sent
+    return isinstance(exc, SdxServerError) and exc.status in _PROXY_STATUSES
+
+
 _BY_STATUS: dict[int, type[SdxError]] = {
     400: SdxBadRequest,
     401: SdxUnauthorized,

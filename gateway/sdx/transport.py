@@ -3,13 +3,15 @@
 The retry policy is the heart of "never a lost or doubled answer":
 
 * a *safe* call (GET, PUT of a whole resource, DELETE, start_survey which
-  resumes, setting an interaction-data key) is retried on timeouts,
-  connection failures, 5xx and 429;
-* an *unsafe* call (create, submit_response, abandon_survey) is retried
-  only when SDX certainly did not act on it: the connection was never made,
-  SDX answered 429, or SDX answered 503 *with* Retry-After (declared
-  maintenance). A timeout or a dropped connection after sending may have
-  been applied, so it is raised to the caller instead of being sent twice.
+  resumes) is retried on timeouts, connection failures, 5xx and 429;
+* an *unsafe* call (create, submit_response, abandon_survey, an
+  interaction-data write) is retried only when SDX certainly did not act on
+  it: the connection was never made (refused, DNS, no free connection in
+  the pool) or SDX answered 429. Anything else (a timeout after sending, a
+  dropped connection, any 5xx with or without Retry-After: a proxy may
+  answer 503 after SDX applied the request) is raised to the caller, and
+  ``gateway.sdx.ambiguous`` asks SDX where things stand before anything is
+  sent again.
 
 Every call also has a total time budget, so that with retries it still
 answers inside Twilio's 15 s webhook limit.
@@ -34,11 +36,10 @@ from gateway.sdx.errors import (
     SdxConnectionError,
     SdxError,
     SdxProtocolError,
-    SdxRateLimited,
     SdxTimeout,
     SdxTransientError,
-    SdxUnavailable,
     error_for_status,
+    refused,
 )
 
 log = get_logger(__name__)
@@ -102,7 +103,11 @@ class SdxTransport:
     ) -> None:
         self._session = session
         self._base_url = base_url.rstrip("/")
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        # ``connect`` bounds the wait for a pooled connection plus the TCP/TLS
+        # set-up: its expiry is reported apart from a timeout after sending
+        # (ConnectionTimeoutError), so a request that never left is known
+        # as such. Half the budget leaves the other half for the answer.
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=timeout / 2)
         self._policy = policy or RetryPolicy()
         self._headers: dict[str, str] = {"Accept": "application/json"}
         if bearer_token:
@@ -162,7 +167,7 @@ class SdxTransport:
         if attempt >= self._policy.retries or not isinstance(exc, SdxTransientError):
             return None
         retry_after = exc.retry_after
-        if not safe and not self._certainly_not_applied(exc):
+        if not safe and not refused(exc):
             return None
         if retry_after is not None:
             if retry_after > self._policy.max_retry_after:
@@ -175,14 +180,6 @@ class SdxTransport:
         if wait + self._timeout_seconds() > remaining:
             return None
         return wait
-
-    @staticmethod
-    def _certainly_not_applied(exc: SdxError) -> bool:
-        if isinstance(exc, SdxConnectionError):
-            return not exc.sent
-        if isinstance(exc, SdxRateLimited):
-            return True
-        return isinstance(exc, SdxUnavailable) and exc.retry_after is not None
 
     def _timeout_seconds(self) -> float:
         return float(self._timeout.total or 0.0)
@@ -217,6 +214,10 @@ class SdxTransport:
                 body = await response.text(errors="replace")
                 status = response.status
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        except aiohttp.ConnectionTimeoutError:
+            # No connection within ``connect``: waiting for the pool or
+            # connecting, the request was never written.
+            raise SdxConnectionError(method, path, "no connection in time", sent=False) from None
         except TimeoutError:
             raise SdxTimeout(method, path, f"no answer within {self._timeout.total}s") from None
         except aiohttp.ClientConnectorError as exc:

@@ -16,7 +16,7 @@ import time
 from gateway.background import cancel_requested
 from gateway.logging import bind_context, clear_context, get_logger
 from gateway.metrics import survey_event
-from gateway.sdx import SdxClient
+from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 from gateway.state.conversations import Conversation, ConversationBusy, ConversationStore
 from gateway.survey.outcomes import note_status
@@ -95,7 +95,7 @@ class SmsExpiry:
         """Abandon the survey in SDX and note a pending opt-out; False if SDX failed."""
         if conversation.status == "active" or conversation.abandon_pending:
             try:
-                await self._sdx.abandon_survey(conversation.interaction_id)
+                await ambiguous.abandon(self._sdx, conversation.interaction_id)
             except (SdxConflict, SdxNotFound, SdxGone):
                 pass  # already ended in SDX, or deleted
             except SdxError as exc:

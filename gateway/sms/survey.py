@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from gateway.logging import bind_context, get_logger
 from gateway.metrics import survey_event
 from gateway.numbers import InvalidNumber, to_e164
-from gateway.sdx import SdxClient
+from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 from gateway.sdx.models import SurveyTurn
 from gateway.sms.keywords import keyword_of
@@ -195,7 +195,10 @@ class SmsSurvey:
             # of answering the next question with a repeated answer.
             conversation.verify = True
             await self._store.finish(None, "", conversation, self._idle_ttl)
-            turn = await self._sdx.submit_response(conversation.interaction_id, answer)
+            asked = conversation.question
+            turn = await ambiguous.submit_answer(
+                self._sdx, conversation.interaction_id, asked.id if asked else None, answer
+            )
         except (SdxConflict, SdxNotFound, SdxGone):
             # SDX no longer takes answers for it (ended elsewhere).
             conversation.status = "abandoned"  # and it leaves the index as it is saved
@@ -274,7 +277,7 @@ class SmsSurvey:
         # expiry sweeper finishes the job.
         conversation.abandon_pending = True
         try:
-            await self._sdx.abandon_survey(conversation.interaction_id)
+            await ambiguous.abandon(self._sdx, conversation.interaction_id)
             conversation.abandon_pending = False
         except (SdxConflict, SdxNotFound, SdxGone):
             conversation.abandon_pending = False  # already ended, or gone

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from gateway.logging import get_logger
-from gateway.sdx import SdxClient
+from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxError, SdxGone, SdxNotFound
 from gateway.sdx.models import Interaction, InteractionData
 from gateway.state.sessions import SessionStore
@@ -56,7 +56,7 @@ async def note_status(sdx: SdxClient, interaction_id: int, status: str) -> bool:
     """Record ``gateway_status`` in SDX; False if SDX failed (a deleted interaction
     needs no note, and counts as done)."""
     try:
-        await sdx.set_interaction_data(interaction_id, STATUS, status)
+        await ambiguous.write_data(sdx, interaction_id, STATUS, status)
     except (SdxNotFound, SdxGone):
         return True
     except SdxError as exc:
@@ -99,7 +99,7 @@ class CallOutcomes:
         data = await self._sdx.interaction_data_for(interaction_id, limit=1000)
         attempts = attempts_in(data_values(data))
         if attempts >= self._max_attempts:
-            await self._sdx.set_interaction_data(interaction_id, STATUS, "unreachable")
+            await ambiguous.write_data(self._sdx, interaction_id, STATUS, "unreachable")
             log.info("outbound_unreachable", attempts=attempts, reason=reason)
             return
         interaction = await self._sdx.get_interaction(interaction_id)

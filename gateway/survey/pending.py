@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from gateway.logging import bind_context, get_logger
 from gateway.numbers import InvalidNumber, to_e164
-from gateway.sdx import SdxClient
+from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxConflict, SdxError
 from gateway.sdx.models import SurveyTurn
 from gateway.state.index import Candidate
@@ -104,7 +104,8 @@ class PendingInteractions:
             return None
         survey_id = survey_ids[0]
         try:
-            created = await self._sdx.create_interaction(
+            created = await ambiguous.create_interaction(
+                self._sdx,
                 survey_id,
                 survey_type=CREATED_TYPE[channel],
                 phone_number=respondent,

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from gateway.logging import bind_context, get_logger
 from gateway.metrics import survey_event
-from gateway.sdx import SdxClient
+from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxError
 from gateway.state.sessions import CallSession, SessionStore
 from gateway.survey.duplicates import wait_for_reply
@@ -154,14 +154,20 @@ class CallEnding:
         if session.status == "active":
             _, claimed = await self._sessions.load_for_turn(call_sid, session.turn)
             if not claimed:
-                session = await wait_for_reply(
-                    lambda: self._sessions.load(call_sid), turn_settled(session.turn)
-                )
+                settled = turn_settled(session.turn)
+                session = await wait_for_reply(lambda: self._sessions.load(call_sid), settled)
+                if session is not None and not settled(session):
+                    # The last answer never settled: SDX may have taken it and
+                    # then Redis failed, or the process died. Whether the
+                    # survey moved on is unknown, so it stays open for a call
+                    # back to resume, rather than being abandoned.
+                    log.warning("hang_up_turn_unsettled", turn=session.turn)
+                    return
         if session is None:
             return
         if session.status == "active" and await self._sessions.once(f"abandon:{call_sid}", 86400):
             try:
-                await self._sdx.abandon_survey(session.interaction_id)
+                await ambiguous.abandon(self._sdx, session.interaction_id)
                 log.info("survey_abandoned", reason="hung_up")
                 survey_event("voice", "abandoned")
                 await leave_index(self._index, session)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from gateway.logging import bind_context, get_logger
 from gateway.metrics import survey_event
-from gateway.sdx import SdxClient
+from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxError
 from gateway.sdx.models import SurveyTurn
 from gateway.state.index import Candidate
@@ -186,7 +186,10 @@ class VoiceSurvey:
         else:
             return await self._reprompt(session)
         try:
-            turn = await self._sdx.submit_response(session.interaction_id, response)
+            asked_id = question.id if question is not None else None
+            turn = await ambiguous.submit_answer(
+                self._sdx, session.interaction_id, asked_id, response
+            )
         except SdxError as exc:
             return await self._fault(session, exc)
         asked = turn.current_question
@@ -237,7 +240,7 @@ class VoiceSurvey:
     async def _give_up(self, session: CallSession) -> str:
         log.info("survey_abandoned", reason="max_reprompts", reprompts=session.reprompts)
         try:
-            turn = await self._sdx.abandon_survey(session.interaction_id)
+            turn = await ambiguous.abandon(self._sdx, session.interaction_id)
         except SdxError as exc:
             # Left "active": the hang-up status callback tries abandon again.
             log.warning("abandon_failed", error=type(exc).__name__)

@@ -88,6 +88,12 @@ LOST = [
 UNSAFE_STEPS = {"create", "submit", "abandon"}
 
 
+def unnoticed(step: str, kind: Kind) -> bool:
+    """The change was applied and only its reply lost: the gateway asks SDX where
+    things stand, finds it, and the respondent carries on without noticing."""
+    return kind.applied and kind.after and step in {"create", "submit"}
+
+
 def table() -> list[Any]:
     cases = []
     for step in STEPS:

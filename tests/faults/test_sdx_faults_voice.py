@@ -15,7 +15,7 @@ import pytest
 
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SandboxState
-from tests.faults.conftest import FAST, REPLY_BOUND, Kind, applied, settle, table
+from tests.faults.conftest import FAST, REPLY_BOUND, Kind, applied, settle, table, unnoticed
 from tests.helpers.call import Call
 from tests.helpers.ledger import answers
 from tests.helpers.settings import GatewayFactory
@@ -63,6 +63,29 @@ async def test_voice_fault(
     caller = NEW_CALLER if step == "create" else DEMO_RESPONDENT
     apology = settings.gateway_apology_message
     call = Call(client, settings, caller=caller, called=INBOUND)
+
+    if unnoticed(step, kind):
+        # The reply was lost, the change made: the caller hears the next
+        # prompt at once and finishes the survey in the same call.
+        if step == "submit":
+            await call.start()
+        sandbox.faults.add(kind.fault(step))
+        if step == "create":
+            assert await timed(call, "start") < REPLY_BOUND
+        else:
+            assert await timed(call, "press", "9") < REPLY_BOUND
+        expected = Q1 if step == "create" else Q2
+        assert call.spoken()[-1].startswith(expected), call.spoken()
+        await finish_from(call, call.spoken()[-1])
+        await settle(sandbox)
+        (interaction,) = interactions_of(sandbox, caller) if step == "create" else [SEEDED]
+        assert answers(sandbox, interaction) == ALL_ANSWERS
+        assert applied(sandbox, "submit", kind if step == "submit" else None) == 4
+        assert applied(sandbox, "create", kind if step == "create" else None) == int(
+            step == "create"
+        )
+        assert sandbox.store.interactions[interaction].completed
+        return
 
     if step in {"list", "create", "start"}:
         sandbox.faults.add(kind.fault(step))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 
 import aiohttp
@@ -200,19 +202,67 @@ async def test_create_and_abandon_are_not_resent_after_a_500(
 async def test_submit_is_retried_when_sdx_certainly_did_not_act(
     sdx: SdxClient, sandbox: SandboxState
 ) -> None:
-    """429, and 503 with Retry-After (declared maintenance), reject before acting."""
+    """A 429 is SDX refusing before acting: the one answer a blind resend is safe for."""
     interaction_id = await started_interaction(sdx)
     sandbox.faults.add(
         Fault(method="POST", path=SUBMIT, status=429, times=1, headers={"Retry-After": "0"})
     )
-    sandbox.faults.add(
-        Fault(method="POST", path=SUBMIT, status=503, times=1, headers={"Retry-After": "0"})
-    )
     turn = await sdx.submit_response(interaction_id, "9")
     assert turn.current_question is not None
     assert turn.current_question.question_type == "number"
-    assert calls(sandbox, "POST", SUBMIT) == 3
+    assert calls(sandbox, "POST", SUBMIT) == 2
     assert [r.response for r in sandbox.store.responses_for(interaction_id)] == ["9"]
+
+
+async def test_an_applied_answer_answered_503_retry_after_is_not_resent(
+    sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    """Regression: SDX (or its proxy) applied the answer, then said 503 Retry-After: 1.
+
+    The transport took that for "surely not applied" and resent it: the
+    answer to question 1 was also recorded as the answer to question 2.
+    """
+    interaction_id = await started_interaction(sdx)
+    sandbox.faults.add(
+        Fault(
+            method="POST",
+            path=SUBMIT,
+            status=503,
+            after=True,
+            times=1,
+            headers={"Retry-After": "1"},
+        )
+    )
+    with pytest.raises(SdxUnavailable):
+        await sdx.submit_response(interaction_id, "9")
+    assert calls(sandbox, "POST", SUBMIT) == 1
+    assert [r.response for r in sandbox.store.responses_for(interaction_id)] == ["9"]
+
+
+async def test_waiting_for_a_free_connection_is_not_a_request_sent(
+    sdx_url: str, sandbox: SandboxState
+) -> None:
+    """A request that never got a connection from the pool never left: it is
+    "not sent" (safe to send again), not an ambiguous timeout."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) as session:
+        transport = SdxTransport(
+            session,
+            sdx_url,
+            customer_uuid=DEMO_CUSTOMER_UUID,
+            auth_token="demo-sdx-auth-token",
+            timeout=0.6,
+            policy=RetryPolicy(retries=0),
+        )
+        client = SdxClient(transport)
+        sandbox.faults.add(Fault(method="GET", path="/surveys", delay=1.0, times=1))
+        holder = asyncio.create_task(client.list_surveys())  # holds the only connection
+        await asyncio.sleep(0.1)
+        with pytest.raises(SdxConnectionError) as caught:
+            await client.submit_response(1001, "9")
+        assert caught.value.sent is False
+        with contextlib.suppress(SdxTimeout):
+            await holder
+    assert calls(sandbox, "POST", SUBMIT) == 0
 
 
 async def test_start_survey_is_retried_because_it_resumes(

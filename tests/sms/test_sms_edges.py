@@ -89,7 +89,7 @@ async def test_stop_whose_abandon_failed_is_finished_by_the_sweeper(
     client, settings = gateway
     phone = Phone(client, settings, respondent=DEMO_RESPONDENT, number=SMS_NUMBER)
     await phone.send("hello")
-    sandbox.faults.add(Fault(method="POST", path=ABANDON, status=500, times=1))
+    sandbox.faults.add(Fault(method="POST", path=ABANDON, status=504, times=1))
     assert await phone.send("STOP") == []
     assert not sandbox.store.interaction(SMS_ID).completed
     # Due at once, not after the idle time.

@@ -129,7 +129,9 @@ async def test_call_back_resumes_after_an_sdx_fault(
     call = Call(client, settings, caller=DEMO_RESPONDENT, called=INBOUND)
     await call.start()
     await call.press("9")
-    sandbox.faults.add(Fault(method="POST", path=SUBMIT, status=500, times=1))
+    # A proxy's 504: SDX may still be applying it, so it is neither resent nor
+    # taken as recorded (a 500 SDX answered itself would be resent at once).
+    sandbox.faults.add(Fault(method="POST", path=SUBMIT, status=504, times=1))
     await call.press("4")
     assert call.hung_up_by_gateway
     assert call.spoken() == [settings.gateway_apology_message]
@@ -366,7 +368,7 @@ async def test_failed_abandon_leaves_the_survey_to_resume(
     """The hang-up's abandon fails: the number stays in the index, a call back resumes."""
     await call.start()
     await call.press("9")
-    sandbox.faults.add(Fault(method="POST", path=ABANDON, status=500, times=1))
+    sandbox.faults.add(Fault(method="POST", path=ABANDON, status=504, times=1))
     await call.hang_up()
     again = Call(call.client, call.settings, caller=DEMO_RESPONDENT, called=INBOUND)
     await again.start()  # at once: well within GATEWAY_INDEX_MIN_AGE

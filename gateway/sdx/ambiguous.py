@@ -1,0 +1,143 @@
+"""Requests that change SDX, sent exactly once: after an ambiguous outcome, ask first.
+
+The rule, for every request that changes SDX (an answer, an abandon, a
+create, an interaction-data write):
+
+1. it is sent again blindly only when it provably never reached SDX (the
+   transport does that: no connection, or a 429);
+2. after any other failure that SDX may have acted on (a timeout after
+   sending, a 5xx with or without Retry-After, a connection lost mid-answer:
+   ``maybe_applied``) the gateway asks SDX where things stand with a request
+   that changes nothing, and acts on that answer:
+
+   * the change is there: carry on as if the request had succeeded;
+   * it is not there, and SDX finished with the request (it answered a 5xx
+     itself): send it once more;
+   * it is not there, but the request may still be on its way (a timeout,
+     a lost connection, a proxy's 502/504: ``maybe_in_flight``): give up for
+     now with the original error. Sending it again could apply it twice; the
+     caller keeps the survey open and the next turn asks again.
+
+Callers never send these requests through ``SdxClient`` directly (a layout
+test checks it); they call the functions here.
+"""
+
+from __future__ import annotations
+
+from gateway.logging import get_logger
+from gateway.sdx.client import SdxClient
+from gateway.sdx.errors import SdxError, maybe_applied, maybe_in_flight
+from gateway.sdx.models import Interaction, SurveyTurn
+
+log = get_logger(__name__)
+
+
+def moved_on(turn: SurveyTurn, question_id: int) -> bool:
+    """SDX is past the question ``question_id``: an answer to it was recorded
+    (or the survey ended some other way)."""
+    current = turn.current_question
+    return turn.completed or current is None or current.id != question_id
+
+
+def _settled_by_asking(first: SdxError, outcome: str) -> None:
+    log.info(
+        "sdx_ambiguous_settled", error=type(first).__name__, status=first.status, outcome=outcome
+    )
+
+
+async def submit_answer(
+    sdx: SdxClient, interaction_id: int, question_id: int | None, response: str
+) -> SurveyTurn:
+    """Answer question ``question_id`` (the one the respondent heard), at most once.
+
+    Returns the turn after the answer: SDX's reply, or, when the reply was
+    lost but the answer recorded, where ``start_survey`` says the survey now
+    stands. Raises SdxError when SDX failed and the answer is not (yet) known
+    to be recorded.
+    """
+    try:
+        return await sdx.submit_response(interaction_id, response)
+    except SdxError as exc:
+        if question_id is None or not maybe_applied(exc):
+            raise
+        first = exc
+    turn = await sdx.start_survey(interaction_id)  # resumes: changes nothing
+    if moved_on(turn, question_id):
+        _settled_by_asking(first, "recorded")
+        return turn
+    if maybe_in_flight(first):
+        raise first
+    _settled_by_asking(first, "resent")
+    return await sdx.submit_response(interaction_id, response)
+
+
+async def abandon(sdx: SdxClient, interaction_id: int) -> SurveyTurn:
+    """Abandon the survey, at most once; an already ended one counts as done.
+
+    Returns SDX's closing turn (empty when the reply was lost but the survey
+    is over). Raises SdxError when it failed and the survey is still open.
+    """
+    try:
+        return await sdx.abandon_survey(interaction_id)
+    except SdxError as exc:
+        if not maybe_applied(exc):
+            raise
+        first = exc
+    # A GET, not start_survey: that would start a survey not started yet.
+    current = await sdx.get_interaction(interaction_id)
+    if current.completed_at is not None:
+        _settled_by_asking(first, "ended")
+        return SurveyTurn(survey_completed=True)
+    if maybe_in_flight(first):
+        raise first
+    _settled_by_asking(first, "resent")
+    return await sdx.abandon_survey(interaction_id)
+
+
+async def write_data(sdx: SdxClient, interaction_id: int, key: str, value: str) -> None:
+    """Set an interaction-data key, at most one write once SDX may have it."""
+    try:
+        await sdx.set_interaction_data(interaction_id, key, value)
+        return
+    except SdxError as exc:
+        if not maybe_applied(exc):
+            raise
+        first = exc
+    stored = await sdx.list_interaction_data(interaction_id=interaction_id, custom_key=key)
+    newest = max((d for d in stored if d.custom_key == key), key=lambda d: d.id, default=None)
+    if newest is not None and (newest.custom_value or "") == value:
+        _settled_by_asking(first, "written")
+        return
+    if maybe_in_flight(first):
+        raise first
+    _settled_by_asking(first, "resent")
+    await sdx.set_interaction_data(interaction_id, key, value)
+
+
+async def create_interaction(
+    sdx: SdxClient, survey_id: int, *, survey_type: str, phone_number: str, external_ref: str
+) -> Interaction:
+    """Create an interaction, at most once: ``external_ref`` (the CallSid or
+    MessageSid, unique to this request) finds it when the reply was lost."""
+    try:
+        return await sdx.create_interaction(
+            survey_id,
+            survey_type=survey_type,
+            phone_number=phone_number,
+            external_ref=external_ref,
+        )
+    except SdxError as exc:
+        if not maybe_applied(exc):
+            raise
+        first = exc
+    found = await sdx.list_interactions(survey_id, limit=10, external_ref=external_ref)
+    mine = [item for item in found if item.external_ref == external_ref]
+    if mine:
+        _settled_by_asking(first, "created")
+        return min(mine, key=lambda item: item.id)
+    if maybe_in_flight(first):
+        raise first
+    _settled_by_asking(first, "resent")
+    return await sdx.create_interaction(
+        survey_id, survey_type=survey_type, phone_number=phone_number, external_ref=external_ref
+    )
