@@ -20,7 +20,9 @@ Where Twilio's behaviour is not copied:
 - Resources carry the fields the twilio library reads; prices are null,
   ``*_formatted`` numbers are the numbers as given.
 - Lists are paged with ``Page``/``PageSize`` only (no ``PageToken``);
-  ``PhoneNumber`` filters match exactly.
+  ``PhoneNumber`` filters match exactly. Calls filter on ``To``, ``From``,
+  ``Status``, ``StartTime[<>]`` and ``EndTime[<>]``, messages on ``To``,
+  ``From`` and ``DateSent[<>]`` (``filters`` says how dates compare).
 - Only E.164 numbers are valid (no ``client:`` or SIP addresses).
 - Timeouts (Gather ``timeout``, call ``Timeout``) are not waited for: the
   respondent's input decides at once; ``ring_delay`` is the only wait.

@@ -8,6 +8,7 @@ from gateway.sandbox.twilio import params
 from gateway.sandbox.twilio.calls import FINAL, CallRecord
 from gateway.sandbox.twilio.dialer import start_call
 from gateway.sandbox.twilio.errors import TwilioError, bad_request
+from gateway.sandbox.twilio.filters import DateFilter, newest_first
 from gateway.sandbox.twilio.line import HangUp, Redirect
 from gateway.sandbox.twilio.paging import page_json
 from gateway.sandbox.twilio.params import Form
@@ -63,16 +64,18 @@ async def create_call(request: web.Request) -> web.Response:
 
 async def list_calls(request: web.Request) -> web.Response:
     state = state_of(request)
-    newest_first = reversed(list(state.calls.values()))
+    query = request.query
+    started = DateFilter.read(query, "StartTime")
+    ended = DateFilter.read(query, "EndTime")
     chosen = [
         call.as_json()
-        for call in newest_first
-        if matches(request.query, {"To": call.to, "From": call.from_, "Status": call.status})
+        for call in newest_first(state.calls.values())
+        if matches(query, {"To": call.to, "From": call.from_, "Status": call.status})
+        and started.match(call.start_time)
+        and ended.match(call.end_time)
     ]
-    uri = list_uri(state, "Calls")
-    body = page_json(
-        "calls", chosen, uri=uri, query=request.query, filters=("To", "From", "Status")
-    )
+    kept = ("To", "From", "Status", *started.names, *ended.names)
+    body = page_json("calls", chosen, uri=list_uri(state, "Calls"), query=query, filters=kept)
     return resource(body)
 
 

@@ -7,6 +7,7 @@ from aiohttp import web
 from gateway.sandbox.twilio import params
 from gateway.sandbox.twilio.delivery import start_delivery
 from gateway.sandbox.twilio.errors import TwilioError, bad_request
+from gateway.sandbox.twilio.filters import DateFilter, newest_first
 from gateway.sandbox.twilio.messages import MAX_BODY, MessageRecord
 from gateway.sandbox.twilio.paging import page_json
 from gateway.sandbox.twilio.params import Form
@@ -64,13 +65,16 @@ async def create_message(request: web.Request) -> web.Response:
 
 async def list_messages(request: web.Request) -> web.Response:
     state = state_of(request)
+    query = request.query
+    sent = DateFilter.read(query, "DateSent")
     chosen = [
         message.as_json()
-        for message in reversed(state.messages)
-        if matches(request.query, {"To": message.to, "From": message.from_})
+        for message in newest_first(state.messages)
+        if matches(query, {"To": message.to, "From": message.from_})
+        and sent.match(message.date_sent)
     ]
-    uri = list_uri(state, "Messages")
-    body = page_json("messages", chosen, uri=uri, query=request.query, filters=("To", "From"))
+    kept = ("To", "From", *sent.names)
+    body = page_json("messages", chosen, uri=list_uri(state, "Messages"), query=query, filters=kept)
     return resource(body)
 
 
