@@ -29,8 +29,11 @@ from gateway.state.fifo_lock import LockTimeout
 
 ConversationStatus = Literal["active", "completed", "abandoned", "opted_out"]
 
-# How long a MessageSid (and the reply it got) is remembered.
-MESSAGE_TTL = 24 * 3600
+# How long a MessageSid (and the reply it got) is remembered: a week, so a
+# webhook replayed days later (Twilio's retries, a proxy's, an operator's
+# replay from the console) is answered from memory, never applied again. A
+# reply is a few hundred bytes: 100,000 messages a day keep ~0.5 GB.
+MESSAGE_TTL = 7 * 24 * 3600
 # Opt-outs last until START; the TTL only keeps keys from living forever.
 OPT_OUT_TTL = 10 * 365 * 24 * 3600
 # A conversation outlives its idle time by this much, so the sweeper can

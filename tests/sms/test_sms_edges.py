@@ -210,3 +210,22 @@ async def test_redis_failing_after_sdx_took_the_answer_does_not_double_it(
         assert answers(sandbox, SMS_ID) == ["9"]
     finally:
         server.stop()
+
+
+async def test_a_message_sid_is_remembered_for_a_week(
+    start_gateway: GatewayFactory, sandbox: SandboxState, redis_url: str
+) -> None:
+    """A webhook replayed days later is answered from memory, not applied again."""
+    client, settings = await start_gateway()
+    phone = Phone(client, settings, respondent=DEMO_RESPONDENT, number=SMS_NUMBER)
+    await phone.send("hello")
+    sid = new_message_sid()
+    reply = await phone.send("9", message_sid=sid)
+    redis = SyncRedis.from_url(redis_url)
+    try:
+        remaining = redis.ttl(f"{settings.gateway_redis_prefix}sms:msg:{sid}")
+    finally:
+        redis.close()
+    assert remaining > 6 * 24 * 3600
+    assert await phone.send("9", message_sid=sid) == reply
+    assert answers(sandbox, SMS_ID) == ["9"]
