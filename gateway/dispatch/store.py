@@ -10,6 +10,8 @@
 * **Pacing**: one slot every ``1/GATEWAY_CALLS_PER_SECOND`` seconds for all
   replicas together (a Lua script on Redis' clock), so the limit holds in
   every one-second window.
+
+``MemoryDispatchStore`` (``store_memory``) keeps the same rules in one process.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any, Literal, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from gateway.dispatch import store_lua
 from gateway.dispatch.jobs import Job
 
 ClaimState = Literal["won", "busy", "done"]
@@ -74,39 +77,6 @@ class DispatchStore(Protocol):
     async def due_retries(self, now: float, limit: int) -> list[Job]: ...
 
 
-_LEAD = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-    redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    return 1
-end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return 0
-"""
-
-_RESIGN = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-_PACE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local last = tonumber(redis.call('GET', KEYS[1]) or '-1000000000')
-local wait = last + tonumber(ARGV[1]) - now
-if wait <= 0 then
-    redis.call('SET', KEYS[1], now, 'PX', ARGV[1] * 2 + 1000)
-    return 0
-end
-return wait
-"""
-
-_TAKE_RETRIES = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-for _, member in ipairs(due) do redis.call('ZREM', KEYS[1], member) end
-return due
-"""
-
-
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -116,10 +86,10 @@ class RedisDispatchStore:
         self._redis = redis
         self._p = f"{prefix}dispatch:"
         self._stream = f"{self._p}stream"
-        self._lead = redis.register_script(_LEAD)
-        self._resign = redis.register_script(_RESIGN)
-        self._pace = redis.register_script(_PACE)
-        self._take_retries = redis.register_script(_TAKE_RETRIES)
+        self._lead = redis.register_script(store_lua.LEAD)
+        self._resign = redis.register_script(store_lua.RESIGN)
+        self._pace = redis.register_script(store_lua.PACE)
+        self._take_retries = redis.register_script(store_lua.TAKE_RETRIES)
         self._group_ready = False
         self._next_autoclaim = 0.0
 
@@ -227,89 +197,6 @@ class RedisDispatchStore:
 def _job_from_member(member: str) -> Job:
     names = ["interaction_id", "survey_id", "channel", "to", "from_", "attempt"]
     return Job.from_fields(dict(zip(names, member.split("|"), strict=True)))
-
-
-class MemoryDispatchStore:
-    """One process's version (demo): the same rules without Redis."""
-
-    def __init__(self) -> None:
-        self._queue: asyncio.Queue[tuple[str, Job]] = asyncio.Queue()
-        self._marks: dict[str, tuple[float, str]] = {}
-        self._last_slot = float("-inf")
-        self._retries: dict[Job, float] = {}
-        self._ids = 0
-
-    def _get(self, key: str) -> str | None:
-        item = self._marks.get(key)
-        if item is None or item[0] <= time.monotonic():
-            self._marks.pop(key, None)
-            return None
-        return item[1]
-
-    def _set(self, key: str, value: str, ttl: float) -> None:
-        self._marks[key] = (time.monotonic() + ttl, value)
-
-    async def lead(self, owner: str, ttl: float) -> bool:
-        return True  # one process
-
-    async def resign(self, owner: str) -> None:
-        return None
-
-    async def enqueue(self, jobs: Sequence[Job], ttl: float) -> int:
-        added = 0
-        for job in jobs:
-            if self._get(f"queued:{job.key}") is None:
-                self._set(f"queued:{job.key}", "1", ttl)
-                self._ids += 1
-                self._queue.put_nowait((str(self._ids), job))
-                added += 1
-        return added
-
-    async def read(
-        self, consumer: str, count: int, block: float, idle: float
-    ) -> list[tuple[str, Job]]:
-        try:
-            first = await asyncio.wait_for(self._queue.get(), block)
-        except TimeoutError:
-            return []
-        entries = [first]
-        while len(entries) < count and not self._queue.empty():
-            entries.append(self._queue.get_nowait())
-        return entries
-
-    async def ack(self, entry_id: str) -> None:
-        return None
-
-    async def claim(self, job: Job, owner: str, ttl: float) -> ClaimState:
-        held = self._get(f"claim:{job.key}")
-        if held is None:
-            self._set(f"claim:{job.key}", f"dialing:{owner}", ttl)
-            return "won"
-        return "done" if held.startswith("done") else "busy"
-
-    async def settle(self, job: Job, result: str, ttl: float) -> None:
-        self._set(f"claim:{job.key}", f"done:{result}", ttl)
-
-    async def release(self, job: Job) -> None:
-        self._marks.pop(f"claim:{job.key}", None)
-        self._marks.pop(f"queued:{job.key}", None)
-
-    async def pace(self, rate: float) -> float:
-        now = time.monotonic()
-        wait = self._last_slot + pacing_interval(rate) - now
-        if wait <= 0:
-            self._last_slot = now
-            return 0.0
-        return wait
-
-    async def retry_later(self, job: Job, at: float) -> None:
-        self._retries[job] = at
-
-    async def due_retries(self, now: float, limit: int) -> list[Job]:
-        due = [job for job, at in self._retries.items() if at <= now][:limit]
-        for job in due:
-            del self._retries[job]
-        return due
 
 
 class Pacer:

@@ -14,7 +14,8 @@ from redis.asyncio import Redis
 from gateway.config import Settings
 from gateway.dispatch.dialer import Dialer
 from gateway.dispatch.poller import DuePoller
-from gateway.dispatch.store import DispatchStore, MemoryDispatchStore, Pacer, RedisDispatchStore
+from gateway.dispatch.store import DispatchStore, Pacer, RedisDispatchStore
+from gateway.dispatch.store_memory import MemoryDispatchStore
 from gateway.dispatch.worker import Dispatcher, DispatchTuning
 from gateway.sdx import SdxClient
 from gateway.sms.expiry import SmsExpiry

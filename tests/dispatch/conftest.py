@@ -45,6 +45,14 @@ class World:
 
 
 @pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    """A client of the test session's redis-server (emptied for each test)."""
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
 async def world(
     request: pytest.FixtureRequest,
     sandbox_server: TestServer,

@@ -4,37 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
-from gateway.dispatch.jobs import Job
-from gateway.dispatch.store import (
-    DispatchStore,
-    MemoryDispatchStore,
-    Pacer,
-    RedisDispatchStore,
-    pacing_interval,
-)
-
-
-def job(n: int = 1, attempt: str = "100") -> Job:
-    return Job(1000 + n, 53, "voice", f"+6140000{n:04d}", "+61200000001", attempt)
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
+from gateway.dispatch.store import DispatchStore, Pacer, RedisDispatchStore, pacing_interval
+from gateway.dispatch.store_memory import MemoryDispatchStore
+from tests.helpers.jobs import PREFIX, job
 
 
 @pytest.fixture(params=["redis", "memory"])
 async def store(request: pytest.FixtureRequest, redis: Redis) -> DispatchStore:
     if request.param == "memory":
         return MemoryDispatchStore()
-    return RedisDispatchStore(redis, prefix="t:")
+    return RedisDispatchStore(redis, prefix=PREFIX)
 
 
 def test_pacing_interval_never_allows_more_than_the_rate_in_a_second() -> None:
@@ -77,7 +60,7 @@ async def test_retries_come_back_when_due(store: DispatchStore) -> None:
 
 
 async def test_only_one_replica_leads(redis: Redis) -> None:
-    one, two = RedisDispatchStore(redis, prefix="t:"), RedisDispatchStore(redis, prefix="t:")
+    one, two = RedisDispatchStore(redis, prefix=PREFIX), RedisDispatchStore(redis, prefix=PREFIX)
     assert await one.lead("one", ttl=0.3)
     assert not await two.lead("two", ttl=0.3)
     assert await one.lead("one", ttl=0.3)  # renewed by its holder
@@ -86,14 +69,14 @@ async def test_only_one_replica_leads(redis: Redis) -> None:
 
 
 async def test_a_dead_consumers_entries_are_taken_over(redis: Redis) -> None:
-    store = RedisDispatchStore(redis, prefix="t:")
+    store = RedisDispatchStore(redis, prefix=PREFIX)
     await store.enqueue([job(1)], ttl=60)
     read = await store.read("dead", count=1, block=0.1, idle=0.2)
     assert [j for _, j in read] == [job(1)]  # read, never acknowledged
-    other = RedisDispatchStore(redis, prefix="t:")
+    other = RedisDispatchStore(redis, prefix=PREFIX)
     assert await other.read("alive", count=1, block=0.05, idle=0.2) == []  # not idle yet
     await asyncio.sleep(0.25)
-    other_again = RedisDispatchStore(redis, prefix="t:")
+    other_again = RedisDispatchStore(redis, prefix=PREFIX)
     taken = await other_again.read("alive", count=1, block=0.05, idle=0.2)
     assert [j for _, j in taken] == [job(1)]
 
@@ -104,7 +87,7 @@ async def test_shared_pacing_across_replicas(redis: Redis) -> None:
     granted: list[float] = []
 
     async def replica(n: int) -> None:
-        pacer = Pacer(RedisDispatchStore(redis, prefix="t:"), rate)
+        pacer = Pacer(RedisDispatchStore(redis, prefix=PREFIX), rate)
         for _ in range(4):
             await pacer.wait()
             granted.append(time.monotonic())

@@ -1,0 +1,97 @@
+"""The dispatcher's state in one process (``gateway demo``): the rules of ``store``
+without Redis.
+
+One process means one consumer of its own queue: no lease to contend for,
+and no step of a method can be interrupted by another replica (nothing here
+awaits between a check and its change).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from gateway.dispatch.jobs import Job
+from gateway.dispatch.store import ClaimState, pacing_interval
+
+
+class MemoryDispatchStore:
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[tuple[str, Job]] = asyncio.Queue()
+        self._marks: dict[str, tuple[float, str]] = {}
+        self._last_slot = float("-inf")
+        self._retries: dict[Job, float] = {}
+        self._ids = 0
+
+    def _get(self, key: str) -> str | None:
+        item = self._marks.get(key)
+        if item is None or item[0] <= time.monotonic():
+            self._marks.pop(key, None)
+            return None
+        return item[1]
+
+    def _set(self, key: str, value: str, ttl: float) -> None:
+        self._marks[key] = (time.monotonic() + ttl, value)
+
+    async def lead(self, owner: str, ttl: float) -> bool:
+        return True  # one process
+
+    async def resign(self, owner: str) -> None:
+        return None
+
+    async def enqueue(self, jobs: Sequence[Job], ttl: float) -> int:
+        added = 0
+        for job in jobs:
+            if self._get(f"queued:{job.key}") is None:
+                self._set(f"queued:{job.key}", "1", ttl)
+                self._ids += 1
+                self._queue.put_nowait((str(self._ids), job))
+                added += 1
+        return added
+
+    async def read(
+        self, consumer: str, count: int, block: float, idle: float
+    ) -> list[tuple[str, Job]]:
+        try:
+            first = await asyncio.wait_for(self._queue.get(), block)
+        except TimeoutError:
+            return []
+        entries = [first]
+        while len(entries) < count and not self._queue.empty():
+            entries.append(self._queue.get_nowait())
+        return entries
+
+    async def ack(self, entry_id: str) -> None:
+        return None
+
+    async def claim(self, job: Job, owner: str, ttl: float) -> ClaimState:
+        held = self._get(f"claim:{job.key}")
+        if held is None:
+            self._set(f"claim:{job.key}", f"dialing:{owner}", ttl)
+            return "won"
+        return "done" if held.startswith("done") else "busy"
+
+    async def settle(self, job: Job, result: str, ttl: float) -> None:
+        self._set(f"claim:{job.key}", f"done:{result}", ttl)
+
+    async def release(self, job: Job) -> None:
+        self._marks.pop(f"claim:{job.key}", None)
+        self._marks.pop(f"queued:{job.key}", None)
+
+    async def pace(self, rate: float) -> float:
+        now = time.monotonic()
+        wait = self._last_slot + pacing_interval(rate) - now
+        if wait <= 0:
+            self._last_slot = now
+            return 0.0
+        return wait
+
+    async def retry_later(self, job: Job, at: float) -> None:
+        self._retries[job] = at
+
+    async def due_retries(self, now: float, limit: int) -> list[Job]:
+        due = [job for job, at in self._retries.items() if at <= now][:limit]
+        for job in due:
+            del self._retries[job]
+        return due
