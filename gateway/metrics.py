@@ -42,6 +42,13 @@ SURVEYS = Counter(
     "gateway_surveys_total", "Surveys started, completed, abandoned", ["channel", "event"]
 )
 DIALS = Counter("gateway_dials_total", "Dispatcher jobs by outcome", ["channel", "outcome"])
+# Work the dispatcher could not read as a job, set aside in the dead-letter
+# stream; "source" says where it was found ("stream": the work stream).
+DEAD_LETTERS = Counter(
+    "gateway_dispatch_dead_letters_total",
+    "Dispatch entries moved to the dead-letter stream",
+    ["source"],
+)
 ACTIVE_SESSIONS = Gauge(
     "gateway_active_sessions", "Surveys in progress (sum over replicas)", ["channel"]
 )

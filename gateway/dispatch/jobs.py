@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 Channel = Literal["voice", "sms"]
+
+
+class InvalidJob(ValueError):
+    """Fields that do not make a Job.
+
+    The message names the field and the fault, never the value: a value may
+    be a phone number, and the message is logged and kept in the dead-letter
+    stream's ``reason``.
+    """
 
 
 @dataclass(frozen=True)
@@ -28,12 +38,37 @@ class Job:
 
     @classmethod
     def from_fields(cls, fields: dict[str, str]) -> Job:
-        channel: Channel = "sms" if fields["channel"] == "sms" else "voice"
+        """The job ``to_fields`` wrote; raises InvalidJob for anything else.
+
+        Strict on purpose: an entry that is not exactly a job (a field missing,
+        an id that is not a number, an unknown channel) is set aside by the
+        store instead of being dialled as a guess.
+        """
+        missing = [name for name in JOB_FIELDS if name not in fields]
+        if missing:
+            raise InvalidJob(f"missing field {', '.join(missing)}")
+        channel = fields["channel"]
+        if channel not in ("voice", "sms"):
+            raise InvalidJob("unknown channel")
         return cls(
-            interaction_id=int(fields["interaction_id"]),
-            survey_id=int(fields["survey_id"]),
-            channel=channel,
+            interaction_id=_integer(fields, "interaction_id"),
+            survey_id=_integer(fields, "survey_id"),
+            channel="sms" if channel == "sms" else "voice",
             to=fields["to"],
             from_=fields["from_"],
             attempt=fields["attempt"],
         )
+
+
+# The field names in to_fields' order: also the order of a retry's member
+# (``|``-joined values), which the retry script turns back into fields.
+JOB_FIELDS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(Job))
+
+
+def _integer(fields: dict[str, str], name: str) -> int:
+    # ASCII digits only, as str(int) wrote them: int() alone would also take
+    # "+61400000001" (a number in the wrong field) for an id.
+    value = fields[name]
+    if not (value.isascii() and value.isdigit()):
+        raise InvalidJob(f"{name} is not an integer")
+    return int(value)

@@ -4,7 +4,8 @@
   holder, expiring if the holder dies).
 * **Stream**: due work goes into a Redis Stream read by a consumer group, so
   dialling spreads over every replica; entries a crashed consumer read but
-  never acknowledged are taken over with ``XAUTOCLAIM``.
+  never acknowledged are taken over with ``XAUTOCLAIM``. An entry that is
+  not a job goes to the dead-letter stream instead of failing every read.
 * **Claims**: ``SET NX`` per (interaction, attempt), so an entry delivered
   twice (taken over, or enqueued twice) is dialled once.
 * **Pacing**: one slot every ``1/GATEWAY_CALLS_PER_SECOND`` seconds for all
@@ -25,11 +26,18 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from gateway.dispatch import store_lua
-from gateway.dispatch.jobs import Job
+from gateway.dispatch.jobs import InvalidJob, Job
+from gateway.logging import get_logger
+from gateway.metrics import DEAD_LETTERS
+
+log = get_logger(__name__)
 
 ClaimState = Literal["won", "busy", "done"]
 GROUP = "dialers"
 STREAM_MAXLEN = 100_000
+# Dead letters are for a person to look at; a bound keeps a flood of them
+# (a bad deploy writing entries) from filling Redis.
+DEAD_MAXLEN = 10_000
 
 
 def pacing_interval(rate: float) -> float:
@@ -81,11 +89,22 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _parse(fields: dict[Any, Any]) -> Job | str:
+    """The entry's job, or why it is not one (never quoting a value)."""
+    try:
+        return Job.from_fields({_text(k): _text(v) for k, v in fields.items()})
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    except InvalidJob as exc:
+        return str(exc)
+
+
 class RedisDispatchStore:
     def __init__(self, redis: Redis, *, prefix: str) -> None:
         self._redis = redis
         self._p = f"{prefix}dispatch:"
         self._stream = f"{self._p}stream"
+        self._dead = f"{self._p}dead"
         self._lead = redis.register_script(store_lua.LEAD)
         self._resign = redis.register_script(store_lua.RESIGN)
         self._pace = redis.register_script(store_lua.PACE)
@@ -156,11 +175,39 @@ class RedisDispatchStore:
                 GROUP, consumer, {self._stream: ">"}, count=count, block=int(block * 1000)
             )
             entries = [entry for _, stream_entries in reply or [] for entry in stream_entries]
-        return [
-            (_text(entry_id), Job.from_fields({_text(k): _text(v) for k, v in fields.items()}))
-            for entry_id, fields in entries
-            if fields  # an entry trimmed away meanwhile comes back empty
-        ]
+        jobs: list[tuple[str, Job]] = []
+        poison: list[tuple[Any, dict[Any, Any], str]] = []
+        for entry_id, fields in entries:
+            if not fields:
+                continue  # an entry trimmed away meanwhile comes back empty
+            parsed = _parse(fields)
+            if isinstance(parsed, Job):
+                jobs.append((_text(entry_id), parsed))
+            else:
+                poison.append((entry_id, fields, parsed))
+        if poison:
+            await self._dead_letter(poison)
+        return jobs
+
+    async def _dead_letter(self, poison: Sequence[tuple[Any, dict[Any, Any], str]]) -> None:
+        """Set entries that are not jobs aside, so they stop failing every read.
+
+        Each is copied to the dead-letter stream with its original fields, its
+        entry id and the reason, then acknowledged and deleted, all in one
+        MULTI: a crash leaves it either still in the work stream (set aside
+        on its next delivery) or set aside, never lost.
+        """
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for entry_id, fields, reason in poison:
+                dead: dict[Any, Any] = {**fields, "dead_entry_id": entry_id, "dead_reason": reason}
+                pipe.xadd(self._dead, dead, maxlen=DEAD_MAXLEN, approximate=True)
+                pipe.xack(self._stream, GROUP, entry_id)
+                pipe.xdel(self._stream, entry_id)
+            await pipe.execute()
+        for entry_id, _, reason in poison:
+            # The id and the reason only: the fields may hold phone numbers.
+            log.warning("dispatch_poison_entry", entry_id=_text(entry_id), reason=reason)
+            DEAD_LETTERS.labels("stream").inc()
 
     async def ack(self, entry_id: str) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
