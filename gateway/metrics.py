@@ -43,7 +43,7 @@ SURVEYS = Counter(
 )
 DIALS = Counter("gateway_dials_total", "Dispatcher jobs by outcome", ["channel", "outcome"])
 # Work the dispatcher could not read as a job, set aside in the dead-letter
-# stream; "source" says where it was found ("stream": the work stream).
+# stream: "stream" for a work-stream entry, "retry" for an SMS retry.
 DEAD_LETTERS = Counter(
     "gateway_dispatch_dead_letters_total",
     "Dispatch entries moved to the dead-letter stream",

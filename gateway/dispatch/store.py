@@ -11,6 +11,8 @@
 * **Pacing**: one slot every ``1/GATEWAY_CALLS_PER_SECOND`` seconds for all
   replicas together (a Lua script on Redis' clock), so the limit holds in
   every one-second window.
+* **Retries**: SMS resends wait in a zset until due, then move into the
+  stream in one script.
 
 ``MemoryDispatchStore`` (``store_memory``) keeps the same rules in one process.
 """
@@ -26,7 +28,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from gateway.dispatch import store_lua
-from gateway.dispatch.jobs import InvalidJob, Job
+from gateway.dispatch.jobs import JOB_FIELDS, InvalidJob, Job
 from gateway.logging import get_logger
 from gateway.metrics import DEAD_LETTERS
 
@@ -82,7 +84,10 @@ class DispatchStore(Protocol):
 
     async def retry_later(self, job: Job, at: float) -> None: ...
 
-    async def due_retries(self, now: float, limit: int) -> list[Job]: ...
+    async def requeue_retries(self, now: float, limit: int, ttl: float) -> int:
+        """Move retries due by ``now`` into the stream in one step, as ``enqueue``
+        would (``ttl`` for the queued mark); returns how many were newly queued."""
+        ...
 
 
 def _text(value: bytes | str) -> str:
@@ -108,7 +113,7 @@ class RedisDispatchStore:
         self._lead = redis.register_script(store_lua.LEAD)
         self._resign = redis.register_script(store_lua.RESIGN)
         self._pace = redis.register_script(store_lua.PACE)
-        self._take_retries = redis.register_script(store_lua.TAKE_RETRIES)
+        self._move_retries = redis.register_script(store_lua.MOVE_RETRIES)
         self._group_ready = False
         self._next_autoclaim = 0.0
 
@@ -234,16 +239,28 @@ class RedisDispatchStore:
         return max(0.0, int(wait_ms) / 1000)
 
     async def retry_later(self, job: Job, at: float) -> None:
+        # One member per attempt: its values joined in JOB_FIELDS order, which
+        # MOVE_RETRIES splits back into the stream entry's fields.
         await self._redis.zadd(f"{self._p}retry", {"|".join(job.to_fields().values()): at})
 
-    async def due_retries(self, now: float, limit: int) -> list[Job]:
-        members = await self._take_retries(keys=[f"{self._p}retry"], args=[now, limit])
-        return [_job_from_member(_text(m)) for m in members]
-
-
-def _job_from_member(member: str) -> Job:
-    names = ["interaction_id", "survey_id", "channel", "to", "from_", "attempt"]
-    return Job.from_fields(dict(zip(names, member.split("|"), strict=True)))
+    async def requeue_retries(self, now: float, limit: int, ttl: float) -> int:
+        await self._ensure_group()
+        queued, dead = await self._move_retries(
+            keys=[f"{self._p}retry", self._stream, self._dead],
+            args=[
+                now,
+                limit,
+                f"{self._p}queued:",
+                max(1, int(ttl)),
+                STREAM_MAXLEN,
+                DEAD_MAXLEN,
+                *JOB_FIELDS,
+            ],
+        )
+        if dead:
+            log.warning("dispatch_poison_retry", count=int(dead))
+            DEAD_LETTERS.labels("retry").inc(int(dead))
+        return int(queued)
 
 
 class Pacer:

@@ -33,8 +33,53 @@ end
 return wait
 """
 
-TAKE_RETRIES = """
+# Due retries move from the zset into the stream in one step: taking them out
+# and queueing them separately would lose them to a crash in between.
+# KEYS: retry zset, stream, dead-letter stream. ARGV: now, limit, queued-key
+# prefix, queued TTL (s), stream MAXLEN, dead-letter MAXLEN, then the job's
+# field names in the order of a member's ``|``-joined values. Each member is
+# queued as ``enqueue`` does it (``queued:`` key NX with its TTL, then XADD of
+# the same fields); one already queued for that attempt is only dropped; one
+# that does not split into as many values is dead-lettered. Returns
+# {queued, dead-lettered}.
+MOVE_RETRIES = """
+local names = {}
+for i = 7, #ARGV do names[#names + 1] = ARGV[i] end
+local id_at, attempt_at
+for i, name in ipairs(names) do
+    if name == 'interaction_id' then id_at = i end
+    if name == 'attempt' then attempt_at = i end
+end
+local queued, dead = 0, 0
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-for _, member in ipairs(due) do redis.call('ZREM', KEYS[1], member) end
-return due
+for _, member in ipairs(due) do
+    redis.call('ZREM', KEYS[1], member)
+    local values, start = {}, 1
+    while true do
+        local bar = string.find(member, '|', start, true)
+        if not bar then
+            values[#values + 1] = string.sub(member, start)
+            break
+        end
+        values[#values + 1] = string.sub(member, start, bar - 1)
+        start = bar + 1
+    end
+    if #values ~= #names then
+        redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*',
+            'dead_member', member, 'dead_reason', 'malformed retry')
+        dead = dead + 1
+    else
+        local key = ARGV[3] .. values[id_at] .. ':' .. values[attempt_at]
+        if redis.call('SET', key, '1', 'NX', 'EX', ARGV[4]) then
+            local entry = {}
+            for i, name in ipairs(names) do
+                entry[#entry + 1] = name
+                entry[#entry + 1] = values[i]
+            end
+            redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', unpack(entry))
+            queued = queued + 1
+        end
+    end
+end
+return {queued, dead}
 """

@@ -41,6 +41,9 @@ class MemoryDispatchStore:
         return None
 
     async def enqueue(self, jobs: Sequence[Job], ttl: float) -> int:
+        return self._enqueue(jobs, ttl)
+
+    def _enqueue(self, jobs: Sequence[Job], ttl: float) -> int:
         added = 0
         for job in jobs:
             if self._get(f"queued:{job.key}") is None:
@@ -90,8 +93,11 @@ class MemoryDispatchStore:
     async def retry_later(self, job: Job, at: float) -> None:
         self._retries[job] = at
 
-    async def due_retries(self, now: float, limit: int) -> list[Job]:
-        due = [job for job, at in self._retries.items() if at <= now][:limit]
-        for job in due:
+    async def requeue_retries(self, now: float, limit: int, ttl: float) -> int:
+        due = sorted((at, n, job) for n, (job, at) in enumerate(self._retries.items()) if at <= now)
+        taken = [job for _, _, job in due[:limit]]
+        for job in taken:
             del self._retries[job]
-        return due
+        # Queued without an await in between, so nothing can come between
+        # taking a retry and queueing it (the point of Redis' script).
+        return self._enqueue(taken, ttl)

@@ -99,11 +99,15 @@ class Dispatcher:
         except SdxError as exc:
             log.warning("dispatch_listing_failed", error=type(exc).__name__)
             jobs = []
-        jobs += await self._store.due_retries(time.time(), 1000)
-        added = await self._store.enqueue(jobs, ttl=self._tuning.dialing_ttl * 20)
-        if added:
-            log.info("dispatch_queued", due=len(jobs), new=added)
-        return added
+        ttl = self._tuning.dialing_ttl * 20
+        added = await self._store.enqueue(jobs, ttl=ttl)
+        # Due SMS retries leave the retry set and enter the stream in one
+        # step: taken out first and queued after, a crash between would lose
+        # a first message for good.
+        retried = await self._store.requeue_retries(time.time(), 1000, ttl=ttl)
+        if added or retried:
+            log.info("dispatch_queued", due=len(jobs), retries=retried, new=added + retried)
+        return added + retried
 
     async def _consume_loop(self, stop: asyncio.Event, consumer: str) -> None:
         while not stop.is_set():

@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
 from gateway.dispatch.store import GROUP, RedisDispatchStore
-from tests.helpers.jobs import DEAD, PREFIX, STREAM, consumers, job
+from tests.helpers.jobs import DEAD, PREFIX, RETRY, STREAM, consumers, job
 
 
 def dead_letters(source: str) -> float:
@@ -85,6 +85,21 @@ async def test_a_bad_entry_taken_over_from_a_dead_consumer_is_dead_lettered(
     ((_, dead),) = await redis.xrange(DEAD)
     assert dead[b"dead_entry_id"] == junk_id
     assert dead[b"junk"] == b"1"
+
+
+async def test_a_malformed_retry_is_dead_lettered_and_the_others_requeued(redis: Redis) -> None:
+    store = RedisDispatchStore(redis, prefix=PREFIX)
+    await store.retry_later(job(1, attempt="retry-1"), at=10.0)
+    await redis.zadd(RETRY, {"1002|53|sms": 5.0})  # not six values: no job can come of it
+    counted = dead_letters("retry")
+    assert await store.requeue_retries(now=100.0, limit=10, ttl=60) == 1
+    assert await redis.zcard(RETRY) == 0  # neither stays behind to fail every poll
+    assert [j for _, j in await store.read("c1", count=10, block=0.05, idle=60)] == [
+        job(1, attempt="retry-1")
+    ]
+    ((_, dead),) = await redis.xrange(DEAD)
+    assert dead == {b"dead_member": b"1002|53|sms", b"dead_reason": b"malformed retry"}
+    assert dead_letters("retry") - counted == 1
 
 
 def _bytes(value: str | bytes) -> bytes:

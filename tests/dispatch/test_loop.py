@@ -130,10 +130,39 @@ async def test_sms_throttled_is_sent_later_once(world: World) -> None:
     await world.dispatch_all()
     assert [m for m in world.twilio.messages if m.to == DEMO_RESPONDENT] == []
     store = world.make_dispatcher()._store
-    (retry,) = await store.due_retries(time.time() + 120, 10)  # resent a minute later
-    await store.retry_later(retry, 0)
+    # Resent a minute later: what the poll does then, done now.
+    assert await store.requeue_retries(time.time() + 120, 10, ttl=600) == 1
     await world.dispatch_all()
     await world.dispatch_all()
+    assert len([m for m in world.twilio.messages if m.to == DEMO_RESPONDENT]) == 1
+
+
+async def test_a_failed_poll_loses_no_sms_retry(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis failing mid-poll leaves a due resend where it was, for the next poll."""
+    for interaction_id in (OUTBOUND_ID, 1005):  # the text only
+        interaction = world.sdx.store.interaction(interaction_id)
+        interaction.scheduled_at = interaction.scheduled_at.replace(year=2100)
+    world.twilio.fail_next("Messages", DEMO_RESPONDENT, code=20429)
+    dispatcher = world.make_dispatcher()
+    await world.dispatch_all(dispatcher)
+    retries = f"{world.settings.gateway_redis_prefix}dispatch:retry"
+    (member,) = await world.redis.zrange(retries, 0, -1)
+    await world.redis.zadd(retries, {member: 0})  # the resend is due now
+    store = dispatcher._store
+
+    async def redis_gone(*_: object, **__: object) -> int:
+        raise ConnectionError("Connection lost")
+
+    monkeypatch.setattr(store, "enqueue", redis_gone)
+    with pytest.raises(ConnectionError):
+        await dispatcher.poll_once()
+    monkeypatch.undo()
+    assert await dispatcher.poll_once() == 1  # the resend, newly queued
+    while await dispatcher.consume_once("c"):
+        pass
+    await world.twilio.settle()
     assert len([m for m in world.twilio.messages if m.to == DEMO_RESPONDENT]) == 1
 
 

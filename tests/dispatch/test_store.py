@@ -8,9 +8,11 @@ import time
 import pytest
 from redis.asyncio import Redis
 
+from gateway.dispatch.jobs import Job
 from gateway.dispatch.store import DispatchStore, Pacer, RedisDispatchStore, pacing_interval
 from gateway.dispatch.store_memory import MemoryDispatchStore
-from tests.helpers.jobs import PREFIX, job
+from tests.helpers.jobs import PREFIX, RETRY, STREAM, job
+from tests.helpers.servers import RoundTrips
 
 
 @pytest.fixture(params=["redis", "memory"])
@@ -18,6 +20,16 @@ async def store(request: pytest.FixtureRequest, redis: Redis) -> DispatchStore:
     if request.param == "memory":
         return MemoryDispatchStore()
     return RedisDispatchStore(redis, prefix=PREFIX)
+
+
+async def jobs_read(store: DispatchStore) -> list[Job]:
+    """Every job the stream offers now (acknowledged as read)."""
+    found = []
+    while entries := await store.read("c1", count=10, block=0.05, idle=60):
+        for entry_id, read in entries:
+            found.append(read)
+            await store.ack(entry_id)
+    return found
 
 
 def test_pacing_interval_never_allows_more_than_the_rate_in_a_second() -> None:
@@ -52,11 +64,52 @@ async def test_claims(store: DispatchStore) -> None:
     assert await store.claim(job(1), "b", ttl=30) == "won"
 
 
-async def test_retries_come_back_when_due(store: DispatchStore) -> None:
-    await store.retry_later(job(1, attempt="retry-1"), at=100.0)
-    assert await store.due_retries(now=99.0, limit=10) == []
-    assert await store.due_retries(now=101.0, limit=10) == [job(1, attempt="retry-1")]
-    assert await store.due_retries(now=102.0, limit=10) == []
+async def test_retries_enter_the_stream_when_due(store: DispatchStore) -> None:
+    retry = job(1, attempt="retry-1", channel="sms")
+    await store.retry_later(retry, at=100.0)
+    assert await store.requeue_retries(now=99.0, limit=10, ttl=60) == 0
+    assert await jobs_read(store) == []
+    assert await store.requeue_retries(now=101.0, limit=10, ttl=60) == 1
+    assert await jobs_read(store) == [retry]
+    assert await store.requeue_retries(now=102.0, limit=10, ttl=60) == 0  # taken once
+
+
+async def test_retries_are_requeued_soonest_first_up_to_the_limit(store: DispatchStore) -> None:
+    for n, at in [(1, 30.0), (2, 10.0), (3, 20.0)]:
+        await store.retry_later(job(n, attempt="retry-1"), at=at)
+    assert await store.requeue_retries(now=100.0, limit=2, ttl=60) == 2
+    assert await jobs_read(store) == [job(2, attempt="retry-1"), job(3, attempt="retry-1")]
+    assert await store.requeue_retries(now=100.0, limit=2, ttl=60) == 1
+    assert await jobs_read(store) == [job(1, attempt="retry-1")]
+
+
+async def test_a_retry_already_queued_is_dropped_not_queued_twice(store: DispatchStore) -> None:
+    retry = job(1, attempt="retry-1")
+    assert await store.enqueue([retry], ttl=60) == 1
+    await store.retry_later(retry, at=10.0)
+    assert await store.requeue_retries(now=100.0, limit=10, ttl=60) == 0
+    assert await jobs_read(store) == [retry]  # once
+    await store.release(retry)  # even with the queued mark gone, it was taken out
+    assert await store.requeue_retries(now=100.0, limit=10, ttl=60) == 0
+
+
+async def test_requeueing_retries_is_one_round_trip(
+    redis: Redis, redis_round_trips: RoundTrips
+) -> None:
+    """Taken out of the retry set and queued in the same script: no crash can fall
+    between the two and lose the message. The entry is the one ``enqueue`` writes."""
+    store = RedisDispatchStore(redis, prefix=PREFIX)
+    await store.requeue_retries(now=0, limit=10, ttl=60)  # the group and the script, once
+    await store.retry_later(job(1, attempt="retry-1", channel="sms"), at=10.0)
+    before = redis_round_trips.count
+    assert await store.requeue_retries(now=100.0, limit=10, ttl=60) == 1
+    assert redis_round_trips.count - before == 1
+    assert await redis.zcard(RETRY) == 0
+    assert 0 < await redis.ttl(f"{PREFIX}dispatch:queued:1001:retry-1") <= 60
+    await store.enqueue([job(2, channel="sms")], ttl=60)
+    (_, requeued), (_, enqueued) = await redis.xrange(STREAM)
+    assert list(requeued) == list(enqueued)  # the same fields, in the same order
+    assert requeued[b"attempt"] == b"retry-1"
 
 
 async def test_only_one_replica_leads(redis: Redis) -> None:

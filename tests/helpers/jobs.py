@@ -10,6 +10,7 @@ from gateway.dispatch.store import GROUP
 PREFIX = "t:"
 STREAM = f"{PREFIX}dispatch:stream"
 DEAD = f"{PREFIX}dispatch:dead"
+RETRY = f"{PREFIX}dispatch:retry"
 
 
 def job(n: int = 1, attempt: str = "100", channel: str = "voice") -> Job:
