@@ -89,6 +89,11 @@ class DispatchStore(Protocol):
         would (``ttl`` for the queued mark); returns how many were newly queued."""
         ...
 
+    async def prune_consumers(self, idle: float, names: Sequence[str] | None = None) -> list[str]:
+        """Delete consumers with nothing pending, idle at least ``idle`` seconds
+        (only those in ``names``, if given); returns the names deleted."""
+        ...
+
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
@@ -114,6 +119,7 @@ class RedisDispatchStore:
         self._resign = redis.register_script(store_lua.RESIGN)
         self._pace = redis.register_script(store_lua.PACE)
         self._move_retries = redis.register_script(store_lua.MOVE_RETRIES)
+        self._prune = redis.register_script(store_lua.PRUNE_CONSUMERS)
         self._group_ready = False
         self._next_autoclaim = 0.0
 
@@ -261,6 +267,19 @@ class RedisDispatchStore:
             log.warning("dispatch_poison_retry", count=int(dead))
             DEAD_LETTERS.labels("retry").inc(int(dead))
         return int(queued)
+
+    async def prune_consumers(self, idle: float, names: Sequence[str] | None = None) -> list[str]:
+        """Checked and deleted in one script (see ``store_lua.PRUNE_CONSUMERS``)."""
+        selection = ["all"] if names is None else ["only", *names]
+        try:
+            deleted = await self._prune(
+                keys=[self._stream], args=[GROUP, max(0, int(idle * 1000)), *selection]
+            )
+        except ResponseError as exc:
+            if "NOGROUP" in str(exc) or "no such key" in str(exc):
+                return []  # no stream or no group (Redis lost them): no consumers
+            raise
+        return [_text(name) for name in deleted]
 
 
 class Pacer:

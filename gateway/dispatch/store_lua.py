@@ -83,3 +83,29 @@ for _, member in ipairs(due) do
 end
 return {queued, dead}
 """
+
+# Consumers with nothing pending, idle at least ARGV[2] ms, are deleted from
+# group ARGV[1] (only those named from ARGV[4] on, if ARGV[3] is 'only').
+# Checked and deleted in one step: XGROUP DELCONSUMER drops the consumer's
+# pending entries with it, so a consumer that read an entry between a check
+# and a separate delete would lose that entry for good. "idle" counts from
+# the consumer's last read that got entries on Redis 7.0 (its last attempt
+# from 7.2), so a live consumer on a quiet stream can look idle too: deleting
+# it loses nothing, since it holds nothing, and its next read makes it again
+# (a read blocked at that moment is still served).
+PRUNE_CONSUMERS = """
+local only = ARGV[3] == 'only'
+local wanted = {}
+for i = 4, #ARGV do wanted[ARGV[i]] = true end
+local deleted = {}
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+    local info = {}
+    for i = 1, #consumer, 2 do info[consumer[i]] = consumer[i + 1] end
+    if info['pending'] == 0 and info['idle'] >= tonumber(ARGV[2])
+        and (not only or wanted[info['name']]) then
+        redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+        deleted[#deleted + 1] = info['name']
+    end
+end
+return deleted
+"""

@@ -2,8 +2,8 @@
 without Redis.
 
 One process means one consumer of its own queue: no lease to contend for,
-and no step of a method can be interrupted by another replica (nothing here
-awaits between a check and its change).
+no consumers to forget, and no step of a method can be interrupted by
+another replica (nothing here awaits between a check and its change).
 """
 
 from __future__ import annotations
@@ -101,3 +101,6 @@ class MemoryDispatchStore:
         # Queued without an await in between, so nothing can come between
         # taking a retry and queueing it (the point of Redis' script).
         return self._enqueue(taken, ttl)
+
+    async def prune_consumers(self, idle: float, names: Sequence[str] | None = None) -> list[str]:
+        return []  # no consumer group: the queue is read by this process only

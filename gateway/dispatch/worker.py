@@ -36,6 +36,12 @@ class DispatchTuning:
     idle: float = 60.0  # a read entry unacknowledged this long is taken over
     dialing_ttl: float = 30.0  # a claim whose holder died frees up after this
     block: float = 1.0  # longest wait on the stream (bounds shutdown time)
+    # A consumer with nothing pending, idle this long, most likely belongs
+    # to a replica that died: the lease holder deletes it, looking every
+    # ``prune_interval``. A live one deleted on a quiet stream loses nothing
+    # and comes back with its next read (see store_lua.PRUNE_CONSUMERS).
+    forget_after: float = 3600.0
+    prune_interval: float = 600.0
 
 
 def consumer_name() -> str:
@@ -61,6 +67,7 @@ class Dispatcher:
         self.name = name or consumer_name()
         # Outcomes of this replica's jobs (dialled, sent, retry, ...).
         self.outcomes: Counter[str] = Counter()
+        self._next_prune = 0.0  # monotonic time of the next look for dead consumers
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("dispatcher_started", consumer=self.name, rate=self._tuning.rate)
@@ -77,6 +84,12 @@ class Dispatcher:
             task.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
         await self._store.resign(self.name)  # another replica lists from now on
+        # This replica's consumers go with it, except one that still holds
+        # entries it read but never finished: those wait to be taken over,
+        # and the lease holder's sweep deletes that consumer afterwards.
+        # (The names are those the consumer loops were given above.)
+        own = [f"{self.name}-{n}" for n in range(self._tuning.concurrency)]
+        await self._prune_consumers(idle=0, names=own)
         log.info("dispatcher_stopped", consumer=self.name, cut_short=len(pending))
 
     async def _poll_loop(self, stop: asyncio.Event) -> None:
@@ -107,7 +120,25 @@ class Dispatcher:
         retried = await self._store.requeue_retries(time.time(), 1000, ttl=ttl)
         if added or retried:
             log.info("dispatch_queued", due=len(jobs), retries=retried, new=added + retried)
+        if time.monotonic() >= self._next_prune:
+            # Every process leaves its consumers in the group when it dies;
+            # one replica sweeps them, rarely, since they only cost memory.
+            self._next_prune = time.monotonic() + self._tuning.prune_interval
+            await self._prune_consumers(idle=self._tuning.forget_after)
         return added + retried
+
+    async def _prune_consumers(self, idle: float, names: list[str] | None = None) -> None:
+        """Delete idle consumers with nothing pending; a failure is only logged
+        (it costs nothing but memory, and the next sweep tries again)."""
+        try:
+            gone = await self._store.prune_consumers(idle, names)
+        except Exception as exc:
+            if cancel_requested():
+                raise asyncio.CancelledError from None  # shutdown, not a failure
+            log.warning("dispatch_prune_failed", error=type(exc).__name__)
+            return
+        if gone:
+            log.info("dispatch_consumers_pruned", consumers=gone)
 
     async def _consume_loop(self, stop: asyncio.Event, consumer: str) -> None:
         while not stop.is_set():
