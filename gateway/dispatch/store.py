@@ -74,6 +74,10 @@ class DispatchStore(Protocol):
 
     async def claim(self, job: Job, owner: str, ttl: float) -> ClaimState: ...
 
+    async def renew(self, job: Job, owner: str, ttl: float) -> bool:
+        """Extend ``owner``'s claim to ``ttl`` from now; False if it no longer holds it."""
+        ...
+
     async def settle(self, job: Job, result: str, ttl: float) -> None: ...
 
     async def release(self, job: Job) -> None: ...
@@ -117,6 +121,7 @@ class RedisDispatchStore:
         self._dead = f"{self._p}dead"
         self._lead = redis.register_script(store_lua.LEAD)
         self._resign = redis.register_script(store_lua.RESIGN)
+        self._renew = redis.register_script(store_lua.RENEW)
         self._pace = redis.register_script(store_lua.PACE)
         self._move_retries = redis.register_script(store_lua.MOVE_RETRIES)
         self._prune = redis.register_script(store_lua.PRUNE_CONSUMERS)
@@ -232,6 +237,12 @@ class RedisDispatchStore:
             return "won"
         held = await self._redis.get(key)
         return "done" if held is not None and _text(held).startswith("done") else "busy"
+
+    async def renew(self, job: Job, owner: str, ttl: float) -> bool:
+        renewed = await self._renew(
+            keys=[f"{self._p}claim:{job.key}"], args=[f"dialing:{owner}", max(1, int(ttl * 1000))]
+        )
+        return bool(renewed)
 
     async def settle(self, job: Job, result: str, ttl: float) -> None:
         await self._redis.set(f"{self._p}claim:{job.key}", f"done:{result}", px=int(ttl * 1000))

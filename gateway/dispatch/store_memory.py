@@ -75,6 +75,13 @@ class MemoryDispatchStore:
             return "won"
         return "done" if held.startswith("done") else "busy"
 
+    async def renew(self, job: Job, owner: str, ttl: float) -> bool:
+        held = self._get(f"claim:{job.key}")
+        if held != f"dialing:{owner}":
+            return False  # expired, someone else's, or settled
+        self._set(f"claim:{job.key}", held, ttl)
+        return True
+
     async def settle(self, job: Job, result: str, ttl: float) -> None:
         self._set(f"claim:{job.key}", f"done:{result}", ttl)
 

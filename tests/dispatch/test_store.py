@@ -64,6 +64,27 @@ async def test_claims(store: DispatchStore) -> None:
     assert await store.claim(job(1), "b", ttl=30) == "won"
 
 
+async def test_a_claim_is_renewed_only_by_its_holder(store: DispatchStore) -> None:
+    assert await store.claim(job(1), "a", ttl=0.2) == "won"
+    assert not await store.renew(job(1), "b", ttl=5)  # not b's claim
+    assert await store.renew(job(1), "a", ttl=5)
+    await asyncio.sleep(0.3)  # past the first TTL: still held, renewed
+    assert await store.claim(job(1), "b", ttl=30) == "busy"
+    assert await store.renew(job(1), "a", ttl=5)
+
+
+async def test_a_settled_or_expired_claim_is_not_renewed(store: DispatchStore) -> None:
+    assert await store.claim(job(1), "a", ttl=30) == "won"
+    await store.settle(job(1), "CA123", ttl=60)
+    assert not await store.renew(job(1), "a", ttl=5)
+    assert await store.claim(job(1), "b", ttl=30) == "done"  # the renewal changed nothing
+    assert await store.claim(job(2), "a", ttl=0.1) == "won"
+    await asyncio.sleep(0.2)  # a's claim expired: another consumer may take it
+    assert not await store.renew(job(2), "a", ttl=5)
+    assert await store.claim(job(2), "b", ttl=30) == "won"
+    assert not await store.renew(job(2), "a", ttl=5)  # b's now
+
+
 async def test_retries_enter_the_stream_when_due(store: DispatchStore) -> None:
     retry = job(1, attempt="retry-1", channel="sms")
     await store.retry_later(retry, at=100.0)
