@@ -5,6 +5,7 @@ to it unchanged with ``client.api.base_url = "http://host:port"`` (or
 ``.../twilio`` when mounted with ``add_subapp("/twilio", app)``).
 ``app[TWILIO_STATE]`` is the account and all that happened in it, and the
 knobs: ``outcomes``, ``script()``, ``responders``, ``fail_next()``,
+``slow_create()`` (a create held back, before or after it is made),
 ``number_errors``, ``ring_delay``; ``inbound_call()`` and ``inbound_sms()``
 play a respondent calling or texting in; ``watch(number)`` tells of calls and
 messages to a number. ``/_twilio/...`` does the same over HTTP (``control``),
@@ -42,7 +43,7 @@ Where Twilio's behaviour is not copied:
 from gateway.sandbox.twilio.app import DEMO_NUMBERS, create_twilio_emulator
 from gateway.sandbox.twilio.calls import CallRecord, WebhookRecord
 from gateway.sandbox.twilio.errors import EmulatorError, NotConfigured, TwilioError, WebhookFailed
-from gateway.sandbox.twilio.faults import ForcedError, RecordedRequest
+from gateway.sandbox.twilio.faults import ForcedError, RecordedRequest, SlowCreate
 from gateway.sandbox.twilio.incoming_numbers import PhoneNumber
 from gateway.sandbox.twilio.messages import MessageRecord, num_segments
 from gateway.sandbox.twilio.remote import RemotePhone
@@ -63,6 +64,7 @@ __all__ = [
     "RecordedRequest",
     "RemotePhone",
     "Responder",
+    "SlowCreate",
     "TwilioError",
     "TwilioState",
     "WebhookFailed",

@@ -2,6 +2,19 @@
 
 No auth and not recorded: a local development tool that looks at the
 account from outside. Bodies are JSON; errors are ``{"error": "..."}``.
+
+The knobs on creates (``faults`` says what they do), each answering 201 and
+itself as JSON, 400 for a bad body:
+
+- ``POST /_twilio/failures`` ``{resource, code, status?, to?, times?, message?}``:
+  ``fail_next``, the next creates answer a Twilio error;
+- ``POST /_twilio/slow`` ``{resource, delay, after?, to?, times?}``:
+  ``slow_create``, the next creates wait ``delay`` seconds, before creating
+  (``after`` false, the default) or after (``after`` true). ``resource`` is
+  ``"Calls"`` or ``"Messages"``, ``to`` a number or null (any), ``times`` 1
+  by default.
+
+``POST /_twilio/reset`` clears both, with everything else (``TwilioState.reset``).
 """
 
 from __future__ import annotations
@@ -101,6 +114,31 @@ async def add_failure(request: web.Request) -> web.Response:
     except (KeyError, TypeError, ValueError) as exc:
         raise bad(f"bad failure: {exc}") from None
     return web.json_response(forced.as_json(), status=201)
+
+
+async def add_slow(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    # Types checked here: JSON's true is an int to Python, and "2" is no delay.
+    delay, after, to, times = (body.get(name) for name in ("delay", "after", "to", "times"))
+    if isinstance(delay, bool) or not isinstance(delay, int | float):
+        raise bad("delay must be a number of seconds")
+    if not isinstance(after, bool | None):
+        raise bad("after must be true or false")
+    if not isinstance(to, str | None):
+        raise bad("to must be a phone number or null")
+    if isinstance(times, bool) or not isinstance(times, int | None):
+        raise bad("times must be a whole number")
+    try:
+        slow = state_of(request).slow_create(
+            body.get("resource", ""),
+            float(delay),  # an int too big for a float: OverflowError
+            after=bool(after),
+            to=to,
+            times=1 if times is None else times,
+        )
+    except (ValueError, OverflowError) as exc:
+        raise bad(f"bad slow create: {exc}") from None
+    return web.json_response(slow.as_json(), status=201)
 
 
 async def inbound_sms(request: web.Request) -> web.Response:

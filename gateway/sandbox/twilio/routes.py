@@ -41,6 +41,7 @@ def _control_routes() -> list[web.RouteDef]:
         web.post("/outcomes", control.set_outcomes),
         web.post("/scripts", control.add_script),
         web.post("/failures", control.add_failure),
+        web.post("/slow", control.add_slow),
         web.post("/inbound/sms", control.inbound_sms),
         web.post("/inbound/call", control.inbound_call),
         web.post("/reset", control.reset),

@@ -10,7 +10,7 @@ import asyncio
 from collections import deque
 from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -18,7 +18,14 @@ from aiohttp import web
 from gateway.sandbox.twilio import inbound
 from gateway.sandbox.twilio.calls import CallRecord
 from gateway.sandbox.twilio.errors import EmulatorError
-from gateway.sandbox.twilio.faults import ForcedError, ForcedErrors, RecordedRequest, Resource
+from gateway.sandbox.twilio.faults import (
+    ForcedError,
+    ForcedErrors,
+    RecordedRequest,
+    Resource,
+    SlowCreate,
+    SlowCreates,
+)
 from gateway.sandbox.twilio.incoming_numbers import PhoneNumber
 from gateway.sandbox.twilio.messages import MessageRecord
 from gateway.sandbox.twilio.respondent import Outcome, Responder, add_script
@@ -28,6 +35,7 @@ from gateway.sandbox.twilio.webhooks import Webhooks
 _STATUS_OF_CODE = {20003: 401, 20404: 404, 20429: 429, 20500: 500, 20503: 503}
 
 Watched = CallRecord | MessageRecord
+T = TypeVar("T")
 
 
 @dataclass
@@ -39,7 +47,8 @@ class TwilioState:
     ``outcomes`` decides what dialling a number does (default
     ``default_outcome``); ``scripts`` and ``responders`` answer Gathers for a
     respondent's number; ``number_errors`` makes every message to a number
-    fail with ``(status, code)``. ``ring_delay`` is waited between initiated
+    fail with ``(status, code)``; ``forced`` and ``slow`` hold what
+    ``fail_next`` and ``slow_create`` set up. ``ring_delay`` is waited between initiated
     and ringing and again before the answer; ``delivery_delay`` before each
     message status. Delays are in seconds.
     """
@@ -57,6 +66,7 @@ class TwilioState:
     responders: dict[str, Responder] = field(default_factory=dict)
     number_errors: dict[str, tuple[int, int]] = field(default_factory=dict)
     forced: ForcedErrors = field(default_factory=ForcedErrors)
+    slow: SlowCreates = field(default_factory=SlowCreates)
     ring_delay: float = 0.0
     delivery_delay: float = 0.0
     webhook_timeout: float = 15.0  # Twilio's own limit for a TwiML answer
@@ -106,6 +116,22 @@ class TwilioState:
         status = status if status is not None else _STATUS_OF_CODE.get(code, 400)
         return self.forced.add(ForcedError(resource, status, code, to, times, message))
 
+    def slow_create(
+        self,
+        resource: Resource,
+        delay: float,
+        *,
+        after: bool = False,
+        to: str | None = None,
+        times: int = 1,
+    ) -> SlowCreate:
+        """Hold the next ``times`` creates of ``resource`` (to ``to``) for ``delay`` seconds.
+
+        ``after=False``: wait, then create (even if the client has gone);
+        ``after=True``: create at once, then wait before answering. See ``faults``.
+        """
+        return self.slow.add(SlowCreate(resource, delay, after, to, times))
+
     def script(self, number: str, inputs: Iterable[str]) -> None:
         """Queue what ``number`` answers at its next Gathers (see ``respondent``)."""
         add_script(self.scripts, number, inputs)
@@ -135,8 +161,8 @@ class TwilioState:
         for queue in self._watchers.get(number, []):
             queue.put_nowait(item)
 
-    def spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """Run ``work`` in a task that shutdown and ``reset`` cancel."""
+    def spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run ``work`` in a task that shutdown and ``reset`` cancel (``settle`` waits for it)."""
         task = asyncio.get_running_loop().create_task(work)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -149,7 +175,10 @@ class TwilioState:
         return await inbound.inbound_sms(self, from_, to, body)
 
     async def settle(self) -> None:
-        """Wait until no call or delivery is under way (a held call never is: hang it up)."""
+        """Wait until no call, delivery or slow create is under way.
+
+        A held call never ends by itself: hang it up first.
+        """
         while self.tasks:
             await asyncio.wait(list(self.tasks))
 
@@ -157,9 +186,10 @@ class TwilioState:
         return [call for call in self.calls.values() if not call.finished.is_set()]
 
     def reset(self) -> None:
-        """Back to the seeded numbers, nothing recorded, no outcomes, scripts or errors.
+        """Back to the seeded numbers; nothing recorded, no outcomes, scripts or knobs.
 
-        Delays and limits (``ring_delay``, ``max_webhooks``...) stay as set.
+        Calls, deliveries and slow creates under way are cancelled. Delays and
+        limits (``ring_delay``, ``max_webhooks``...) stay as set.
         """
         self.cancel_all()
         self._seed()
@@ -172,6 +202,7 @@ class TwilioState:
         self.responders.clear()
         self.number_errors.clear()
         self.forced.clear()
+        self.slow.clear()
 
     def cancel_all(self) -> list[asyncio.Task[Any]]:
         tasks = list(self.tasks)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from gateway.sandbox.twilio import params
@@ -14,6 +16,7 @@ from gateway.sandbox.twilio.paging import page_json
 from gateway.sandbox.twilio.params import Form
 from gateway.sandbox.twilio.state import TwilioState
 from gateway.sandbox.twilio.views.common import found, list_uri, matches, resource, state_of
+from gateway.sandbox.twilio.views.creates import answer_create
 
 _NOT_ANSWERED = frozenset({"queued", "initiated", "ringing"})
 _EVENTS = frozenset({"initiated", "ringing", "answered", "completed"})
@@ -49,17 +52,16 @@ def _new_call(state: TwilioState, form: Form) -> CallRecord:
     )
 
 
-async def create_call(request: web.Request) -> web.Response:
-    state = state_of(request)
-    form = await Form.read(request)
-    forced = state.forced.take("Calls", form.get("To") or "")
-    if forced is not None:
-        raise forced
+def _place_call(state: TwilioState, form: Form) -> dict[str, Any]:
     call = _new_call(state, form)
     state.add_call(call)
     call_json = call.as_json()  # before the task runs: Twilio answers "queued"
     start_call(state, call, outbound=True)
-    return resource(call_json, status=201)
+    return call_json
+
+
+async def create_call(request: web.Request) -> web.Response:
+    return await answer_create(request, "Calls", _place_call)
 
 
 async def list_calls(request: web.Request) -> web.Response:

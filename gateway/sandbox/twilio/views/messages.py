@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from gateway.sandbox.twilio import params
@@ -13,6 +15,7 @@ from gateway.sandbox.twilio.paging import page_json
 from gateway.sandbox.twilio.params import Form
 from gateway.sandbox.twilio.state import TwilioState
 from gateway.sandbox.twilio.views.common import found, list_uri, matches, resource, state_of
+from gateway.sandbox.twilio.views.creates import answer_create
 
 
 def _sender(state: TwilioState, form: Form) -> tuple[str, str | None]:
@@ -50,17 +53,16 @@ def _new_message(state: TwilioState, form: Form) -> MessageRecord:
     )
 
 
-async def create_message(request: web.Request) -> web.Response:
-    state = state_of(request)
-    form = await Form.read(request)
-    forced = state.forced.take("Messages", form.get("To") or "")
-    if forced is not None:
-        raise forced
+def _send_message(state: TwilioState, form: Form) -> dict[str, Any]:
     message = _new_message(state, form)
     state.add_message(message)
     message_json = message.as_json()  # before delivery starts: Twilio answers "queued"
     start_delivery(state, message)
-    return resource(message_json, status=201)
+    return message_json
+
+
+async def create_message(request: web.Request) -> web.Response:
+    return await answer_create(request, "Messages", _send_message)
 
 
 async def list_messages(request: web.Request) -> web.Response:
