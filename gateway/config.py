@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     gateway_worker_port: int = Field(default=0, ge=0, le=65535)
     # Consumer loops per dispatcher replica (calls placed concurrently).
     gateway_dispatch_concurrency: int = Field(default=4, ge=1, le=64)
+    # Work read by a dispatcher that died is taken over after this many
+    # seconds; its claim on a dial lapses after half of it.
+    gateway_dispatch_takeover: float = Field(default=60, ge=2, le=3600)
     gateway_sms_session_ttl: int = Field(default=86400, ge=60)
 
     # --- Webhooks ---

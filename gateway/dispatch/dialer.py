@@ -1,14 +1,22 @@
-"""Turning one claimed job into a Twilio call or the survey's first text messages."""
+"""Turning one claimed job into a Twilio call or the survey's first text messages.
+
+Exactly once per attempt: see ``gateway.dispatch.placing`` for the marker
+written before Twilio is asked, and the reconciliation with Twilio's log
+when a job finds its attempt begun by a dial that never settled.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from gateway.config import Settings
 from gateway.dispatch.jobs import Job
+from gateway.dispatch.placing import PLACING, claim_kept, marker, placed_before
 from gateway.dispatch.poller import DuePoller, SurveyNumbers
 from gateway.dispatch.store import DispatchStore
 from gateway.logging import get_logger
@@ -19,11 +27,20 @@ from gateway.sdx.models import Interaction, SurveyTurn
 from gateway.sms.text import join_prompts, split_message
 from gateway.state.conversations import Conversation, ConversationStore, conversation_key
 from gateway.survey.outcomes import ATTEMPTS, attempts_in, data_of, note_status
-from gateway.twilio.rest import INVALID_TO, NOT_MOBILE, UNSUBSCRIBED, TwilioApiError, TwilioRest
+from gateway.twilio.rest import (
+    INVALID_TO,
+    NOT_MOBILE,
+    UNSUBSCRIBED,
+    PlacedCall,
+    TwilioApiError,
+    TwilioRest,
+)
 
 log = get_logger(__name__)
 
 STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
+# Stopped mid-dial: how long to wait for Twilio's answer, to settle the claim.
+SETTLE_ON_STOP = 10.0
 # A resend of a first SMS that Twilio refused for the moment.
 SMS_RETRIES = 5
 SMS_RETRY_DELAY = 60.0
@@ -42,6 +59,7 @@ class Dialer:
         store: DispatchStore,
         pace: Pace,
         poller: DuePoller,
+        claim_ttl: float = 30.0,
     ) -> None:
         self._settings = settings
         self._sdx = sdx
@@ -53,13 +71,15 @@ class Dialer:
         # A claim outlives the call: if its outcome never gets recorded, the
         # interaction (same scheduled time) is dialled again after this.
         self._settled_ttl = max(600, settings.gateway_retry_delay)
+        self._claim_ttl = claim_ttl
 
-    async def dial(self, job: Job) -> str:
+    async def dial(self, job: Job, owner: str) -> str:
         """Place the call or send the texts; returns the outcome (for logs and metrics).
 
-        The caller holds the job's claim and a pacing slot. The interaction is
-        read again first: a queued entry may be minutes old, and meanwhile
-        the survey may have been completed, rescheduled or given up on.
+        The caller holds the job's claim (as ``owner``) and a pacing slot.
+        The interaction is read again first: a queued entry may be minutes
+        old, and meanwhile the survey may have been completed, rescheduled or
+        given up on. "deferred" means: leave the entry to come back later.
         """
         try:
             current = await self._sdx.get_interaction(job.interaction_id, include_data=True)
@@ -70,9 +90,69 @@ class Dialer:
         if not self._still_due(job, current):
             await self._store.settle(job, "stale", self._settled_ttl)
             return "stale"
+        async with claim_kept(self._store, job, owner, self._claim_ttl):
+            return await self._place(job, data_of(current))
+
+    async def _place(self, job: Job, data: dict[str, str]) -> str:
+        now = datetime.now(UTC)
+        began = placed_before(data, job, now, self._settled_ttl)
+        if began is not None:
+            reconciled = await self._reconcile(job, began)
+            if reconciled is not None:
+                return reconciled
+        if not await self._begin(job, data, now):
+            return "retry"
         if job.channel == "voice":
-            return await self._call(job, data_of(current))
+            return await self._call(job)
         return await self._text(job)
+
+    async def _begin(self, job: Job, data: dict[str, str], now: datetime) -> bool:
+        """Write the attempt down in SDX before Twilio is asked; False if SDX failed
+        (the job is released).
+
+        A call is counted first (``gateway_attempts``), so every dial counts
+        even when its outcome never arrives; a dial that dies between the two
+        counts without a call, which errs on the side of calling less.
+        """
+        try:
+            if job.channel == "voice":
+                attempts = str(attempts_in(data) + 1)
+                await ambiguous.write_data(self._sdx, job.interaction_id, ATTEMPTS, attempts)
+            await ambiguous.write_data(self._sdx, job.interaction_id, PLACING, marker(job, now))
+        except SdxError as exc:
+            log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
+            await self._store.release(job)
+            return False
+        return True
+
+    async def _reconcile(self, job: Job, began: datetime) -> str | None:
+        """An earlier dial of this attempt never settled: did Twilio take it?
+
+        Returns the outcome when it did (or when Twilio cannot say), None
+        when nothing went out and the attempt is still to be placed.
+        """
+        log.info("dispatch_reconciling", interaction_id=job.interaction_id)
+        try:
+            if job.channel == "voice":
+                sids = await self._twilio.calls_since(to=job.to, from_=job.from_, since=began)
+            else:
+                sids = await self._twilio.messages_since(to=job.to, from_=job.from_, since=began)
+        except TwilioApiError as exc:
+            log.warning("twilio_log_unavailable", status=exc.status, code=exc.code)
+            await self._store.release(job)  # the claim only: the entry comes back
+            return "deferred"
+        if not sids:
+            return None
+        log.info("dispatch_reconciled", sid=sids[0], found=len(sids))
+        if job.channel == "sms":
+            # The first text went out; the conversation it opened may be gone
+            # with Redis: open it again where SDX stands (start_survey resumes).
+            with contextlib.suppress(SdxError):
+                turn = await self._sdx.start_survey(job.interaction_id)
+                if not turn.completed:
+                    await self._open_conversation(job, turn)
+        await self._store.settle(job, sids[0], self._settled_ttl)
+        return "reconciled"
 
     def _still_due(self, job: Job, current: Interaction) -> bool:
         if current.completed_at is not None:
@@ -89,38 +169,44 @@ class Dialer:
 
     # --- calls --------------------------------------------------------------
 
-    async def _call(self, job: Job, data: dict[str, str]) -> str:
-        # Counted before dialling, so every dial counts even when its outcome
-        # never arrives (a lost callback, an answered call that never started).
-        attempts = attempts_in(data) + 1
-        try:
-            await ambiguous.write_data(self._sdx, job.interaction_id, ATTEMPTS, str(attempts))
-        except SdxError as exc:
-            log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
-            await self._store.release(job)
-            return "retry"
+    async def _call(self, job: Job) -> str:
         base = self._settings.gateway_public_url
         detection = None
         if self._settings.gateway_machine_detection:
             # To leave a message, wait for the beep; otherwise decide at once.
             detection = "DetectMessageEnd" if self._settings.gateway_machine_message else "Enable"
+        creating = asyncio.ensure_future(
+            self._twilio.create_call(
+                to=job.to,
+                from_=job.from_,
+                url=f"{base}/twilio/voice?interaction={job.interaction_id}",
+                status_callback=f"{base}/twilio/voice/status?interaction={job.interaction_id}",
+                events=STATUS_EVENTS,
+                machine_detection=detection,
+            )
+        )
         try:
             # Shielded: a shutdown must not leave "was the call placed?" open.
-            placed = await asyncio.shield(
-                self._twilio.create_call(
-                    to=job.to,
-                    from_=job.from_,
-                    url=f"{base}/twilio/voice?interaction={job.interaction_id}",
-                    status_callback=f"{base}/twilio/voice/status?interaction={job.interaction_id}",
-                    events=STATUS_EVENTS,
-                    machine_detection=detection,
-                )
-            )
+            placed = await asyncio.shield(creating)
         except TwilioApiError as exc:
             return await self._call_refused(job, exc)
+        except asyncio.CancelledError:
+            await self._settle_on_stop(job, creating)
+            raise
         await self._store.settle(job, placed.sid, self._settled_ttl)
-        log.info("call_placed", call_sid=placed.sid, attempt=attempts)
+        log.info("call_placed", call_sid=placed.sid)
         return "dialled"
+
+    async def _settle_on_stop(self, job: Job, creating: asyncio.Future[PlacedCall]) -> None:
+        """Stopped while Twilio was creating the call: wait (bounded) for its
+        answer and settle the claim, so no replica dials this attempt again.
+        Past the wait the marker in SDX covers it: the next holder reconciles."""
+        await asyncio.wait({creating}, timeout=SETTLE_ON_STOP)
+        if not creating.done() or creating.cancelled() or creating.exception() is not None:
+            return
+        with contextlib.suppress(Exception):
+            await self._store.settle(job, creating.result().sid, self._settled_ttl)
+            log.info("call_placed", call_sid=creating.result().sid, on_stop=True)
 
     async def _call_refused(self, job: Job, exc: TwilioApiError) -> str:
         log.warning(
@@ -148,12 +234,14 @@ class Dialer:
         try:
             turn = await self._sdx.start_survey(job.interaction_id)
         except SdxError as exc:
+            # SDX may have started it, and then no listing offers it again:
+            # the entry itself comes back (its marker says to reconcile).
             log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
             await self._store.release(job)
-            return "retry"
-        await self._store.settle(job, "started", self._settled_ttl)
+            return "deferred"
         survey_event("sms", "started")
         if turn.completed:
+            await self._store.settle(job, "completed", self._settled_ttl)
             return "completed"
         conversation = await self._open_conversation(job, turn)
         for number, piece in enumerate(split_message(join_prompts(turn.prompts))):
@@ -163,6 +251,7 @@ class Dialer:
                 await self._twilio.send_message(to=job.to, from_=job.from_, body=piece)
             except TwilioApiError as exc:
                 return await self._text_refused(job, conversation, exc, sent=number)
+        await self._store.settle(job, "sent", self._settled_ttl)
         log.info("sms_sent", interaction_id=job.interaction_id)
         return "sent"
 
@@ -194,6 +283,7 @@ class Dialer:
         if exc.status is None or (exc.transient and sent):
             # Twilio may have taken it, or part of the text is out already:
             # resending could send it twice. The conversation stays open.
+            await self._store.settle(job, "unknown", self._settled_ttl)
             return "unknown"
         if exc.transient:
             retries = (
@@ -202,6 +292,9 @@ class Dialer:
             if retries < SMS_RETRIES:
                 resend = replace(job, attempt=f"retry-{retries + 1}")
                 await self._store.retry_later(resend, time.time() + SMS_RETRY_DELAY * 2**retries)
+                await self._store.settle(
+                    job, "retry", self._settled_ttl
+                )  # the resend is its own job
                 return "retry"
             status = "send_failed"
         elif exc.code == UNSUBSCRIBED:

@@ -34,8 +34,14 @@ class DispatchTuning:
     concurrency: int = 4  # consumer loops per replica
     rate: float = 1.0  # calls + messages per second, all replicas together
     idle: float = 60.0  # a read entry unacknowledged this long is taken over
-    dialing_ttl: float = 30.0  # a claim whose holder died frees up after this
+    # A claim whose holder died frees up after this. Its holder renews it every
+    # third of it while dialling, so it need not cover the worst-case dial
+    # path (three SDX requests and Twilio's, each with its own budget).
+    dialing_ttl: float = 30.0
     block: float = 1.0  # longest wait on the stream (bounds shutdown time)
+    # At shutdown the job in hand gets this long to finish before it is cut
+    # short (a dial cut short still waits for Twilio's answer to settle).
+    grace: float = 8.0
     # A consumer with nothing pending, idle this long, most likely belongs
     # to a replica that died: the lease holder deletes it, looking every
     # ``prune_interval``. A live one deleted on a quiet stream loses nothing
@@ -79,7 +85,7 @@ class Dispatcher:
         await stop.wait()
         # Loops notice the stop between jobs (a stream read blocks at most
         # ``block``); give the job in hand time to finish, then cancel.
-        _, pending = await asyncio.wait(loops, timeout=8)
+        _, pending = await asyncio.wait(loops, timeout=self._tuning.grace)
         for task in pending:
             task.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
@@ -171,10 +177,16 @@ class Dispatcher:
                 clear_context()
                 continue
             if state == "won":
-                outcome = await self._dialer.dial(job)
+                outcome = await self._dialer.dial(job, consumer)
                 self.outcomes[outcome] += 1
                 DIALS.labels(job.channel, outcome).inc()
                 log.info("dispatched", outcome=outcome)
+                if outcome == "deferred":
+                    # Half done (a first text's survey started, or Twilio's
+                    # log unreadable): the entry itself must come back, as
+                    # no listing would offer it again.
+                    clear_context()
+                    continue
             else:
                 log.info("dispatch_skipped", claim=state)
             await self._store.ack(entry_id)

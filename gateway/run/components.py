@@ -144,6 +144,8 @@ def build_dispatcher(
         interval=settings.gateway_dispatch_interval,
         concurrency=settings.gateway_dispatch_concurrency,
         rate=settings.gateway_calls_per_second,
+        idle=settings.gateway_dispatch_takeover,
+        dialing_ttl=settings.gateway_dispatch_takeover / 2,
     )
     pace = Pacer(store, tuning.rate).wait
     poller = DuePoller(sdx, settings)
@@ -155,6 +157,7 @@ def build_dispatcher(
         store=store,
         pace=pace,
         poller=poller,
+        claim_ttl=tuning.dialing_ttl,
     )
     return Dispatcher(
         store=store, poller=poller, dialer=dialer, tuning=tuning, pace=pace, name=name

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 import aiohttp
@@ -29,6 +30,9 @@ _quiet.setLevel(logging.WARNING)
 UNSUBSCRIBED = 21610  # the recipient replied STOP
 INVALID_TO = 21211  # not a valid phone number
 NOT_MOBILE = 21614  # not a number that can receive SMS
+
+# How many of the latest calls or messages to one number a reconciliation reads.
+RECENT = 20
 
 
 class TwilioApiError(Exception):
@@ -125,6 +129,28 @@ class TwilioRest:
         message = await _checked(self.client.messages.create_async(to=to, from_=from_, body=body))
         return str(message.sid)
 
+    async def calls_since(self, *, to: str, from_: str, since: datetime) -> list[str]:
+        """SIDs of calls from ``from_`` to ``to`` created at or after ``since``.
+
+        Asked after a dial whose outcome was lost (a crash, a cut-off reply):
+        did Twilio take the call? Filtered by To and From on Twilio's side, by
+        creation time here: a call still queued has no start time, so
+        Twilio's StartTime filter would miss exactly the call looked for.
+        Newest first, and only the most recent few: bounded work.
+        """
+        found = await _checked(
+            self.client.calls.list_async(to=to, from_=from_, limit=RECENT, page_size=RECENT)
+        )
+        return [str(c.sid) for c in found if _created_since(c.date_created, since)]
+
+    async def messages_since(self, *, to: str, from_: str, since: datetime) -> list[str]:
+        """SIDs of messages from ``from_`` to ``to`` created at or after ``since``
+        (see ``calls_since``: a queued message has no DateSent either)."""
+        found = await _checked(
+            self.client.messages.list_async(to=to, from_=from_, limit=RECENT, page_size=RECENT)
+        )
+        return [str(m.sid) for m in found if _created_since(m.date_created, since)]
+
     async def account_status(self) -> str:
         """The account's status ("active"); a TwilioApiError (401) for bad credentials."""
         sid = self._settings.twilio_account_sid
@@ -141,6 +167,11 @@ class TwilioRest:
         """Change webhook settings (voice_url, voice_method, status_callback, sms_url, ...)."""
         updated = await _checked(self.client.incoming_phone_numbers(sid).update_async(**changes))
         return _number_config(updated)
+
+
+def _created_since(created: datetime | None, since: datetime) -> bool:
+    # Twilio's dates have whole seconds: compare at that precision.
+    return created is not None and created >= since.replace(microsecond=0)
 
 
 async def _checked(operation: Awaitable[T]) -> T:

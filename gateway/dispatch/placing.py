@@ -1,0 +1,75 @@
+"""Placing a call or a first text exactly once per attempt, whatever dies mid-dial.
+
+Before Twilio is asked to call or text, the attempt is written down in SDX
+(interaction data ``gateway_placing``: the attempt and when), where it
+survives Redis being flushed and the dispatcher being killed. A job that
+finds its own attempt written down there was started before by a dial that
+never settled (the process died, Redis failed, the reply was cut off): it
+asks Twilio's call or message log what happened to that number since, and
+dials only if nothing went out.
+
+A marker older than the settled window no longer counts: by then the
+claim of a dial that did settle has expired too, and the interaction is
+offered again only because the outcome of that call was never recorded (a
+lost status callback). Dialling again then is the documented retry.
+
+While a dial is in flight its claim is renewed, so a slow SDX or Twilio
+(each request may take its whole time budget) never lets the claim expire
+under a live holder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+from gateway.dispatch.jobs import Job
+from gateway.dispatch.store import DispatchStore
+from gateway.logging import get_logger
+
+log = get_logger(__name__)
+
+PLACING = "gateway_placing"
+# Clocks differ between this host and Twilio's: look back this much further.
+CLOCK_SLACK = timedelta(seconds=5)
+
+
+def marker(job: Job, now: datetime) -> str:
+    """The ``gateway_placing`` value for ``job``'s attempt, placed at ``now``."""
+    return f"{job.attempt} {int(now.timestamp())}"
+
+
+def placed_before(data: dict[str, str], job: Job, now: datetime, window: float) -> datetime | None:
+    """When an earlier dial of this very attempt began, if within ``window`` seconds."""
+    attempt, _, stamp = data.get(PLACING, "").partition(" ")
+    if attempt != job.attempt or not stamp.isdigit():
+        return None
+    began = datetime.fromtimestamp(int(stamp), UTC)
+    if now - began > timedelta(seconds=window):
+        return None
+    return began - CLOCK_SLACK
+
+
+@contextlib.asynccontextmanager
+async def claim_kept(store: DispatchStore, job: Job, owner: str, ttl: float) -> AsyncIterator[None]:
+    """Renew ``owner``'s claim on ``job`` every ``ttl``/3 seconds while the block runs."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(ttl / 3)
+            try:
+                if not await store.renew(job, owner, ttl):
+                    log.warning("dispatch_claim_lost")  # expired: a stall longer than ttl
+                    return
+            except Exception:  # Redis down: the next round tries again
+                log.warning("dispatch_claim_renew_failed")
+
+    task = asyncio.create_task(renew(), name="dispatch-claim")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
