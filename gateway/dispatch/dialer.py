@@ -100,22 +100,25 @@ class Dialer:
             reconciled = await self._reconcile(job, began)
             if reconciled is not None:
                 return reconciled
-        if not await self._begin(job, data, now):
+        # An earlier dial that left nothing in Twilio's log was counted
+        # already, and called nobody: it does not count twice.
+        if not await self._begin(job, data, now, count=began is None):
             return "retry"
         if job.channel == "voice":
             return await self._call(job)
         return await self._text(job)
 
-    async def _begin(self, job: Job, data: dict[str, str], now: datetime) -> bool:
+    async def _begin(self, job: Job, data: dict[str, str], now: datetime, *, count: bool) -> bool:
         """Write the attempt down in SDX before Twilio is asked; False if SDX failed
         (the job is released).
 
         A call is counted first (``gateway_attempts``), so every dial counts
-        even when its outcome never arrives; a dial that dies between the two
-        counts without a call, which errs on the side of calling less.
+        even when its outcome never arrives, and a marker found later means
+        the count was written; a dial that dies between the two writes is
+        counted again, which errs on the side of calling less.
         """
         try:
-            if job.channel == "voice":
+            if job.channel == "voice" and count:
                 attempts = str(attempts_in(data) + 1)
                 await ambiguous.write_data(self._sdx, job.interaction_id, ATTEMPTS, attempts)
             await ambiguous.write_data(self._sdx, job.interaction_id, PLACING, marker(job, now))
