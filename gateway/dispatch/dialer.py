@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from gateway.config import Settings
 from gateway.dispatch.jobs import Job
-from gateway.dispatch.placing import PLACING, claim_kept, marker, placed_before
+from gateway.dispatch.placing import CLOCK_SLACK, PLACING, Placing, claim_kept, placed_before
 from gateway.dispatch.poller import DuePoller, SurveyNumbers
 from gateway.dispatch.store import DispatchStore
 from gateway.logging import get_logger
@@ -95,33 +95,38 @@ class Dialer:
 
     async def _place(self, job: Job, data: dict[str, str]) -> str:
         now = datetime.now(UTC)
-        began = placed_before(data, job, now, self._settled_ttl)
-        if began is not None:
-            reconciled = await self._reconcile(job, began)
+        earlier = placed_before(data, job, now, self._settled_ttl)
+        if earlier is not None:
+            reconciled = await self._reconcile(job, earlier.began - CLOCK_SLACK)
             if reconciled is not None:
                 return reconciled
-        # An earlier dial that left nothing in Twilio's log was counted
-        # already, and called nobody: it does not count twice.
-        if not await self._begin(job, data, now, count=began is None):
+        if not await self._begin(job, data, earlier or self._placing(job, data, now)):
             return "retry"
         if job.channel == "voice":
             return await self._call(job)
         return await self._text(job)
 
-    async def _begin(self, job: Job, data: dict[str, str], now: datetime, *, count: bool) -> bool:
+    @staticmethod
+    def _placing(job: Job, data: dict[str, str], now: datetime) -> Placing:
+        count = attempts_in(data) + 1 if job.channel == "voice" else None
+        return Placing(job.attempt, now, count)
+
+    async def _begin(self, job: Job, data: dict[str, str], placing: Placing) -> bool:
         """Write the attempt down in SDX before Twilio is asked; False if SDX failed
         (the job is released).
 
-        A call is counted first (``gateway_attempts``), so every dial counts
-        even when its outcome never arrives, and a marker found later means
-        the count was written; a dial that dies between the two writes is
-        counted again, which errs on the side of calling less.
+        The marker first, then the count it names (a call's
+        ``gateway_attempts``), so every dial counts even when its outcome
+        never arrives. An earlier dial's marker is kept as it is: its count
+        is set again only if it never landed, and its time still bounds the
+        reconciliation of whatever that dial may yet have started.
         """
         try:
-            if job.channel == "voice" and count:
-                attempts = str(attempts_in(data) + 1)
-                await ambiguous.write_data(self._sdx, job.interaction_id, ATTEMPTS, attempts)
-            await ambiguous.write_data(self._sdx, job.interaction_id, PLACING, marker(job, now))
+            if data.get(PLACING) != placing.value():
+                await ambiguous.write_data(self._sdx, job.interaction_id, PLACING, placing.value())
+            if placing.count is not None and data.get(ATTEMPTS) != str(placing.count):
+                count = str(placing.count)
+                await ambiguous.write_data(self._sdx, job.interaction_id, ATTEMPTS, count)
         except SdxError as exc:
             log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
             await self._store.release(job)

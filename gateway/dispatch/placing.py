@@ -1,8 +1,12 @@
 """Placing a call or a first text exactly once per attempt, whatever dies mid-dial.
 
 Before Twilio is asked to call or text, the attempt is written down in SDX
-(interaction data ``gateway_placing``: the attempt and when), where it
-survives Redis being flushed and the dispatcher being killed. A job that
+(interaction data ``gateway_placing``: the attempt, when, and for a call the
+``gateway_attempts`` count it stands for), where it survives Redis being
+flushed and the dispatcher being killed. The count is then *set* to that
+value, never incremented again for the same attempt: a count write that
+fails or lands late, and is tried again, cannot use attempts up without a
+call. A job that
 finds its own attempt written down there was started before by a dial that
 never settled (the process died, Redis failed, the reply was cut off): it
 asks Twilio's call or message log what happened to that number since, and
@@ -23,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from gateway.dispatch.jobs import Job
@@ -36,20 +41,35 @@ PLACING = "gateway_placing"
 CLOCK_SLACK = timedelta(seconds=5)
 
 
-def marker(job: Job, now: datetime) -> str:
-    """The ``gateway_placing`` value for ``job``'s attempt, placed at ``now``."""
-    return f"{job.attempt} {int(now.timestamp())}"
+@dataclass(frozen=True)
+class Placing:
+    """What ``gateway_placing`` says: a dial of ``attempt`` began at ``began``."""
+
+    attempt: str
+    began: datetime
+    count: int | None  # the gateway_attempts value it stands for (calls)
+
+    def value(self) -> str:
+        stamp = f"{self.attempt} {int(self.began.timestamp())}"
+        return stamp if self.count is None else f"{stamp} {self.count}"
 
 
-def placed_before(data: dict[str, str], job: Job, now: datetime, window: float) -> datetime | None:
-    """When an earlier dial of this very attempt began, if within ``window`` seconds."""
-    attempt, _, stamp = data.get(PLACING, "").partition(" ")
-    if attempt != job.attempt or not stamp.isdigit():
+def placing_of(data: dict[str, str]) -> Placing | None:
+    parts = data.get(PLACING, "").split()
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts[1:]):
         return None
-    began = datetime.fromtimestamp(int(stamp), UTC)
-    if now - began > timedelta(seconds=window):
+    count = int(parts[2]) if len(parts) == 3 else None
+    return Placing(parts[0], datetime.fromtimestamp(int(parts[1]), UTC), count)
+
+
+def placed_before(data: dict[str, str], job: Job, now: datetime, window: float) -> Placing | None:
+    """The earlier dial of this very attempt, if one began within ``window`` seconds."""
+    placing = placing_of(data)
+    if placing is None or placing.attempt != job.attempt:
         return None
-    return began - CLOCK_SLACK
+    if now - placing.began > timedelta(seconds=window):
+        return None
+    return placing
 
 
 @contextlib.asynccontextmanager

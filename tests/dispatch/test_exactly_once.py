@@ -54,7 +54,8 @@ async def test_the_attempt_is_written_down_before_twilio_is_asked(world: World) 
     world.twilio.outcomes[OTHER] = Outcome.HOLD
     before = time.time()
     await dial_once(world)
-    attempt, _, stamp = data(world.sdx, OUTBOUND_ID)[PLACING].partition(" ")
+    attempt, stamp, count = data(world.sdx, OUTBOUND_ID)[PLACING].split()
+    assert count == data(world.sdx, OUTBOUND_ID)["gateway_attempts"] == "1"
     scheduled = world.sdx.store.interaction(OUTBOUND_ID).scheduled_at
     assert scheduled is not None
     assert attempt == str(int(scheduled.timestamp()))
@@ -87,12 +88,15 @@ async def test_a_marker_with_nothing_in_twilios_log_is_dialled(world: World) -> 
     world.twilio.outcomes[OTHER] = Outcome.HOLD
     scheduled = world.sdx.store.interaction(OUTBOUND_ID).scheduled_at
     assert scheduled is not None
-    marker = f"{int(scheduled.timestamp())} {int(time.time())}"
+    # Counted (1) by a dial that died before Twilio got it.
+    marker = f"{int(scheduled.timestamp())} {int(time.time())} 1"
     world.sdx.store.set_datum(OUTBOUND_ID, PLACING, marker)
+    world.sdx.store.set_datum(OUTBOUND_ID, "gateway_attempts", "1")
     outcomes = await dial_once(world)
     assert outcomes["dialled"] == 2
     assert len(calls_to(world, DEMO_RESPONDENT)) == 1
     assert list_requests(world, "Calls") == 1  # asked about the one with a marker
+    assert data(world.sdx, OUTBOUND_ID)["gateway_attempts"] == "1"  # not counted twice
 
 
 async def test_an_old_marker_is_a_new_dial_not_a_question(world: World) -> None:
