@@ -14,9 +14,11 @@ create, an interaction-data write):
    * it is not there, and SDX finished with the request (it answered a 5xx
      itself): send it once more;
    * it is not there, but the request may still be on its way (a timeout,
-     a lost connection, a proxy's 502/504: ``maybe_in_flight``): give up for
-     now with the original error. Sending it again could apply it twice; the
-     caller keeps the survey open and the next turn asks again.
+     a lost connection, a proxy's 502/504: ``maybe_in_flight``): never send
+     it again. An answer keeps asking for a while (``SETTLE_FOR`` request
+     timeouts), since a slow SDX usually lands it within that; past that,
+     give up with the original error. The caller keeps the survey open and
+     the next turn asks again.
 
 Callers never send these requests through ``SdxClient`` directly (a layout
 test checks it); they call the functions here.
@@ -24,12 +26,18 @@ test checks it); they call the functions here.
 
 from __future__ import annotations
 
+import asyncio
+
 from gateway.logging import get_logger
 from gateway.sdx.client import SdxClient
 from gateway.sdx.errors import SdxError, maybe_applied, maybe_in_flight
 from gateway.sdx.models import Interaction, SurveyTurn
 
 log = get_logger(__name__)
+
+# How long an answer that may still be on its way is watched for, in SDX
+# request timeouts: a request SDX was slow with usually lands within that.
+SETTLE_FOR = 2.0
 
 
 def moved_on(turn: SurveyTurn, question_id: int) -> bool:
@@ -62,13 +70,31 @@ async def submit_answer(
             raise
         first = exc
     turn = await sdx.start_survey(interaction_id)  # resumes: changes nothing
+    if not moved_on(turn, question_id) and maybe_in_flight(first):
+        turn = await _watch(sdx, interaction_id, question_id, SETTLE_FOR * sdx.timeout)
+        if not moved_on(turn, question_id):
+            raise first  # it may land later still: never sent twice
     if moved_on(turn, question_id):
         _settled_by_asking(first, "recorded")
         return turn
-    if maybe_in_flight(first):
-        raise first
     _settled_by_asking(first, "resent")
     return await sdx.submit_response(interaction_id, response)
+
+
+async def _watch(
+    sdx: SdxClient, interaction_id: int, question_id: int, seconds: float
+) -> SurveyTurn:
+    """Ask where the survey stands until it moved past ``question_id`` or
+    ``seconds`` are over (at growing intervals); the last answer either way."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    pause = 0.1
+    while True:
+        await asyncio.sleep(min(pause, max(0.0, deadline - loop.time())))
+        turn = await sdx.start_survey(interaction_id)
+        if moved_on(turn, question_id) or loop.time() >= deadline:
+            return turn
+        pause = min(pause * 2, 1.0)
 
 
 async def abandon(sdx: SdxClient, interaction_id: int) -> SurveyTurn:

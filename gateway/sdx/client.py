@@ -46,6 +46,10 @@ class SdxClient:
     def base_url(self) -> str:
         return self._t.base_url
 
+    @property
+    def timeout(self) -> float:
+        return self._t.timeout
+
     # --- plumbing -------------------------------------------------------
 
     async def _get(self, path: str, params: Params | None = None) -> Any:

@@ -121,6 +121,11 @@ class SdxTransport:
     def base_url(self) -> str:
         return self._base_url
 
+    @property
+    def timeout(self) -> float:
+        """Seconds one attempt may take before it is given up on."""
+        return self._timeout_seconds()
+
     async def request(
         self,
         method: str,

@@ -89,9 +89,12 @@ UNSAFE_STEPS = {"create", "submit", "abandon"}
 
 
 def unnoticed(step: str, kind: Kind) -> bool:
-    """The change was applied and only its reply lost: the gateway asks SDX where
-    things stand, finds it, and the respondent carries on without noticing."""
-    return kind.applied and kind.after and step in {"create", "submit"}
+    """The change was applied and only its reply lost, or it landed soon after:
+    the gateway asks SDX where things stand (an answer for a while), finds
+    it, and the respondent carries on without noticing."""
+    if not kind.applied:
+        return False
+    return step == "submit" or (kind.after and step == "create")
 
 
 def table() -> list[Any]:

@@ -303,6 +303,6 @@ def test_the_invariant_sees_a_second_call_and_a_missing_text() -> None:
         f"{DEMO_RESPONDENT}: 2 calls",
         f"{DEMO_RESPONDENT}: 0 first texts",
     ]
-    assert violations(Counter(CALLED), Counter(TEXTED)) == []
+    assert violations(Counter(list(CALLED)), Counter(list(TEXTED))) == []
     # Never texted, but given up on with a reason recorded: not a violation.
-    assert violations(Counter(CALLED), Counter(), gave_up=[DEMO_RESPONDENT]) == []
+    assert violations(Counter(list(CALLED)), Counter(), gave_up=[DEMO_RESPONDENT]) == []

@@ -73,25 +73,41 @@ async def test_an_answer_sdx_failed_before_recording_is_sent_once_more(
     assert count(sandbox, SUBMIT) == 2
 
 
-async def test_an_answer_that_may_still_be_on_its_way_is_not_resent(
+async def test_an_answer_still_on_its_way_is_watched_for_and_not_resent(
     make_client: Callable[..., SdxClient], sandbox: SandboxState
 ) -> None:
     """A timeout while SDX is still working: resending could record it twice.
 
-    SDX is still on the question when asked, and applies the late request
-    afterwards: the answer lands once, on the question it answers.
+    SDX is still on the question when first asked; the gateway keeps asking
+    for a while and sees the late request land: the next question, once.
     """
     sdx = make_client(timeout=0.3)
     interaction_id = await started_interaction(sdx)
     asked = await first_question(sdx, interaction_id)
     sandbox.faults.add(Fault(method="POST", path=SUBMIT, delay=0.6, times=1))
+    turn = await ambiguous.submit_answer(sdx, interaction_id, asked, "9")
+    assert turn.current_question is not None
+    assert turn.current_question.id != asked
+    assert answers(sandbox, interaction_id) == ["9"]
+    assert count(sandbox, SUBMIT) == 1
+
+
+async def test_an_answer_landing_after_the_watch_is_not_resent_either(
+    make_client: Callable[..., SdxClient], sandbox: SandboxState
+) -> None:
+    """Landing later than the watch: the gateway gives up (the caller hears the
+    apology) without resending; the answer lands once, on its question."""
+    sdx = make_client(timeout=0.3)
+    interaction_id = await started_interaction(sdx)
+    asked = await first_question(sdx, interaction_id)
+    sandbox.faults.add(Fault(method="POST", path=SUBMIT, delay=1.5, times=1))
     with pytest.raises(SdxTimeout):
         await ambiguous.submit_answer(sdx, interaction_id, asked, "9")
+    assert answers(sandbox, interaction_id) == []
     await settle(sandbox)
     assert answers(sandbox, interaction_id) == ["9"]
     assert count(sandbox, SUBMIT) == 1
-    # Started, its first question, and the question to SDX after the timeout.
-    assert count(sandbox, START) == 3
+    assert count(sandbox, START) > 3  # started, first question, then the watch
 
 
 async def test_a_refused_answer_is_not_followed_by_a_question(
