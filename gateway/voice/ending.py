@@ -36,6 +36,10 @@ MACHINE = frozenset(
 MACHINE_RECORD_WAIT = 3.0
 # Marking a call faulted is best effort within this: the caller is waiting.
 MARK_FAULTED_WAIT = 0.5
+# Twilio posts a Gather's action before the call's final status, but the two
+# can cross on the way: a hang-up waits this long (at most a tenth of the
+# webhook deadline) for a last answer to arrive before it claims the turn.
+HANG_UP_GRACE = 1.0
 
 
 def turn_settled(turn: int) -> Callable[[CallSession | None], bool]:
@@ -70,6 +74,7 @@ class CallEnding:
         self._outcomes = outcomes
         self._apology = apology  # rendered TwiML
         self._deadline = deadline
+        self._hang_up_grace = min(HANG_UP_GRACE, deadline / 10)
 
     async def guarded(self, call_sid: str, step: Callable[[], Awaitable[str]]) -> str:
         """Run a survey step within the webhook deadline; past it, or on any failure,
@@ -142,15 +147,20 @@ class CallEnding:
         """Abandon an unfinished survey, exactly once.
 
         The caller's last answer may still be in flight (Twilio sends the
-        Gather action and then, on hang-up, this callback). Claiming the
-        current turn makes the two take turns: if the answer holds the
-        claim, wait for it to settle, so it is recorded (and may complete
-        the survey) before anything is abandoned.
+        Gather action and then, on hang-up, this callback), or even behind
+        this callback on the way: it gets a short grace to arrive first.
+        Claiming the current turn then makes the two take turns: if the
+        answer holds the claim, wait for it to settle, so it is recorded
+        (and may complete the survey) before anything is abandoned.
         """
         session = await self._sessions.load(call_sid)
         if session is None:
             return
         bind_context(interaction_id=session.interaction_id)
+        if session.status == "active":
+            # The last answer may have been overtaken by this callback.
+            await asyncio.sleep(self._hang_up_grace)
+            session = await self._sessions.load(call_sid) or session
         if session.status == "active":
             _, claimed = await self._sessions.load_for_turn(call_sid, session.turn)
             if not claimed:
