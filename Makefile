@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint serve sandbox bench bench-dispatch clean
+.PHONY: demo test faults lint serve sandbox bench bench-dispatch clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The fault checker's long profile: every fault kind at every step, and many
+# more generated programs (shrunk to a minimal one on failure). ~10 minutes.
+faults: $(STAMP)
+	FAULTS_PROFILE=long $(BIN)/pytest tests/faults/test_checker.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check gateway tests bench

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -148,3 +149,11 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What the fault checker ran (tests/faults/test_checker.py), when it ran."""
+    stats = sys.modules.get("tests.faults.checker_stats")
+    if stats is not None and stats.STATS.examples:
+        for line in stats.STATS.report():
+            terminalreporter.write_line(line)
