@@ -18,10 +18,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The fault checker's long profile: every fault kind at every step, and many
-# more generated programs (shrunk to a minimal one on failure). ~10 minutes.
+# The fault checkers' long profile: every fault kind at every step of a call
+# and a conversation, and many more generated programs for them and for the
+# dispatcher (shrunk to a minimal one on failure). About 20 minutes.
 faults: $(STAMP)
-	FAULTS_PROFILE=long $(BIN)/pytest tests/faults/test_checker.py $(PYTEST_ARGS)
+	FAULTS_PROFILE=long $(BIN)/pytest -s tests/faults/test_checker.py \
+		tests/faults/test_checker_dispatch.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check gateway tests bench

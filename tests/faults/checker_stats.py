@@ -25,8 +25,6 @@ class Stats:
     # Programs after which the respondent had taken the survey twice (a new
     # interaction created on a call back after the last answer's fate was unknown).
     surveyed_again: list[str] = field(default_factory=list)
-    # Examples that broke the invariant in a known way, tolerated (FAULTS_KNOWN).
-    known: Counter[str] = field(default_factory=Counter)
 
     def report(self) -> list[str]:
         lines = [
@@ -47,9 +45,6 @@ class Stats:
         twice = len(self.surveyed_again)
         lines.append(f"examples where the respondent took the survey twice: {twice}")
         lines.extend(f"  {program}" for program in self.surveyed_again[:5])
-        if self.known:
-            lines.append("known violations tolerated (FAULTS_KNOWN=tolerate):")
-            lines.extend(f"  {bug}: {n} examples" for bug, n in sorted(self.known.items()))
         return lines
 
 

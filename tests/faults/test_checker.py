@@ -28,7 +28,6 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, note, settings
 
 from tests.faults.checker_invariant import Ledger, Recorded, violations
-from tests.faults.checker_known import TOLERATE, known
 from tests.faults.checker_matrix import case_id, matrix
 from tests.faults.checker_model import Program, Step, programs
 from tests.faults.checker_stats import STATS
@@ -74,10 +73,6 @@ def check(program: Program, redis: RedisServer, *, generated: bool = False) -> N
     if generated:  # hypothesis prints notes with the failing example
         for line in trace:
             note(line)
-    bug = known(program, found)
-    if TOLERATE and bug is not None:
-        STATS.known[bug] += 1
-        return
     assert found == [], "\n".join([f"{program!r}", *found, *trace])
 
 
@@ -86,8 +81,8 @@ def test_each_fault_alone(checker_redis: RedisServer, program: Program) -> None:
     check(program, checker_redis)
 
 
-# The minimal programs of the violations the checker found. FAIL today
-# (gateway bugs, see the ids): kept so that each one reproduces on its own.
+# The minimal programs of the violations the checker found, fixed since:
+# kept so that each one runs on its own, every time.
 FOUND = [
     pytest.param(
         Program("voice", steps=(Step(), Step("slow"))),
@@ -106,20 +101,19 @@ FOUND = [
 
 @pytest.mark.parametrize("program", FOUND)
 def test_violation_found_by_the_checker(checker_redis: RedisServer, program: Program) -> None:
-    """FAILS today (gateway bugs).
+    """Regressions of the violations the checker found.
 
-    late-answer: an answer SDX is slow to apply (it lands after the gateway
+    late-answer: an answer SDX is slow to apply (it landed after the gateway
     gave up waiting, and after the gateway asked SDX and found it still on
-    the question) is followed by the respondent giving it again, as they
-    were asked to; the repeat is recorded, then the late one lands on the
-    next question. ``gateway.sdx.ambiguous.submit_answer`` gives up on a
-    request that "may still be on its way", but nothing stops the next turn
-    from submitting while it still is.
+    the question) was followed by the respondent giving it again; the repeat
+    was recorded, then the late one landed on the next question. Fixed by
+    ``gateway.sdx.ambiguous`` watching for it before giving up.
 
     hang-up-overtaking: the status callback of a caller who hangs up right
-    after their last answer reaches the gateway before that answer's Gather
-    action; the hang-up claims the turn and abandons the survey, and the
-    answer that follows is dropped (the duplicate-wait times out).
+    after their last answer reached the gateway before that answer's Gather
+    action; the hang-up claimed the turn and abandoned the survey, and the
+    answer that followed was dropped. Fixed by the hang-up's grace
+    (``gateway.voice.ending``).
     """
     check(program, checker_redis)
 
@@ -208,21 +202,6 @@ def test_an_abandoned_survey_is_a_violation_even_beside_a_completed_one() -> Non
 
 def test_no_interaction_at_all_is_a_violation() -> None:
     assert violations([], EXPECTED) == ["no interaction for the respondent"]
-
-
-def test_known_bugs_are_told_apart_by_their_program() -> None:
-    misplaced = ["interaction 1001: question 502 holds '3' (the answer to question 501), not '2'"]
-    lost = [
-        "interaction 1001: no response to question(s) [504]",
-        "interaction 1001: the survey was abandoned, not completed",
-    ]
-    slow = Program("voice", steps=(Step(), Step("slow")))
-    hang_up = Program("voice", steps=(*(Step(),) * 4, Step("hang-up-first")))
-    assert known(slow, misplaced) == "late-answer-lands-on-the-next-question"
-    assert known(hang_up, lost) == "hang-up-overtaking-the-last-answer-loses-it"
-    assert known(Program("voice", steps=(Step(), Step("applied-502"))), misplaced) is None
-    assert known(slow, lost) is None
-    assert known(slow, []) is None
 
 
 def test_a_survey_taken_twice_each_time_whole_is_no_violation() -> None:
