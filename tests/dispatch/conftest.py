@@ -32,6 +32,7 @@ class World:
     redis: Redis
     make_dispatcher: Callable[..., Dispatcher]
     conversations: RedisConversationStore
+    emulator: TestServer  # the Twilio emulator's server (a test may stop it)
 
     async def dispatch_all(self, dispatcher: Dispatcher | None = None) -> int:
         """One poll, then consume until the stream is empty; calls then play out."""
@@ -96,7 +97,7 @@ async def world(
         )
 
     state: TwilioState = emulator.app[TWILIO_STATE]
-    yield World(settings, sandbox, state, redis, make, conversations)
+    yield World(settings, sandbox, state, redis, make, conversations, emulator)
     await state.settle()
     await gateway.close()
     await session.close()

@@ -142,3 +142,20 @@ async def test_a_dispatcher_stopped_mid_dial_settles_and_nobody_dials_again(
         await asyncio.sleep(0.2)
     assert len(calls_to(world, DEMO_RESPONDENT)) + len(calls_to(world, OTHER)) == 2
     assert all(len(calls_to(world, n)) == 1 for n in (DEMO_RESPONDENT, OTHER))
+
+
+async def test_twilio_unable_to_say_leaves_the_entries_to_come_back(world: World) -> None:
+    """An unsettled dial, and Twilio's log cannot be read: nothing is dialled and
+    the entries stay pending, to be taken over and reconciled later."""
+    world.twilio.outcomes[DEMO_RESPONDENT] = Outcome.HOLD
+    world.twilio.outcomes[OTHER] = Outcome.HOLD
+    await dial_once(world)
+    await world.redis.flushall()  # the settles are lost
+    held = len(world.twilio.calls)
+    await world.emulator.close()  # Twilio unreachable
+    outcomes = await dial_once(world, "after-flush")
+    assert outcomes == {"deferred": 2}
+    assert len(world.twilio.calls) == held
+    stream = f"{world.settings.gateway_redis_prefix}dispatch:stream"
+    pending = await world.redis.xpending(stream, "dialers")
+    assert pending["pending"] == 2  # not acknowledged: they come back
