@@ -27,7 +27,7 @@ from aiohttp.test_utils import TestServer
 
 from gateway.config import Settings
 from gateway.sandbox.credentials import DEMO_RESPONDENT
-from gateway.sandbox.sdx import SandboxState
+from gateway.sandbox.sdx import Fault, SandboxState
 from tests.faults.conftest import (
     Q2,
     Q3,
@@ -138,13 +138,14 @@ class GatewayProcess:
                     pytest.fail(f"gateway serve not healthy in {READY_WITHIN} s:\n{self.output()}")
                 await asyncio.sleep(0.05)
 
-    async def kill(self) -> int:
-        """SIGKILL: no shutdown hook runs, nothing is flushed or closed cleanly."""
+    async def kill(self, how: signal.Signals = signal.SIGKILL) -> int:
+        """SIGKILL: no shutdown hook runs, nothing is flushed or closed cleanly.
+        SIGTERM: the operator's stop, which lets webhooks in flight finish."""
         process, self.process = self.process, None
         if process is None:
             return 0
         with contextlib.suppress(ProcessLookupError):  # it may have died already
-            process.send_signal(signal.SIGKILL)
+            process.send_signal(how)
         return await asyncio.wait_for(process.wait(), EXIT_WITHIN)
 
     def output(self) -> str:
@@ -244,3 +245,30 @@ async def test_sms_conversation_goes_on_after_the_gateway_is_killed_and_restarte
     assert len(requests_to(sandbox, "start")) == 1  # the conversation came from Redis
     assert sandbox.store.interactions[SMS_SEEDED].survey_ended
     await still_serving(twilio)
+
+
+async def test_an_answer_in_flight_when_the_gateway_is_stopped_is_finished(
+    gateway_process: GatewayProcess, twilio: aiohttp.ClientSession, sandbox: SandboxState
+) -> None:
+    """SIGTERM while an answer is at SDX: the process finishes that webhook (the
+    caller hears the next question) before it exits, and the next process goes
+    on from there; the answer is recorded once."""
+    settings = gateway_process.settings
+    client: Any = twilio
+    call = Call(client, settings, caller=DEMO_RESPONDENT, called=INBOUND)
+    await call.start()
+    sandbox.faults.add(Fault(method="POST", path=r"/interactions/\d+/submit_response", delay=1.0))
+    pressing = asyncio.create_task(call.press("9"))
+    while not requests_to(sandbox, "submit"):  # noqa: ASYNC110 (no event to wait on)
+        await asyncio.sleep(0.01)
+    stopping = asyncio.create_task(gateway_process.kill(signal.SIGTERM))
+    await pressing
+    assert call.spoken()[-1].startswith(Q2), call.spoken()
+    assert await stopping == 0  # a clean exit
+    sandbox.faults.clear()
+
+    await gateway_process.start()
+    await call.press("4")
+    assert call.spoken()[-1].startswith(Q3)
+    assert answers(sandbox, VOICE_SEEDED) == ["9", "4"]
+    assert len(requests_to(sandbox, "submit")) == 2  # each answer sent once
