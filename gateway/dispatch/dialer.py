@@ -16,7 +16,15 @@ from datetime import UTC, datetime
 
 from gateway.config import Settings
 from gateway.dispatch.jobs import Job
-from gateway.dispatch.placing import CLOCK_SLACK, PLACING, Placing, claim_kept, placed_before
+from gateway.dispatch.placing import (
+    CLOCK_SLACK,
+    PLACING,
+    Placing,
+    claim_kept,
+    new_placing,
+    placed_before,
+    settled_window,
+)
 from gateway.dispatch.poller import DuePoller, SurveyNumbers
 from gateway.dispatch.store import DispatchStore
 from gateway.logging import get_logger
@@ -26,7 +34,7 @@ from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Interaction, SurveyTurn
 from gateway.sms.text import join_prompts, split_message
 from gateway.state.conversations import Conversation, ConversationStore, conversation_key
-from gateway.survey.outcomes import ATTEMPTS, attempts_in, data_of, note_status
+from gateway.survey.outcomes import ATTEMPTS, data_of, note_status
 from gateway.twilio.rest import (
     INVALID_TO,
     NOT_MOBILE,
@@ -70,7 +78,7 @@ class Dialer:
         self._poller = poller
         # A claim outlives the call: if its outcome never gets recorded, the
         # interaction (same scheduled time) is dialled again after this.
-        self._settled_ttl = max(600, settings.gateway_retry_delay)
+        self._settled_ttl = settled_window(settings.gateway_retry_delay)
         self._claim_ttl = claim_ttl
 
     async def dial(self, job: Job, owner: str) -> str:
@@ -85,35 +93,44 @@ class Dialer:
             current = await self._sdx.get_interaction(job.interaction_id, include_data=True)
         except SdxError as exc:
             log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
-            await self._store.release(job)
-            return "retry"
+            return await self._not_now(job)
         if not self._still_due(job, current):
             await self._store.settle(job, "stale", self._settled_ttl)
             return "stale"
         async with claim_kept(self._store, job, owner, self._claim_ttl):
-            return await self._place(job, data_of(current))
+            return await self._place(job, data_of(current), owner)
 
-    async def _place(self, job: Job, data: dict[str, str]) -> str:
+    async def _not_now(self, job: Job) -> str:
+        """Give the job up for now. A call's interaction is listed again at the
+        next poll; a first text's may have started (or be a resend), and then no
+        listing offers it again: its entry itself must come back."""
+        await self._store.release(job)
+        return "deferred" if job.channel == "sms" else "retry"
+
+    async def _still_held(self, job: Job, owner: str) -> bool:
+        """Is the claim still ours? (A stall past its TTL lets another replica dial.)"""
+        if await self._store.renew(job, owner, self._claim_ttl):
+            return True
+        log.warning("dispatch_claim_lost_before_dialling", interaction_id=job.interaction_id)
+        return False
+
+    async def _place(self, job: Job, data: dict[str, str], owner: str) -> str:
         now = datetime.now(UTC)
-        earlier = placed_before(data, job, now, self._settled_ttl)
+        earlier = placed_before(data, job.attempt, now, self._settled_ttl)
         if earlier is not None:
             reconciled = await self._reconcile(job, earlier.began - CLOCK_SLACK)
             if reconciled is not None:
                 return reconciled
-        if not await self._begin(job, data, earlier or self._placing(job, data, now)):
-            return "retry"
+        if not await self._begin(job, data, earlier or new_placing(job, data, now)):
+            return await self._not_now(job)
+        if not await self._still_held(job, owner):
+            return "deferred"  # the holder now settles it; the entry is acknowledged then
         if job.channel == "voice":
             return await self._call(job)
         return await self._text(job)
 
-    @staticmethod
-    def _placing(job: Job, data: dict[str, str], now: datetime) -> Placing:
-        count = attempts_in(data) + 1 if job.channel == "voice" else None
-        return Placing(job.attempt, now, count)
-
     async def _begin(self, job: Job, data: dict[str, str], placing: Placing) -> bool:
-        """Write the attempt down in SDX before Twilio is asked; False if SDX failed
-        (the job is released).
+        """Write the attempt down in SDX before Twilio is asked; False if SDX failed.
 
         The marker first, then the count it names (a call's
         ``gateway_attempts``), so every dial counts even when its outcome
@@ -129,7 +146,6 @@ class Dialer:
                 await ambiguous.write_data(self._sdx, job.interaction_id, ATTEMPTS, count)
         except SdxError as exc:
             log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
-            await self._store.release(job)
             return False
         return True
 

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from gateway.dispatch.jobs import Job
 from gateway.dispatch.store import DispatchStore
 from gateway.logging import get_logger
+from gateway.survey.outcomes import attempts_in
 
 log = get_logger(__name__)
 
@@ -62,10 +63,24 @@ def placing_of(data: dict[str, str]) -> Placing | None:
     return Placing(parts[0], datetime.fromtimestamp(int(parts[1]), UTC), count)
 
 
-def placed_before(data: dict[str, str], job: Job, now: datetime, window: float) -> Placing | None:
+def new_placing(job: Job, data: dict[str, str], now: datetime) -> Placing:
+    """A first dial of ``job``'s attempt; a call stands for one more count."""
+    count = attempts_in(data) + 1 if job.channel == "voice" else None
+    return Placing(job.attempt, now, count)
+
+
+def settled_window(retry_delay: float) -> float:
+    """How long a dial's claim stays settled, and its marker counts: if the call's
+    outcome never gets recorded, the same attempt is dialled again after this."""
+    return max(600.0, retry_delay)
+
+
+def placed_before(
+    data: dict[str, str], attempt: str, now: datetime, window: float
+) -> Placing | None:
     """The earlier dial of this very attempt, if one began within ``window`` seconds."""
     placing = placing_of(data)
-    if placing is None or placing.attempt != job.attempt:
+    if placing is None or placing.attempt != attempt:
         return None
     if now - placing.began > timedelta(seconds=window):
         return None

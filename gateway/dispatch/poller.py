@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from gateway.config import Settings
 from gateway.dispatch.jobs import Channel, Job
+from gateway.dispatch.placing import placed_before, settled_window
 from gateway.dispatch.window import in_call_window
 from gateway.logging import get_logger
 from gateway.numbers import InvalidNumber, to_e164
@@ -97,10 +98,21 @@ class DuePoller:
         data = data_of(item)
         if data.get(STATUS) in FINAL_STATUSES:
             return None
-        if attempts_in(data) >= self._settings.gateway_max_attempts:
+        attempt = str(int(scheduled))
+        if self._attempts_before(data, attempt, now) >= self._settings.gateway_max_attempts:
             return None
         moment = datetime.fromtimestamp(now, UTC)
         window = self._settings.gateway_call_window
         if not in_call_window(to, moment, window, self._settings.timezone):
             return None  # waits for the window
-        return Job(item.id, numbers.survey_id, channel, to, sender, str(int(scheduled)))
+        return Job(item.id, numbers.survey_id, channel, to, sender, attempt)
+
+    def _attempts_before(self, data: dict[str, str], attempt: str, now: float) -> int:
+        """Dials counted before this attempt. An attempt being placed (its marker
+        is recent) is counted already, but must not stop itself: a dial cut
+        short after counting would otherwise never be finished."""
+        window = settled_window(self._settings.gateway_retry_delay)
+        own = placed_before(data, attempt, datetime.fromtimestamp(now, UTC), window)
+        if own is not None and own.count is not None:
+            return own.count - 1
+        return attempts_in(data)

@@ -129,7 +129,9 @@ async def write_data(sdx: SdxClient, interaction_id: int, key: str, value: str) 
         if not maybe_applied(exc):
             raise
         first = exc
-    stored = await sdx.list_interaction_data(interaction_id=interaction_id, custom_key=key)
+    stored = await sdx.list_interaction_data(
+        interaction_id=interaction_id, custom_key=key, _order="DESC", _limit=100
+    )
     newest = max((d for d in stored if d.custom_key == key), key=lambda d: d.id, default=None)
     if newest is not None and (newest.custom_value or "") == value:
         _settled_by_asking(first, "written")

@@ -40,7 +40,8 @@ NOT_REACHED = frozenset({"busy", "no-answer", "failed", "canceled"})
 
 
 def data_values(data: Iterable[InteractionData]) -> dict[str, str]:
-    return {d.custom_key: d.custom_value or "" for d in data}
+    """Key -> value; where SDX kept several records of a key, the newest (highest id)."""
+    return {d.custom_key: d.custom_value or "" for d in sorted(data, key=lambda d: d.id)}
 
 
 def data_of(item: Interaction) -> dict[str, str]:

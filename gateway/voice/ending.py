@@ -165,7 +165,12 @@ class CallEnding:
             _, claimed = await self._sessions.load_for_turn(call_sid, session.turn)
             if not claimed:
                 settled = turn_settled(session.turn)
-                session = await wait_for_reply(lambda: self._sessions.load(call_sid), settled)
+                # As long as that answer may take: its deadline, and its apology.
+                session = await wait_for_reply(
+                    lambda: self._sessions.load(call_sid),
+                    settled,
+                    wait=self._deadline + MARK_FAULTED_WAIT,
+                )
                 if session is not None and not settled(session):
                     # The last answer never settled: SDX may have taken it and
                     # then Redis failed, or the process died. Whether the

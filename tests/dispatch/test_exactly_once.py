@@ -159,3 +159,18 @@ async def test_twilio_unable_to_say_leaves_the_entries_to_come_back(world: World
     stream = f"{world.settings.gateway_redis_prefix}dispatch:stream"
     pending = await world.redis.xpending(stream, "dialers")
     assert pending["pending"] == 2  # not acknowledged: they come back
+
+
+async def test_the_last_attempt_cut_short_after_counting_is_still_placed(world: World) -> None:
+    """A dial of the last allowed attempt died after counting it (3 of 3): its own
+    count must not stop it, or the respondent is never called and nothing says why."""
+    world.twilio.outcomes[DEMO_RESPONDENT] = Outcome.HOLD
+    world.twilio.outcomes[OTHER] = Outcome.HOLD
+    scheduled = world.sdx.store.interaction(OUTBOUND_ID).scheduled_at
+    assert scheduled is not None
+    marker = f"{int(scheduled.timestamp())} {int(time.time())} 3"
+    world.sdx.store.set_datum(OUTBOUND_ID, PLACING, marker)
+    world.sdx.store.set_datum(OUTBOUND_ID, "gateway_attempts", "3")  # GATEWAY_MAX_ATTEMPTS
+    await dial_once(world)
+    assert len(calls_to(world, DEMO_RESPONDENT)) == 1
+    assert data(world.sdx, OUTBOUND_ID)["gateway_attempts"] == "3"
