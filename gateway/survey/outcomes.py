@@ -7,6 +7,9 @@ Two keys of an interaction's data are the gateway's:
   opted out, an invalid number...), for the dispatcher and the operator's
   reports.
 
+(A third, ``gateway_placing``, is the dispatcher's own: see
+``gateway.dispatch.placing``.)
+
 Every dial is counted in SDX interaction data (``gateway_attempts``, so it
 survives Redis) by the dialler, before the call is placed. Busy, no answer,
 failed, canceled or an answering machine then reschedule the interaction
