@@ -23,6 +23,7 @@ from gateway.dispatch.placing import (
     claim_kept,
     new_placing,
     placed_before,
+    settle_on_stop,
     settled_window,
 )
 from gateway.dispatch.poller import DuePoller, SurveyNumbers
@@ -39,7 +40,6 @@ from gateway.twilio.rest import (
     INVALID_TO,
     NOT_MOBILE,
     UNSUBSCRIBED,
-    PlacedCall,
     TwilioApiError,
     TwilioRest,
 )
@@ -47,8 +47,6 @@ from gateway.twilio.rest import (
 log = get_logger(__name__)
 
 STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
-# Stopped mid-dial: how long to wait for Twilio's answer, to settle the claim.
-SETTLE_ON_STOP = 10.0
 # A resend of a first SMS that Twilio refused for the moment.
 SMS_RETRIES = 5
 SMS_RETRY_DELAY = 60.0
@@ -215,22 +213,11 @@ class Dialer:
         except TwilioApiError as exc:
             return await self._call_refused(job, exc)
         except asyncio.CancelledError:
-            await self._settle_on_stop(job, creating)
+            await settle_on_stop(self._store, job, creating, self._settled_ttl)
             raise
         await self._store.settle(job, placed.sid, self._settled_ttl)
         log.info("call_placed", call_sid=placed.sid)
         return "dialled"
-
-    async def _settle_on_stop(self, job: Job, creating: asyncio.Future[PlacedCall]) -> None:
-        """Stopped while Twilio was creating the call: wait (bounded) for its
-        answer and settle the claim, so no replica dials this attempt again.
-        Past the wait the marker in SDX covers it: the next holder reconciles."""
-        await asyncio.wait({creating}, timeout=SETTLE_ON_STOP)
-        if not creating.done() or creating.cancelled() or creating.exception() is not None:
-            return
-        with contextlib.suppress(Exception):
-            await self._store.settle(job, creating.result().sid, self._settled_ttl)
-            log.info("call_placed", call_sid=creating.result().sid, on_stop=True)
 
     async def _call_refused(self, job: Job, exc: TwilioApiError) -> str:
         log.warning(

@@ -34,10 +34,13 @@ from gateway.dispatch.jobs import Job
 from gateway.dispatch.store import DispatchStore
 from gateway.logging import get_logger
 from gateway.survey.outcomes import attempts_in
+from gateway.twilio.rest import PlacedCall
 
 log = get_logger(__name__)
 
 PLACING = "gateway_placing"
+# Stopped mid-dial: how long to wait for Twilio's answer, to settle the claim.
+SETTLE_ON_STOP = 10.0
 # Clocks differ between this host and Twilio's: look back this much further.
 CLOCK_SLACK = timedelta(seconds=5)
 
@@ -106,5 +109,25 @@ async def claim_kept(store: DispatchStore, job: Job, owner: str, ttl: float) -> 
         yield
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # gather, not suppress(CancelledError): a cancel of the caller that
+        # arrives meanwhile must still propagate.
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def settle_on_stop(
+    store: DispatchStore, job: Job, creating: asyncio.Future[PlacedCall], ttl: float
+) -> None:
+    """Stopped while Twilio was creating the call: wait (bounded) for its answer
+    and settle the claim, so no replica dials this attempt again. Past the
+    wait the marker in SDX covers it: the next holder reconciles."""
+    await asyncio.wait({creating}, timeout=SETTLE_ON_STOP)
+    if not creating.done():
+        # Left to finish on its own; its outcome is read so that it is never
+        # reported as an exception nobody retrieved.
+        creating.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return
+    if creating.cancelled() or creating.exception() is not None:
+        return
+    with contextlib.suppress(Exception):
+        await store.settle(job, creating.result().sid, ttl)
+        log.info("call_placed", call_sid=creating.result().sid, on_stop=True)
