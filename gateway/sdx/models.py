@@ -58,14 +58,59 @@ SdxTime = Annotated[
 ]
 
 
-def _none_to_empty(value: Any) -> Any:
-    return [] if value is None else value
+def _php_list(value: Any) -> Any:
+    """A list as PHP's json_encode may write it: null for none, an object keyed
+    "0", "2"... when the array lost entries (array_filter keeps the keys).
+    Positions are kept, gaps filled with None, so prompts and sound files
+    still pair by index."""
+    if value is None or value is False or value == "":
+        return []
+    if isinstance(value, dict):
+        if not value:
+            return []
+        if all(isinstance(k, str) and k.isdigit() for k in value):
+            slots: list[Any] = [None] * (max(int(k) for k in value) + 1)
+            for key, item in value.items():
+                slots[int(key)] = item
+            return slots
+    return value
+
+
+def _texts(value: Any) -> Any:
+    """Prompts: a PHP list whose missing or null entries read as empty text."""
+    value = _php_list(value)
+    if isinstance(value, list):
+        return ["" if item is None else str(item) for item in value]
+    return value
+
+
+def _sounds(value: Any) -> Any:
+    value = _php_list(value)
+    if isinstance(value, list):
+        return [None if item in (None, "", False) else str(item) for item in value]
+    return value
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
 
 
 def _flag(value: Any) -> Any:
-    # SDX answers 0/1, sometimes as strings.
-    if isinstance(value, str) and value.strip() in {"0", "1"}:
-        return value.strip() == "1"
+    """SDX answers 0/1, sometimes as strings, and PHP may write true/false either way."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+    if value is None:
+        return False
+    return value
+
+
+def _absent_object(value: Any) -> Any:
+    """An object PHP writes as ``[]`` (an empty array), ``{}``, ``""``, ``false``
+    or ``0`` when there is none: None."""
+    if value in ([], {}, "", False, 0, "0") or value is None:
+        return None
     return value
 
 
@@ -141,12 +186,12 @@ class Interaction(SdxModel):
 class SurveyTurn(SdxModel):
     """What start_survey, submit_response and abandon_survey return."""
 
-    prompts: Annotated[list[str], BeforeValidator(_none_to_empty)] = Field(default_factory=list)
-    sound_files: Annotated[list[str | None], BeforeValidator(_none_to_empty)] = Field(
+    prompts: Annotated[list[str], BeforeValidator(_texts)] = Field(default_factory=list)
+    sound_files: Annotated[list[str | None], BeforeValidator(_sounds)] = Field(
         default_factory=list
     )
     survey_completed: Annotated[bool, BeforeValidator(_flag)] = False
-    current_question: Question | None = None
+    current_question: Annotated[Question | None, BeforeValidator(_absent_object)] = None
 
     @property
     def completed(self) -> bool:
