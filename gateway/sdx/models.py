@@ -187,9 +187,7 @@ class SurveyTurn(SdxModel):
     """What start_survey, submit_response and abandon_survey return."""
 
     prompts: Annotated[list[str], BeforeValidator(_texts)] = Field(default_factory=list)
-    sound_files: Annotated[list[str | None], BeforeValidator(_sounds)] = Field(
-        default_factory=list
-    )
+    sound_files: Annotated[list[str | None], BeforeValidator(_sounds)] = Field(default_factory=list)
     survey_completed: Annotated[bool, BeforeValidator(_flag)] = False
     current_question: Annotated[Question | None, BeforeValidator(_absent_object)] = None
 
