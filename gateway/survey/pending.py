@@ -7,8 +7,9 @@ created; a 409 then means one exists that the index did not show (created
 since, or due later), so the survey is listed again, past the index.
 
 ``start_survey`` begins the survey or resumes it. When SDX answers that the
-survey is already over, the index was stale (it was completed elsewhere):
-the number leaves the index and the search is made once more.
+survey is already over (a closing turn, or a 409 / 410 / 404 as a PHP SDX
+may answer for an interaction completed or deleted elsewhere), the index was
+stale: the number leaves the index and the search is made once more.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from gateway.logging import bind_context, get_logger
 from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient, ambiguous
-from gateway.sdx.errors import SdxConflict, SdxError
+from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 from gateway.sdx.models import SurveyTurn
 from gateway.state.index import Candidate
 from gateway.survey.index import InteractionIndex
@@ -74,6 +75,10 @@ class PendingInteractions:
             bind_context(interaction_id=found.id)
             try:
                 turn = await self._sdx.start_survey(found.id)
+            except (SdxConflict, SdxGone, SdxNotFound) as exc:
+                log.info("pending_interaction_is_over", status=exc.status)
+                await self._index.forget(found.survey_id, respondent)
+                continue
             except SdxError as exc:
                 raise StartFailed(found, exc) from exc
             if not turn.completed:

@@ -107,3 +107,20 @@ async def test_sdx_failing_to_start_names_the_interaction_found(
         await make().start(INBOUND, DEMO_RESPONDENT, "voice", ref="CA1")
     assert failed.value.interaction.id == 1001
     assert isinstance(failed.value.error, SdxError)
+
+
+@pytest.mark.parametrize("status", [409, 410, 404])
+async def test_an_interaction_sdx_says_is_over_is_dropped_and_the_search_made_again(
+    make: Make, sdx: SdxClient, sandbox: SandboxState, status: int
+) -> None:
+    """A PHP SDX may answer start_survey on an interaction completed or deleted
+    elsewhere with a 409 / 410 / 404 rather than a closing turn: the same
+    meaning, so the caller is told there is no survey (once, not the apology
+    on every call until the index expires)."""
+    pending = make()
+    await pending.find(INBOUND, DEMO_RESPONDENT, "voice", ref="CA1")  # indexed
+    await sdx.start_survey(1001)
+    await sdx.abandon_survey(1001)  # over in SDX; the index still lists it
+    sandbox.faults.add(Fault(method="POST", path=START, status=status, times=1))
+    assert await pending.start(INBOUND, DEMO_RESPONDENT, "voice", ref="CA1") is None
+    assert count(sandbox, START) == 2  # the web's start, and ours that got the status
