@@ -147,13 +147,14 @@ async def create_interaction(
 ) -> Interaction:
     """Create an interaction, at most once: ``external_ref`` (the CallSid or
     MessageSid, unique to this request) finds it when the reply was lost."""
-    try:
+
+    async def create() -> Interaction:
         return await sdx.create_interaction(
-            survey_id,
-            survey_type=survey_type,
-            phone_number=phone_number,
-            external_ref=external_ref,
+            survey_id, survey_type=survey_type, phone_number=phone_number, external_ref=external_ref
         )
+
+    try:
+        return await create()
     except SdxError as exc:
         if not maybe_applied(exc):
             raise
@@ -166,6 +167,4 @@ async def create_interaction(
     if maybe_in_flight(first):
         raise first
     _settled_by_asking(first, "resent")
-    return await sdx.create_interaction(
-        survey_id, survey_type=survey_type, phone_number=phone_number, external_ref=external_ref
-    )
+    return await create()

@@ -22,8 +22,10 @@ from tests.helpers.ledger import data
 
 
 @pytest.fixture(autouse=True)
-async def _held_calls_hung_up(world: World) -> AsyncIterator[None]:
-    """Held calls never end by themselves: cut them off so the world can close."""
+async def _every_call_held(world: World) -> AsyncIterator[None]:
+    """Every phone holds its call (nobody answers: the attempt stays the same one);
+    held calls never end by themselves, so they are cut off for the world to close."""
+    world.twilio.default_outcome = Outcome.HOLD
     yield
     await asyncio.gather(*world.twilio.cancel_all(), return_exceptions=True)
 
@@ -50,8 +52,6 @@ async def dial_once(world: World, name: str = "test") -> dict[str, int]:
 
 
 async def test_the_attempt_is_written_down_before_twilio_is_asked(world: World) -> None:
-    world.twilio.outcomes[DEMO_RESPONDENT] = Outcome.HOLD
-    world.twilio.outcomes[OTHER] = Outcome.HOLD
     before = time.time()
     await dial_once(world)
     attempt, stamp, count = data(world.sdx, OUTBOUND_ID)[PLACING].split()
@@ -69,8 +69,6 @@ async def test_the_attempt_is_written_down_before_twilio_is_asked(world: World) 
 async def test_redis_lost_after_a_dial_does_not_dial_again(world: World) -> None:
     """Claims and stream gone (a flush, a failover) while the calls still ring:
     the next poll offers the same attempts, and Twilio's log says they went out."""
-    world.twilio.outcomes[DEMO_RESPONDENT] = Outcome.HOLD
-    world.twilio.outcomes[OTHER] = Outcome.HOLD
     assert (await dial_once(world))["dialled"] == 2
     await world.redis.flushall()
     outcomes = await dial_once(world, "after-flush")
@@ -84,8 +82,6 @@ async def test_redis_lost_after_a_dial_does_not_dial_again(world: World) -> None
 
 async def test_a_marker_with_nothing_in_twilios_log_is_dialled(world: World) -> None:
     """The dial died before Twilio got it: the log is empty, so the call is placed."""
-    world.twilio.outcomes[DEMO_RESPONDENT] = Outcome.HOLD
-    world.twilio.outcomes[OTHER] = Outcome.HOLD
     scheduled = world.sdx.store.interaction(OUTBOUND_ID).scheduled_at
     assert scheduled is not None
     # Counted (1) by a dial that died before Twilio got it.
@@ -102,8 +98,6 @@ async def test_a_marker_with_nothing_in_twilios_log_is_dialled(world: World) -> 
 async def test_an_old_marker_is_a_new_dial_not_a_question(world: World) -> None:
     """Past the settled window the attempt is offered again only because its
     outcome was lost: dialling again is the documented retry."""
-    world.twilio.outcomes[DEMO_RESPONDENT] = Outcome.HOLD
-    world.twilio.outcomes[OTHER] = Outcome.HOLD
     scheduled = world.sdx.store.interaction(OUTBOUND_ID).scheduled_at
     assert scheduled is not None
     world.sdx.store.set_datum(
@@ -120,8 +114,6 @@ async def test_a_dispatcher_stopped_mid_dial_settles_and_nobody_dials_again(
     """Regression: stopped while Twilio was creating the call, the worker cut
     the dial short; the call went through but its claim was never settled,
     expired, and another replica dialled the same attempt again."""
-    world.twilio.outcomes[DEMO_RESPONDENT] = Outcome.HOLD
-    world.twilio.outcomes[OTHER] = Outcome.HOLD
     # Twilio takes the call at once but answers late.
     world.twilio.slow_create("Calls", 1.0, after=True, times=10)
     quick = {"grace": 0.1, "idle": 0.3, "dialing_ttl": 0.3, "concurrency": 1}
@@ -147,8 +139,6 @@ async def test_a_dispatcher_stopped_mid_dial_settles_and_nobody_dials_again(
 async def test_twilio_unable_to_say_leaves_the_entries_to_come_back(world: World) -> None:
     """An unsettled dial, and Twilio's log cannot be read: nothing is dialled and
     the entries stay pending, to be taken over and reconciled later."""
-    world.twilio.outcomes[DEMO_RESPONDENT] = Outcome.HOLD
-    world.twilio.outcomes[OTHER] = Outcome.HOLD
     await dial_once(world)
     await world.redis.flushall()  # the settles are lost
     held = len(world.twilio.calls)
@@ -164,8 +154,6 @@ async def test_twilio_unable_to_say_leaves_the_entries_to_come_back(world: World
 async def test_the_last_attempt_cut_short_after_counting_is_still_placed(world: World) -> None:
     """A dial of the last allowed attempt died after counting it (3 of 3): its own
     count must not stop it, or the respondent is never called and nothing says why."""
-    world.twilio.outcomes[DEMO_RESPONDENT] = Outcome.HOLD
-    world.twilio.outcomes[OTHER] = Outcome.HOLD
     scheduled = world.sdx.store.interaction(OUTBOUND_ID).scheduled_at
     assert scheduled is not None
     marker = f"{int(scheduled.timestamp())} {int(time.time())} 3"

@@ -41,6 +41,7 @@ from gateway.sandbox.twilio import TWILIO_STATE, Outcome, TwilioState, create_tw
 from gateway.state.conversations_redis import RedisConversationStore
 from gateway.survey.outcomes import FINAL_STATUSES, STATUS
 from gateway.twilio.rest import TwilioRest
+from tests.faults.conftest import settle
 from tests.helpers.ledger import data
 from tests.helpers.servers import RedisServer, free_port
 from tests.helpers.settings import make_settings
@@ -188,7 +189,7 @@ async def round_under(world: World, step: Step) -> None:
         await asyncio.gather(drain(dispatcher, "a"), drain(other, "b"))
     else:
         await drain(dispatcher, "c")
-    await settle_sdx(world.sdx)
+    await settle(world.sdx)
     world.sdx.faults.clear()
     if fault == "redis-flushed":
         await world.redis.flushdb()
@@ -201,12 +202,6 @@ async def resends_due_now(redis: Redis, prefix: str) -> None:
     waiting = await redis.zrange(key, 0, -1)
     if waiting:
         await redis.zadd(key, dict.fromkeys(waiting, 0))
-
-
-async def settle_sdx(sdx: SandboxState) -> None:
-    """Let requests the gateway gave up on reach SDX (they still act)."""
-    while sdx.in_flight:
-        await asyncio.gather(*list(sdx.in_flight), return_exceptions=True)
 
 
 async def run_program(program: Iterable[Step], redis_url: str) -> list[str]:
