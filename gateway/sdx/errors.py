@@ -106,6 +106,20 @@ class SdxProtocolError(SdxError):
     """SDX answered 2xx with a body the gateway cannot read."""
 
 
+class SdxRedirect(SdxError):
+    """A 3xx. SDX's reference says a step sent out of order "redirects" (e.g.
+    ``submit_response`` before ``start_survey``): SDX did not act on it."""
+
+    def __init__(self, method: str, path: str, status: int, location: str) -> None:
+        self.status = status
+        self.location = location
+        super().__init__(method, path, f"to {location or '(no Location)'}")
+
+    def to_start(self) -> bool:
+        """It points at ``start_survey``: the survey has not been started."""
+        return self.location.rstrip("/").endswith("/start_survey")
+
+
 class SdxUnexpectedStatus(SdxError):
     """A status code SDX does not document."""
 

@@ -36,6 +36,7 @@ from gateway.sdx.errors import (
     SdxConnectionError,
     SdxError,
     SdxProtocolError,
+    SdxRedirect,
     SdxTimeout,
     SdxTransientError,
     error_for_status,
@@ -57,13 +58,17 @@ class RetryPolicy:
 
 
 def encode_params(params: Params | None) -> dict[str, str]:
-    """Form/query encoding as SDX expects: booleans as true/false, None dropped."""
+    """Form/query encoding, in the least ambiguous form: booleans as 1/0, None dropped.
+
+    Laravel's ``boolean`` rule rejects the strings "true"/"false" (422) and
+    PHP's truthiness reads "false" as true; 1 and 0 mean the same everywhere.
+    """
     encoded: dict[str, str] = {}
     for key, value in (params or {}).items():
         if value is None:
             continue
         if isinstance(value, bool):
-            encoded[key] = "true" if value else "false"
+            encoded[key] = "1" if value else "0"
         else:
             encoded[key] = str(value)
     return encoded
@@ -219,6 +224,7 @@ class SdxTransport:
                 body = await response.text(errors="replace")
                 status = response.status
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                location = response.headers.get("Location")
         except aiohttp.ConnectionTimeoutError:
             # No connection within ``connect``: waiting for the pool or
             # connecting, the request was never written.
@@ -230,12 +236,23 @@ class SdxTransport:
             raise SdxConnectionError(method, path, type(exc).__name__, sent=False) from None
         except aiohttp.ClientError as exc:
             raise SdxConnectionError(method, path, type(exc).__name__, sent=True) from None
-        return self._decode(method, path, status, body, retry_after)
+        return self._decode(method, path, status, body, retry_after, location)
 
     @staticmethod
-    def _decode(method: str, path: str, status: int, body: str, retry_after: float | None) -> Any:
+    def _decode(
+        method: str,
+        path: str,
+        status: int,
+        body: str,
+        retry_after: float | None,
+        location: str | None,
+    ) -> Any:
         if status == 204 or (200 <= status < 300 and not body.strip()):
             return None
+        if 300 <= status < 400:
+            # Never followed: a POST that changes SDX is not re-sent to a
+            # place we did not choose. The caller reads where SDX points.
+            raise SdxRedirect(method, path, status, location or "")
         if not 200 <= status < 300:
             raise error_for_status(method, path, status, _short(body), retry_after)
         try:
