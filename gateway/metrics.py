@@ -38,6 +38,11 @@ SDX_SECONDS = Histogram(
 SDX_ERRORS = Counter(
     "gateway_sdx_errors_total", "Failed SDX requests (each attempt)", ["endpoint", "error"]
 )
+SDX_ROWS_SKIPPED = Counter(
+    "gateway_sdx_rows_skipped_total",
+    "Rows of an SDX listing the gateway could not read and left out",
+    ["endpoint", "model"],
+)
 SURVEYS = Counter(
     "gateway_surveys_total", "Surveys started, completed, abandoned", ["channel", "event"]
 )

@@ -7,13 +7,14 @@ errors of ``gateway.sdx.errors``. See docs/sdx-api.md for the endpoint table.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
 from gateway.sdx.errors import SdxProtocolError
+from gateway.sdx.listing import Pages, readable, rows_of
 from gateway.sdx.models import (
     Interaction,
     InteractionData,
@@ -41,6 +42,7 @@ class SdxClient:
 
     def __init__(self, transport: SdxTransport) -> None:
         self._t = transport
+        self._pages = Pages()
 
     @property
     def base_url(self) -> str:
@@ -62,19 +64,15 @@ class SdxClient:
         except ValidationError as exc:
             raise SdxProtocolError("", path, f"unexpected {model.__name__}: {exc}") from None
 
-    @staticmethod
-    def _many(model: type[M], payload: Any, path: str) -> list[M]:
-        # Public SDX client code treats 204 (decoded as None) as an empty list.
-        if payload is None:
-            return []
-        if isinstance(payload, dict) and isinstance(payload.get("data"), list):
-            payload = payload["data"]  # tolerate a paginated envelope
-        if not isinstance(payload, list):
-            raise SdxProtocolError("GET", path, "expected a JSON list")
-        return [SdxClient._one(model, item, path) for item in payload]
-
     async def _list(self, model: type[M], path: str, params: Mapping[str, ParamValue]) -> list[M]:
-        return self._many(model, await self._get(path, params), path)
+        return readable(model, rows_of(await self._get(path, params), path), path)
+
+    async def _page_of(
+        self, model: type[M], path: str, params: Mapping[str, ParamValue]
+    ) -> tuple[list[M], int]:
+        """A page's readable rows and how many rows SDX sent (for the offset)."""
+        rows = rows_of(await self._get(path, params), path)
+        return readable(model, rows, path), len(rows)
 
     # --- interactions ---------------------------------------------------
 
@@ -123,25 +121,12 @@ class SdxClient:
             **filters,
         }
 
-        async def fetch(limit: int, offset: int) -> list[Interaction]:
+        async def fetch(limit: int, offset: int) -> tuple[list[Interaction], int]:
             page = {**params, "_limit": limit, "_offset": offset}
-            return await self._list(Interaction, "/interactions", page)
+            return await self._page_of(Interaction, "/interactions", page)
 
-        async for item in self._paginate(fetch, page_size):
+        async for item in self._pages.each(fetch, page_size):
             yield item
-
-    @staticmethod
-    async def _paginate(
-        fetch: Callable[[int, int], Awaitable[list[M]]], page_size: int
-    ) -> AsyncIterator[M]:
-        offset = 0
-        while True:
-            page = await fetch(page_size, offset)
-            for item in page:
-                yield item
-            if len(page) < page_size:
-                return
-            offset += len(page)
 
     async def create_interaction(
         self,
@@ -217,6 +202,15 @@ class SdxClient:
         path = f"/interactions/{interaction_id}/interaction_data"
         return await self._list(InteractionData, path, _page(limit, offset, None))
 
+    async def all_interaction_data(self, interaction_id: int) -> list[InteractionData]:
+        """Every data row of an interaction, oldest first, however SDX pages."""
+        path = f"/interactions/{interaction_id}/interaction_data"
+
+        async def fetch(limit: int, offset: int) -> tuple[list[InteractionData], int]:
+            return await self._page_of(InteractionData, path, _page(limit, offset, "ASC"))
+
+        return [row async for row in self._pages.each(fetch, MAX_PAGE)]
+
     # --- the survey itself ----------------------------------------------
 
     async def _turn(
@@ -250,10 +244,11 @@ class SdxClient:
         return await self._list(Survey, "/surveys", _page(limit, offset, order))
 
     async def iter_surveys(self, *, page_size: int = MAX_PAGE) -> AsyncIterator[Survey]:
-        async def fetch(limit: int, offset: int) -> list[Survey]:
-            return await self.list_surveys(limit=limit, offset=offset, order="ASC")
+        async def fetch(limit: int, offset: int) -> tuple[list[Survey], int]:
+            params = _page(limit, offset, "ASC")
+            return await self._page_of(Survey, "/surveys", params)
 
-        async for survey in self._paginate(fetch, page_size):
+        async for survey in self._pages.each(fetch, page_size):
             yield survey
 
     async def get_survey(self, survey_id: int) -> Survey:

@@ -100,7 +100,7 @@ class CallOutcomes:
     async def _count(self, interaction_id: int, reason: str) -> None:
         # The dialler counted the attempt before dialling; here it is only
         # decided whether there will be another.
-        data = await self._sdx.interaction_data_for(interaction_id, limit=1000)
+        data = await self._sdx.all_interaction_data(interaction_id)
         attempts = attempts_in(data_values(data))
         if attempts >= self._max_attempts:
             await ambiguous.write_data(self._sdx, interaction_id, STATUS, "unreachable")

@@ -37,7 +37,13 @@ class Clock:
 
 
 def listings(sandbox: SandboxState) -> int:
-    return sum(1 for r in sandbox.requests if r.method == "GET" and r.path == "/interactions")
+    """Listings started (first pages): a listing's further pages, including
+    the empty one that proves its end, belong to it."""
+    return sum(
+        1
+        for r in sandbox.requests
+        if r.method == "GET" and r.path == "/interactions" and r.query.get("_offset", "0") == "0"
+    )
 
 
 def test_group_by_number_normalises_and_keeps_phone_channels() -> None:
