@@ -30,7 +30,14 @@ import asyncio
 
 from gateway.logging import get_logger
 from gateway.sdx.client import SdxClient
-from gateway.sdx.errors import SdxError, maybe_applied, maybe_in_flight
+from gateway.sdx.errors import (
+    SdxConflict,
+    SdxError,
+    SdxGone,
+    SdxRedirect,
+    maybe_applied,
+    maybe_in_flight,
+)
 from gateway.sdx.models import Interaction, SurveyTurn
 
 log = get_logger(__name__)
@@ -65,11 +72,15 @@ async def submit_answer(
     """
     try:
         return await sdx.submit_response(interaction_id, response)
+    except SdxRedirect as exc:
+        if not exc.to_start():
+            raise
+        return await _start_then_answer(sdx, interaction_id, question_id, response)
     except SdxError as exc:
         if question_id is None or not maybe_applied(exc):
             raise
         first = exc
-    turn = await sdx.start_survey(interaction_id)  # resumes: changes nothing
+    turn = await where_it_stands(sdx, interaction_id)
     if not moved_on(turn, question_id) and maybe_in_flight(first):
         turn = await _watch(sdx, interaction_id, question_id, SETTLE_FOR * sdx.timeout)
         if not moved_on(turn, question_id):
@@ -78,6 +89,32 @@ async def submit_answer(
         _settled_by_asking(first, "recorded")
         return turn
     _settled_by_asking(first, "resent")
+    return await sdx.submit_response(interaction_id, response)
+
+
+async def where_it_stands(sdx: SdxClient, interaction_id: int) -> SurveyTurn:
+    """``start_survey``, which resumes and changes nothing; a 409 or 410 (an
+    SDX that refuses to resume a survey that is over) reads as the end."""
+    try:
+        return await sdx.start_survey(interaction_id)
+    except (SdxConflict, SdxGone):
+        return SurveyTurn(survey_completed=True)
+
+
+async def _start_then_answer(
+    sdx: SdxClient, interaction_id: int, question_id: int | None, response: str
+) -> SurveyTurn:
+    """SDX redirected the answer to ``start_survey``: the survey is not
+    started there, so nothing was recorded. Start it; if it opens on the
+    question the respondent answered, send the answer (once: the redirect
+    proved the first never counted); otherwise they hear where it opens."""
+    log.info("sdx_answer_redirected_to_start")
+    turn = await sdx.start_survey(interaction_id)
+    current = turn.current_question
+    if turn.completed or current is None:
+        return turn
+    if question_id is None or current.id != question_id:
+        return turn
     return await sdx.submit_response(interaction_id, response)
 
 
@@ -91,7 +128,7 @@ async def _watch(
     pause = 0.1
     while True:
         await asyncio.sleep(min(pause, max(0.0, deadline - loop.time())))
-        turn = await sdx.start_survey(interaction_id)
+        turn = await where_it_stands(sdx, interaction_id)
         if moved_on(turn, question_id) or loop.time() >= deadline:
             return turn
         pause = min(pause * 2, 1.0)
@@ -105,6 +142,13 @@ async def abandon(sdx: SdxClient, interaction_id: int) -> SurveyTurn:
     """
     try:
         return await sdx.abandon_survey(interaction_id)
+    except SdxRedirect as exc:
+        if not exc.to_start():
+            raise
+        # Never started in SDX: there is nothing to end, and starting it
+        # only to abandon it would record a survey the respondent never took.
+        log.info("sdx_abandon_not_started")
+        return SurveyTurn(survey_completed=True)
     except SdxError as exc:
         if not maybe_applied(exc):
             raise
