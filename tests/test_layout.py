@@ -57,6 +57,8 @@ COMPONENTS = {
     "MemoryIndexStore",
     "RedisDispatchStore",
     "MemoryDispatchStore",
+    "RedisAttemptStore",
+    "MemoryAttemptStore",
     "InteractionIndex",
     "NumberRouter",
     "PendingInteractions",
