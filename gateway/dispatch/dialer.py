@@ -18,13 +18,11 @@ from gateway.config import Settings
 from gateway.dispatch.jobs import Job
 from gateway.dispatch.placing import (
     CLOCK_SLACK,
-    PLACING,
-    Placing,
     claim_kept,
-    new_placing,
-    placed_before,
+    dialling,
     settle_on_stop,
     settled_window,
+    write_down,
 )
 from gateway.dispatch.poller import DuePoller, SurveyNumbers
 from gateway.dispatch.store import DispatchStore
@@ -34,8 +32,9 @@ from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Interaction, SurveyTurn
 from gateway.sms.text import join_prompts, split_message
+from gateway.state.attempts import AttemptStore, Dial
 from gateway.state.conversations import Conversation, ConversationStore, conversation_key
-from gateway.survey.outcomes import ATTEMPTS, data_of, note_status
+from gateway.survey.outcomes import data_of, note_status
 from gateway.twilio.rest import (
     INVALID_TO,
     NOT_MOBILE,
@@ -63,6 +62,7 @@ class Dialer:
         twilio: TwilioRest,
         conversations: ConversationStore,
         store: DispatchStore,
+        attempts: AttemptStore,
         pace: Pace,
         poller: DuePoller,
         claim_ttl: float = 30.0,
@@ -72,6 +72,7 @@ class Dialer:
         self._twilio = twilio
         self._conversations = conversations
         self._store = store
+        self._attempts = attempts
         self._pace = pace
         self._poller = poller
         # A claim outlives the call: if its outcome never gets recorded, the
@@ -92,11 +93,15 @@ class Dialer:
         except SdxError as exc:
             log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
             return await self._not_now(job)
-        if not self._still_due(job, current):
+        dials = (await self._attempts.dials([job.interaction_id]))[job.interaction_id]
+        # One moment for both questions: a recent dial of this attempt that the
+        # limit check excused is then resumed, never counted as a new one.
+        now = time.time()
+        if not self._still_due(job, current, dials, now):
             await self._store.settle(job, "stale", self._settled_ttl)
             return "stale"
         async with claim_kept(self._store, job, owner, self._claim_ttl):
-            return await self._place(job, data_of(current), owner)
+            return await self._place(job, data_of(current), dials, now, owner)
 
     async def _not_now(self, job: Job) -> str:
         """Give the job up for now. A call's interaction is listed again at the
@@ -112,40 +117,22 @@ class Dialer:
         log.warning("dispatch_claim_lost_before_dialling", interaction_id=job.interaction_id)
         return False
 
-    async def _place(self, job: Job, data: dict[str, str], owner: str) -> str:
-        now = datetime.now(UTC)
-        earlier = placed_before(data, job.attempt, now, self._settled_ttl)
-        if earlier is not None:
-            reconciled = await self._reconcile(job, earlier.began - CLOCK_SLACK)
+    async def _place(
+        self, job: Job, data: dict[str, str], dials: list[Dial], now: float, owner: str
+    ) -> str:
+        moment = datetime.fromtimestamp(now, UTC)
+        dial = dialling(job, data, dials, moment, self._settled_ttl)
+        if dial.resumed:
+            reconciled = await self._reconcile(job, dial.placing.began - CLOCK_SLACK)
             if reconciled is not None:
                 return reconciled
-        if not await self._begin(job, data, earlier or new_placing(job, data, now)):
+        if not await write_down(self._sdx, self._attempts, job, data, dial):
             return await self._not_now(job)
         if not await self._still_held(job, owner):
             return "deferred"  # the holder now settles it; the entry is acknowledged then
         if job.channel == "voice":
             return await self._call(job)
         return await self._text(job)
-
-    async def _begin(self, job: Job, data: dict[str, str], placing: Placing) -> bool:
-        """Write the attempt down in SDX before Twilio is asked; False if SDX failed.
-
-        The marker first, then the count it names (a call's
-        ``gateway_attempts``), so every dial counts even when its outcome
-        never arrives. An earlier dial's marker is kept as it is: its count
-        is set again only if it never landed, and its time still bounds the
-        reconciliation of whatever that dial may yet have started.
-        """
-        try:
-            if data.get(PLACING) != placing.value():
-                await ambiguous.write_data(self._sdx, job.interaction_id, PLACING, placing.value())
-            if placing.count is not None and data.get(ATTEMPTS) != str(placing.count):
-                count = str(placing.count)
-                await ambiguous.write_data(self._sdx, job.interaction_id, ATTEMPTS, count)
-        except SdxError as exc:
-            log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
-            return False
-        return True
 
     async def _reconcile(self, job: Job, began: datetime) -> str | None:
         """An earlier dial of this attempt never settled: did Twilio take it?
@@ -176,7 +163,7 @@ class Dialer:
         await self._store.settle(job, sids[0], self._settled_ttl)
         return "reconciled"
 
-    def _still_due(self, job: Job, current: Interaction) -> bool:
+    def _still_due(self, job: Job, current: Interaction, dials: list[Dial], now: float) -> bool:
         if current.completed_at is not None:
             return False
         numbers = SurveyNumbers(
@@ -184,8 +171,8 @@ class Dialer:
             job.from_ if job.channel == "voice" else None,
             job.from_ if job.channel == "sms" else None,
         )
-        fresh = self._poller.job_for(current, numbers, time.time())
-        if fresh is None:
+        fresh = self._poller.job_for(current, numbers, now)
+        if fresh is None or not self._poller.under_limit(job, dials, now):
             return False
         return job.attempt.startswith("retry-") or fresh.attempt == job.attempt
 

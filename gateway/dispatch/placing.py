@@ -17,6 +17,12 @@ claim of a dial that did settle has expired too, and the interaction is
 offered again only because the outcome of that call was never recorded (a
 lost status callback). Dialling again then is the documented retry.
 
+The dial is also counted in Redis (``gateway.state.attempts``) before
+Twilio is asked, and the limit holds against the larger of that count and
+SDX's: an SDX that appends, ignores or loses data writes cannot keep the
+count low. The same record stands in for a marker SDX lost: a dial begun
+there is reconciled too, and keeps its time, so it counts once.
+
 While a dial is in flight its claim is renewed, so a slow SDX or Twilio
 (each request may take its whole time budget) never lets the claim expire
 under a live holder.
@@ -26,14 +32,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from gateway.dispatch.jobs import Job
 from gateway.dispatch.store import DispatchStore
 from gateway.logging import get_logger
-from gateway.survey.outcomes import attempts_in
+from gateway.sdx import SdxClient, ambiguous
+from gateway.sdx.errors import SdxError
+from gateway.state.attempts import AttemptStore, Dial
+from gateway.survey.outcomes import ATTEMPTS, attempts_in
 from gateway.twilio.rest import PlacedCall
 
 log = get_logger(__name__)
@@ -66,12 +75,6 @@ def placing_of(data: dict[str, str]) -> Placing | None:
     return Placing(parts[0], datetime.fromtimestamp(int(parts[1]), UTC), count)
 
 
-def new_placing(job: Job, data: dict[str, str], now: datetime) -> Placing:
-    """A first dial of ``job``'s attempt; a call stands for one more count."""
-    count = attempts_in(data) + 1 if job.channel == "voice" else None
-    return Placing(job.attempt, now, count)
-
-
 def settled_window(retry_delay: float) -> float:
     """How long a dial's claim stays settled, and its marker counts: if the call's
     outcome never gets recorded, the same attempt is dialled again after this."""
@@ -88,6 +91,91 @@ def placed_before(
     if now - placing.began > timedelta(seconds=window):
         return None
     return placing
+
+
+def own_dial(dials: Sequence[Dial], attempt: str, now: datetime, window: float) -> Dial | None:
+    """The earlier dial of this very attempt the gateway recorded, if begun within ``window``."""
+    recent = [d for d in dials if d.attempt == attempt and now.timestamp() - d.began <= window]
+    return min(recent, key=lambda d: d.began, default=None)
+
+
+def sdx_before(data: dict[str, str], attempt: str, now: datetime, window: float) -> int:
+    """Calls SDX counts before this attempt's dial. A dial being placed (its
+    marker is recent) is counted already, but must not stop itself: a dial
+    cut short after counting would otherwise never be finished."""
+    own = placed_before(data, attempt, now, window)
+    if own is not None and own.count is not None:
+        return own.count - 1
+    return attempts_in(data)
+
+
+def own_before(dials: Sequence[Dial], attempt: str, now: datetime, window: float) -> int:
+    """Calls the gateway recorded before this attempt's dial (excused as in SDX)."""
+    return len(dials) - (own_dial(dials, attempt, now, window) is not None)
+
+
+@dataclass(frozen=True)
+class Dialling:
+    placing: Placing
+    resumed: bool  # an earlier try of this dial may have reached Twilio: reconcile
+    counted: bool  # the gateway has recorded it already
+
+
+def dialling(
+    job: Job, data: dict[str, str], dials: Sequence[Dial], now: datetime, window: float
+) -> Dialling:
+    """This attempt's dial: a try of one begun within ``window`` (its marker in
+    SDX, or its record here; either may be lost), else a new one.
+
+    A resumed dial keeps its earliest known time, which bounds the question
+    to Twilio and keeps its record the same. An SDX marker is kept as it is;
+    a new call stands for one more than the larger count.
+    """
+    marker = placed_before(data, job.attempt, now, window)
+    mine = own_dial(dials, job.attempt, now, window)
+    times: list[datetime] = []
+    if marker is not None:
+        times.append(marker.began)
+    if mine is not None:
+        times.append(datetime.fromtimestamp(mine.began, UTC))
+    if marker is not None:
+        placing = Placing(job.attempt, min(times), marker.count)
+    else:
+        before = max(
+            sdx_before(data, job.attempt, now, window), own_before(dials, job.attempt, now, window)
+        )
+        count = before + 1 if job.channel == "voice" else None
+        placing = Placing(job.attempt, min(times, default=now), count)
+    return Dialling(placing, resumed=bool(times), counted=mine is not None)
+
+
+async def write_down(
+    sdx: SdxClient, attempts: AttemptStore, job: Job, data: dict[str, str], dial: Dialling
+) -> bool:
+    """Write the dial down before Twilio is asked; False if SDX failed (Redis
+    failing raises, as at every other Redis step of a dial).
+
+    A call is counted in Redis first, the gateway's own count; then the
+    marker in SDX, then the count it names (a call's ``gateway_attempts``),
+    so every dial counts even when its outcome never arrives. An earlier
+    dial's marker is kept as it is: its count is set again only if it never
+    landed, and its time still bounds the reconciliation of whatever that
+    dial may yet have started. A first text is not counted: once sent, its
+    survey has started and no listing offers it again.
+    """
+    placing = dial.placing
+    try:
+        if job.channel == "voice" and not dial.counted:
+            began = int(placing.began.timestamp())
+            await attempts.record(job.interaction_id, Dial(job.attempt, began))
+        if data.get(PLACING) != placing.value():
+            await ambiguous.write_data(sdx, job.interaction_id, PLACING, placing.value())
+        if placing.count is not None and data.get(ATTEMPTS) != str(placing.count):
+            await ambiguous.write_data(sdx, job.interaction_id, ATTEMPTS, str(placing.count))
+    except SdxError as exc:
+        log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
+        return False
+    return True
 
 
 @contextlib.asynccontextmanager

@@ -4,25 +4,27 @@ What an interaction needs to be due: its survey has a number to call or
 text from, it is scheduled at or before now, it is inside the call window in
 the respondent's local time, and the gateway has not given up on it
 (``gateway_status`` in its interaction data, kept in SDX so it survives
-Redis).
+Redis) nor called it ``GATEWAY_MAX_ATTEMPTS`` times, by SDX's count or by
+its own (``gateway.state.attempts``), whichever is larger.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gateway.config import Settings
 from gateway.dispatch.jobs import Channel, Job
-from gateway.dispatch.placing import placed_before, settled_window
+from gateway.dispatch.placing import own_before, sdx_before, settled_window
 from gateway.dispatch.window import in_call_window
 from gateway.logging import get_logger
 from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient
 from gateway.sdx.models import Interaction
-from gateway.survey.outcomes import FINAL_STATUSES, STATUS, attempts_in, data_of
+from gateway.state.attempts import AttemptStore, Dial
+from gateway.survey.outcomes import FINAL_STATUSES, STATUS, data_of
 
 log = get_logger(__name__)
 
@@ -45,10 +47,15 @@ def _e164(number: str | None) -> str | None:
 
 class DuePoller:
     def __init__(
-        self, sdx: SdxClient, settings: Settings, clock: Callable[[], float] = time.time
+        self,
+        sdx: SdxClient,
+        settings: Settings,
+        attempts: AttemptStore,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._sdx = sdx
         self._settings = settings
+        self._attempts = attempts
         self._clock = clock
 
     async def surveys(self) -> AsyncIterator[SurveyNumbers]:
@@ -79,7 +86,8 @@ class DuePoller:
                 job = self.job_for(item, numbers, now)
                 if job is not None:
                     jobs.append(job)
-        return jobs
+        dials = await self._attempts.dials([job.interaction_id for job in jobs])
+        return [job for job in jobs if self.under_limit(job, dials[job.interaction_id], now)]
 
     def job_for(self, item: Interaction, numbers: SurveyNumbers, now: float) -> Job | None:
         channel: Channel
@@ -108,11 +116,12 @@ class DuePoller:
         return Job(item.id, numbers.survey_id, channel, to, sender, attempt)
 
     def _attempts_before(self, data: dict[str, str], attempt: str, now: float) -> int:
-        """Dials counted before this attempt. An attempt being placed (its marker
-        is recent) is counted already, but must not stop itself: a dial cut
-        short after counting would otherwise never be finished."""
+        """Dials SDX counts before this attempt (see ``placing.sdx_before``)."""
         window = settled_window(self._settings.gateway_retry_delay)
-        own = placed_before(data, attempt, datetime.fromtimestamp(now, UTC), window)
-        if own is not None and own.count is not None:
-            return own.count - 1
-        return attempts_in(data)
+        return sdx_before(data, attempt, datetime.fromtimestamp(now, UTC), window)
+
+    def under_limit(self, job: Job, dials: Sequence[Dial], now: float) -> bool:
+        """Does the gateway's own count (``job_for`` checked SDX's) allow a call?"""
+        window = settled_window(self._settings.gateway_retry_delay)
+        before = own_before(dials, job.attempt, datetime.fromtimestamp(now, UTC), window)
+        return before < self._settings.gateway_max_attempts

@@ -20,6 +20,12 @@ from gateway.dispatch.worker import Dispatcher, DispatchTuning
 from gateway.sdx import SdxClient
 from gateway.sms.expiry import SmsExpiry
 from gateway.sms.survey import SmsSurvey, SmsTexts
+from gateway.state.attempts import (
+    AttemptStore,
+    MemoryAttemptStore,
+    RedisAttemptStore,
+    keep_for,
+)
 from gateway.state.conversations import ConversationStore
 from gateway.state.conversations_memory import MemoryConversationStore
 from gateway.state.conversations_redis import RedisConversationStore
@@ -40,15 +46,20 @@ class Stores:
     sessions: SessionStore
     index: IndexStore
     conversations: ConversationStore
+    # Counted by the dialler, read by a call's outcome (the web process): in
+    # memory, the one instance both share.
+    attempts: AttemptStore
 
 
 def build_stores(settings: Settings, redis: Redis | None) -> Stores:
+    keep = keep_for(settings.gateway_max_attempts, settings.gateway_retry_delay)
     if redis is None:
         index = MemoryIndexStore(ttl=settings.gateway_index_ttl)
         return Stores(
             MemorySessionStore(ttl=settings.gateway_voice_session_ttl),
             index,
             MemoryConversationStore(index),
+            MemoryAttemptStore(ttl=keep),
         )
     prefix = settings.gateway_redis_prefix
     redis_index = RedisIndexStore(redis, prefix=prefix, ttl=settings.gateway_index_ttl)
@@ -57,6 +68,7 @@ def build_stores(settings: Settings, redis: Redis | None) -> Stores:
         redis_index,
         # A conversation that ends leaves the lookup index in the same transaction.
         RedisConversationStore(redis, prefix=prefix, index=redis_index),
+        RedisAttemptStore(redis, prefix=prefix, ttl=keep),
     )
 
 
@@ -82,6 +94,7 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
     outcomes = CallOutcomes(
         sdx,
         stores.sessions,
+        stores.attempts,
         max_attempts=settings.gateway_max_attempts,
         retry_delay=settings.gateway_retry_delay,
     )
@@ -132,6 +145,7 @@ def build_dispatcher(
     twilio: TwilioRest,
     conversations: ConversationStore,
     *,
+    attempts: AttemptStore,
     tuning: DispatchTuning | None = None,
     name: str | None = None,
 ) -> Dispatcher:
@@ -148,13 +162,14 @@ def build_dispatcher(
         dialing_ttl=settings.gateway_dispatch_takeover / 2,
     )
     pace = Pacer(store, tuning.rate).wait
-    poller = DuePoller(sdx, settings)
+    poller = DuePoller(sdx, settings, attempts)
     dialer = Dialer(
         settings=settings,
         sdx=sdx,
         twilio=twilio,
         conversations=conversations,
         store=store,
+        attempts=attempts,
         pace=pace,
         poller=poller,
         claim_ttl=tuning.dialing_ttl,

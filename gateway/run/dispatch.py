@@ -47,9 +47,11 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
         try:
             # A text that cannot be sent ends its conversation, which then
             # leaves the web processes' lookup index too.
-            conversations = build_stores(settings, redis).conversations
+            stores = build_stores(settings, redis)
             sdx = sdx_client(settings, session)
-            dispatcher = build_dispatcher(settings, sdx, redis, twilio, conversations)
+            dispatcher = build_dispatcher(
+                settings, sdx, redis, twilio, stores.conversations, attempts=stores.attempts
+            )
             await dispatcher.run(stop)
         finally:
             await twilio.close()

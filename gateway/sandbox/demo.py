@@ -109,8 +109,9 @@ async def run_demo(host: str, port: int, sandbox_port: int) -> int:
     await configure(settings, dry_run=False, say=lambda _: None)
     rest = TwilioRest(settings)
     await rest.start()
+    stores = app[COMPONENTS].stores
     dispatcher = build_dispatcher(
-        settings, app[SDX], app[REDIS], rest, app[COMPONENTS].stores.conversations
+        settings, app[SDX], app[REDIS], rest, stores.conversations, attempts=stores.attempts
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -11,11 +11,13 @@ Two keys of an interaction's data are the gateway's:
 ``gateway.dispatch.placing``.)
 
 Every dial is counted in SDX interaction data (``gateway_attempts``, so it
-survives Redis) by the dialler, before the call is placed. Busy, no answer,
-failed, canceled or an answering machine then reschedule the interaction
-``GATEWAY_RETRY_DELAY`` later (a PUT of ``scheduled_at``), until
-``GATEWAY_MAX_ATTEMPTS``: then it is marked ``gateway_status=unreachable``
-and never dialled again.
+survives Redis) and in Redis (``gateway.state.attempts``, so an SDX that
+appends, ignores or loses data writes cannot keep it low) by the dialler,
+before the call is placed. Busy, no answer, failed, canceled or an
+answering machine then reschedule the interaction ``GATEWAY_RETRY_DELAY``
+later (a PUT of ``scheduled_at``), until the larger of the two counts
+reaches ``GATEWAY_MAX_ATTEMPTS``: then it is marked
+``gateway_status=unreachable`` and never dialled again.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from gateway.logging import get_logger
 from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxError, SdxGone, SdxNotFound
 from gateway.sdx.models import Interaction, InteractionData
+from gateway.state.attempts import AttemptStore
 from gateway.state.sessions import SessionStore
 
 log = get_logger(__name__)
@@ -74,6 +77,7 @@ class CallOutcomes:
         self,
         sdx: SdxClient,
         sessions: SessionStore,
+        attempts: AttemptStore,
         *,
         max_attempts: int,
         retry_delay: int,
@@ -81,6 +85,7 @@ class CallOutcomes:
     ) -> None:
         self._sdx = sdx
         self._sessions = sessions
+        self._attempts = attempts
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
         self._clock = clock
@@ -101,7 +106,8 @@ class CallOutcomes:
         # The dialler counted the attempt before dialling; here it is only
         # decided whether there will be another.
         data = await self._sdx.all_interaction_data(interaction_id)
-        attempts = attempts_in(data_values(data))
+        own = (await self._attempts.dials([interaction_id]))[interaction_id]
+        attempts = max(attempts_in(data_values(data)), len(own))
         if attempts >= self._max_attempts:
             await ambiguous.write_data(self._sdx, interaction_id, STATUS, "unreachable")
             log.info("outbound_unreachable", attempts=attempts, reason=reason)

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from gateway.config import Settings
 from gateway.dispatch.worker import Dispatcher, DispatchTuning
 from gateway.run import create_app
-from gateway.run.components import build_dispatcher
+from gateway.run.components import build_dispatcher, build_stores
 from gateway.run.connections import sdx_client
 from gateway.sandbox.sdx import SandboxState
 from gateway.sandbox.twilio import TWILIO_STATE, TwilioState, create_twilio_emulator
@@ -82,6 +82,7 @@ async def world(
     await twilio.start()
     session = aiohttp.ClientSession()
     conversations = RedisConversationStore(redis, prefix=settings.gateway_redis_prefix)
+    attempts = build_stores(settings, redis).attempts
 
     def make(name: str = "test", **tuning: Any) -> Dispatcher:
         values: dict[str, Any] = {"rate": settings.gateway_calls_per_second, "block": 0.05}
@@ -92,6 +93,7 @@ async def world(
             redis,
             twilio,
             conversations,
+            attempts=attempts,
             tuning=DispatchTuning(**values),
             name=name,
         )

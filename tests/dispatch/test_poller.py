@@ -14,6 +14,7 @@ from gateway.dispatch.poller import DuePoller
 from gateway.dispatch.window import in_call_window, respondent_zone
 from gateway.sandbox.sdx import SandboxState
 from gateway.sdx import SdxClient
+from gateway.state.attempts import AttemptStore, Dial, MemoryAttemptStore, RedisAttemptStore
 from gateway.state.sessions import RedisSessionStore
 from gateway.survey.outcomes import CallOutcomes
 from tests.helpers.settings import make_settings
@@ -21,10 +22,17 @@ from tests.helpers.settings import make_settings
 NOON_UTC = datetime(2026, 11, 27, 12, 0, tzinfo=UTC).timestamp()
 
 
-def poller(sdx: SdxClient, clock: float = NOON_UTC, **settings: object) -> DuePoller:
+def poller(
+    sdx: SdxClient,
+    clock: float = NOON_UTC,
+    attempts: AttemptStore | None = None,
+    **settings: object,
+) -> DuePoller:
     values: dict[str, object] = {"gateway_call_window": "00:00-24:00"}
     values.update(settings)
-    return DuePoller(sdx, make_settings(**values), clock=lambda: clock)
+    # By default nothing was dialled yet: the gateway's own count is empty.
+    attempts = attempts or MemoryAttemptStore(ttl=60)
+    return DuePoller(sdx, make_settings(**values), attempts, clock=lambda: clock)
 
 
 def test_time_zone_from_the_number() -> None:
@@ -83,6 +91,34 @@ async def test_given_up_interactions_are_left(sdx: SdxClient, sandbox: SandboxSt
     assert [j.interaction_id for j in jobs] == [1003]
 
 
+async def test_the_gateways_own_count_is_a_limit_too(sdx: SdxClient, sandbox: SandboxState) -> None:
+    """SDX shows no calls (it lost the writes); the gateway recorded three."""
+    attempts = MemoryAttemptStore(ttl=60)
+    for began in (1, 2, 3):  # earlier attempts, long settled
+        await attempts.record(1005, Dial(str(began), began))
+    jobs = await poller(sdx, attempts=attempts).find_due()
+    assert [j.interaction_id for j in jobs] == [1002, 1003]
+
+
+async def test_the_dial_being_placed_does_not_count_against_itself(
+    sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    """The last allowed call, recorded by a dial cut short a minute ago: it is
+    still due, to be reconciled and finished, not given up on uncalled."""
+    scheduled = sandbox.store.interaction(1005).scheduled_at
+    assert scheduled is not None
+    attempt = str(int(scheduled.timestamp()))
+    attempts = MemoryAttemptStore(ttl=60)
+    await attempts.record(1005, Dial("1", 1))
+    await attempts.record(1005, Dial("2", 2))
+    await attempts.record(1005, Dial(attempt, int(NOON_UTC) - 60))
+    jobs = await poller(sdx, attempts=attempts).find_due()
+    assert [j.interaction_id for j in jobs] == [1002, 1005, 1003]
+    # Past the settled window (GATEWAY_RETRY_DELAY, an hour) it was a call like any other.
+    later = await poller(sdx, clock=NOON_UTC + 3600, attempts=attempts).find_due()
+    assert [j.interaction_id for j in later] == [1002, 1003]
+
+
 async def test_static_numbers_limit_and_supply_senders(
     sdx: SdxClient, sandbox: SandboxState
 ) -> None:
@@ -92,16 +128,27 @@ async def test_static_numbers_limit_and_supply_senders(
 
 
 @pytest.fixture
-async def outcomes(sdx: SdxClient, redis_url: str) -> AsyncIterator[CallOutcomes]:
-    redis = Redis.from_url(redis_url)
-    yield CallOutcomes(
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def attempts(redis: Redis) -> AttemptStore:
+    return RedisAttemptStore(redis, prefix="t:", ttl=60)
+
+
+@pytest.fixture
+async def outcomes(sdx: SdxClient, redis: Redis, attempts: AttemptStore) -> CallOutcomes:
+    return CallOutcomes(
         sdx,
         RedisSessionStore(redis, prefix="t:", ttl=60),
+        attempts,
         max_attempts=3,
         retry_delay=3600,
         clock=lambda: NOON_UTC,
     )
-    await redis.aclose()
 
 
 async def test_not_reached_reschedules_then_marks_unreachable(
@@ -122,3 +169,17 @@ async def test_not_reached_reschedules_then_marks_unreachable(
     data = {d.custom_key: d.custom_value for d in interaction.interaction_data or []}
     assert data == {"gateway_attempts": "3", "gateway_status": "unreachable"}
     assert not sandbox.store.interaction(1002).started
+
+
+async def test_not_reached_counts_the_gateways_own_calls(
+    outcomes: CallOutcomes, attempts: AttemptStore, sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    """SDX shows one call (it kept the oldest record); the gateway placed three."""
+    await sdx.set_interaction_data(1002, "gateway_attempts", "1")
+    for began in (1, 2, 3):
+        await attempts.record(1002, Dial(str(began), began))
+    scheduled = sandbox.store.interaction(1002).scheduled_at
+    await outcomes.not_reached("CA9", 1002, "no-answer")
+    stored = {d.custom_key: d.custom_value for d in sandbox.store.data_for(1002)}
+    assert stored == {"gateway_attempts": "1", "gateway_status": "unreachable"}
+    assert sandbox.store.interaction(1002).scheduled_at == scheduled  # not rescheduled

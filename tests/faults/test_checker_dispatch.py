@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from gateway.dispatch.worker import Dispatcher, DispatchTuning
-from gateway.run.components import build_dispatcher
+from gateway.run.components import build_dispatcher, build_stores
 from gateway.run.connections import sdx_client
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import SANDBOX_STATE, Fault, SandboxState, create_sdx_sandbox
@@ -227,6 +227,7 @@ async def run_program(program: Iterable[Step], redis_url: str) -> list[str]:
     await rest.start()
     session = aiohttp.ClientSession()
     conversations = RedisConversationStore(redis, prefix=config.gateway_redis_prefix)
+    attempts = build_stores(config, redis).attempts
 
     def make(name: str) -> Dispatcher:
         return build_dispatcher(
@@ -235,6 +236,7 @@ async def run_program(program: Iterable[Step], redis_url: str) -> list[str]:
             redis,
             rest,
             conversations,
+            attempts=attempts,
             tuning=DispatchTuning(rate=500, **QUICK),  # type: ignore[arg-type]
             name=name,
         )
