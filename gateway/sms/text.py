@@ -3,6 +3,11 @@
 Sound files have no place in a text message and are never sent. Twilio
 refuses a message body over 1600 characters, so longer replies are split
 into several ``<Message>``s, on word boundaries where the text has them.
+Characters XML 1.0 cannot carry are dropped by ``xml_safe`` (see
+``gateway.twilio.xml_text``) before anything is measured or split, so the
+limits hold for what is sent, and the first text the dispatcher sends
+through the REST API (``join_prompts`` too) never holds a lone surrogate,
+which could not even be encoded as UTF-8.
 """
 
 from __future__ import annotations
@@ -12,21 +17,21 @@ from collections.abc import Sequence
 
 from twilio.twiml.messaging_response import MessagingResponse
 
+from gateway.twilio.xml_text import render_twiml, xml_safe
+
 MAX_MESSAGE = 1600  # Twilio's limit for one message body
 
-# XML 1.0 cannot carry these even escaped (tab, LF and CR excepted).
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
 
 
 def clean_body(body: str, limit: int = MAX_MESSAGE) -> str:
     """An incoming Body as an answer: trimmed, whitespace folded, at most ``limit`` chars."""
-    return _SPACES.sub(" ", _XML_INVALID.sub("", body)).strip()[:limit]
+    return _SPACES.sub(" ", xml_safe(body)).strip()[:limit]
 
 
 def join_prompts(prompts: Sequence[str]) -> str:
     """Prompts as one readable message: one prompt per line, blanks dropped."""
-    lines = (_XML_INVALID.sub("", prompt).strip() for prompt in prompts)
+    lines = (xml_safe(prompt).strip() for prompt in prompts)
     return "\n".join(line for line in lines if line)
 
 
@@ -53,6 +58,6 @@ def render_messages(texts: Sequence[str]) -> str:
     """TwiML replying with each text (split when too long); none gives ``<Response />``."""
     response = MessagingResponse()
     for text in texts:
-        for piece in split_message(_XML_INVALID.sub("", text)):
+        for piece in split_message(xml_safe(text)):
             response.message(piece)
-    return str(response)
+    return render_twiml(response)

@@ -18,13 +18,14 @@ tolerantly, by position:
   fetching anything but the web.
 
 All XML is built with twilio's ``VoiceResponse``, which escapes text and
-attributes. Characters that XML 1.0 cannot carry at all (control characters)
-are dropped from spoken text so the document always parses.
+attributes, and written by ``render_twiml``: characters that XML 1.0 cannot
+carry at all (controls, lone surrogates) are dropped from spoken text, and a
+sound-file URL holding one is not played (cleaning it would fetch another
+file), so the document always parses.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from urllib.parse import urlsplit
 from twilio.twiml.voice_response import VoiceResponse
 
 from gateway.sdx.models import Question
+from gateway.twilio.xml_text import render_twiml, xml_safe
 
 __all__ = [
     "GatherPlan",
@@ -46,9 +48,6 @@ __all__ = [
     "render_message",
     "render_question",
 ]
-
-# XML 1.0 forbids these even when escaped; speech engines cannot say them anyway.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 _NPS_HINTS = "zero, one, two, three, four, five, six, seven, eight, nine, ten"
 
@@ -86,7 +85,7 @@ def usable_sound_url(value: str | None) -> str | None:
     if value is None:
         return None
     url = value.strip()
-    if not url or _XML_INVALID.search(url) or any(ch.isspace() for ch in url):
+    if not url or xml_safe(url) != url or any(ch.isspace() for ch in url):
         return None
     try:
         parts = urlsplit(url)
@@ -145,7 +144,7 @@ def gather_plan(question: Question | None) -> GatherPlan:
 
 
 def _speakable(text: str) -> str:
-    return _XML_INVALID.sub("", text).strip()
+    return xml_safe(text).strip()
 
 
 def _add_prompts(parent: Any, prompts: Sequence[Prompt], style: VoiceStyle) -> None:
@@ -189,7 +188,7 @@ def render_question(
     )
     _add_prompts(gather, prompts, style)
     response.redirect(no_input, method="POST")
-    return str(response)
+    return render_twiml(response)
 
 
 def render_closing(prompts: Sequence[Prompt], style: VoiceStyle) -> str:
@@ -197,7 +196,7 @@ def render_closing(prompts: Sequence[Prompt], style: VoiceStyle) -> str:
     response = VoiceResponse()
     _add_prompts(response, prompts, style)
     response.hangup()
-    return str(response)
+    return render_twiml(response)
 
 
 def render_message(text: str, style: VoiceStyle) -> str:
@@ -210,4 +209,4 @@ def render_message(text: str, style: VoiceStyle) -> str:
 
 def render_empty() -> str:
     """An empty ``<Response />``, e.g. for status callbacks."""
-    return str(VoiceResponse())
+    return render_twiml(VoiceResponse())

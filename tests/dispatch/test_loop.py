@@ -238,3 +238,18 @@ async def test_twilio_silence_on_create_is_never_redialled(world: World) -> None
     assert len(calls_to(world, DEMO_RESPONDENT)) == 1
     # Twilio's log shows the first dial called nobody: one attempt, not two.
     assert data(world.sdx, OUTBOUND_ID)["gateway_attempts"] == "1"
+
+
+async def test_first_text_drops_characters_xml_cannot_carry(world: World) -> None:
+    """A lone surrogate could not even be encoded for Twilio's REST API: the
+    first text is sent without it (and without the NUL, the vertical tab...)."""
+    world.twilio.outcomes[DEMO_RESPONDENT] = "busy"
+    world.twilio.outcomes[OTHER] = "busy"
+    survey = world.sdx.store.surveys[54]
+    survey.greeting_text = "Hello\ud800 there\x00,\x0bfriend\ufffe."
+    survey.instructions_text = ""
+    await world.dispatch_all()
+    (first,) = [m for m in world.twilio.messages if m.to == DEMO_RESPONDENT]
+    assert first.body == (
+        "Hello there, friend.\nHow likely are you to recommend us to a friend, from 0 to 10?"
+    )

@@ -224,6 +224,21 @@ async def test_long_reply_is_split_on_words(phone: Phone, sandbox: SandboxState)
     assert rejoined.split()[:400] == [f"word{n:04d}" for n in range(400)]
 
 
+async def test_characters_xml_cannot_carry_are_dropped(phone: Phone, sandbox: SandboxState) -> None:
+    """A lone surrogate (half an emoji), a NUL, a vertical tab and U+FFFE from SDX:
+    the reply still parses and carries the rest of the text."""
+    survey = sandbox.store.surveys[54]
+    survey.greeting_text = "Hello\ud800 there\x00,\x0bfriend\ufffe."
+    survey.instructions_text = ""
+    assert await phone.send("hello") == [
+        "Hello there, friend.\nHow likely are you to recommend us to a friend, from 0 to 10?"
+    ]
+    assert phone.xml == (
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Hello there, friend.\n'
+        "How likely are you to recommend us to a friend, from 0 to 10?</Message></Response>"
+    )
+
+
 async def test_unknown_respondent(
     phone: Phone, sandbox: SandboxState, start_gateway: GatewayFactory
 ) -> None:

@@ -184,6 +184,31 @@ async def test_prompts_with_xml_characters(call: Call, sandbox: SandboxState) ->
     assert "&lt;" in call.xml
 
 
+async def test_characters_xml_cannot_carry_are_dropped(call: Call, sandbox: SandboxState) -> None:
+    """A lone surrogate (half an emoji), a NUL, a vertical tab and U+FFFE from SDX:
+    the TwiML still parses and says the rest; a sound file whose URL holds one
+    is not fetched, its text is said instead."""
+    survey = sandbox.store.surveys[52]
+    survey.greeting_text = "Hello\ud800 there\x00,\x0bfriend\ufffe."
+    survey.greeting_sound_file = "https://cdn.example.com/hi\ud800.mp3"
+    survey.instructions_text, survey.instructions_sound_file = "", ""
+    await call.start()
+    say = '<Say language="en-US" voice="Polly.Joanna">'
+    query = "turn=1&amp;i=1001&amp;q=501&amp;s=52"
+    hints = "zero, one, two, three, four, five, six, seven, eight, nine, ten"
+    assert call.xml == (
+        '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        f'<Gather action="https://gw.example.com/twilio/voice/answer?{query}" finishOnKey="#" '
+        f'hints="{hints}" input="dtmf speech" language="en-US" method="POST" '
+        'speechTimeout="auto" timeout="5">'
+        f"{say}Hello there, friend.</Say>"
+        f"{say}How likely are you to recommend us to a friend, from 0 to 10?</Say></Gather>"
+        f'<Redirect method="POST">https://gw.example.com/twilio/voice/silence?{query}</Redirect>'
+        "</Response>"
+    )
+    assert call.spoken()[0] == "Hello there, friend."  # it parses (Call.post parsed it too)
+
+
 async def test_unknown_caller_hears_a_polite_goodbye(
     gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
 ) -> None:
@@ -193,6 +218,23 @@ async def test_unknown_caller_hears_a_polite_goodbye(
     assert call.spoken() == [settings.gateway_no_survey_message]
     assert call.hung_up_by_gateway
     assert count(sandbox, r"/interactions", "POST") == 0
+
+
+async def test_configured_text_is_made_xml_safe_too(
+    start_gateway: GatewayFactory, sandbox: SandboxState
+) -> None:
+    """The operator's own sentence and voice reach TwiML by the same rule."""
+    client, settings = await start_gateway(
+        gateway_no_survey_message="No survey\ud800 for\x0byou.\x00",
+        gateway_say_voice="Polly.\x00Joanna",
+    )
+    call = Call(client, settings, caller="+61400000999", called=INBOUND)
+    await call.start()
+    assert call.xml == (
+        '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        '<Say language="en-US" voice="Polly.Joanna">No survey for you.</Say>'
+        "<Hangup /></Response>"
+    )
 
 
 async def test_unknown_caller_gets_an_interaction_when_allowed(
