@@ -1,4 +1,18 @@
-"""SMS conversations in one process's memory (demo), with the Redis store's behaviour."""
+"""SMS conversations in one process's memory (demo), with the Redis store's behaviour.
+
+Every key expires with the Redis store's TTL, and each kind is bounded
+(``TtlCache``: the least recently written goes first), so a long demo's
+memory stays flat and a message costs the same at any size. The bounds are
+far beyond a demo and hold each kind to about 20 MB at the sizes measured
+(a conversation with its question ~2 KB, a MessageSid and its reply ~0.5 KB,
+an opt-out ~0.2 KB). What a bound pushes out costs what losing Redis costs:
+a conversation, a re-asked question; a MessageSid, that a replay arriving
+after 50,000 newer messages is applied again (Twilio's own retries come
+within minutes). Opt-outs get the most room, as forgetting one would text a
+person who said STOP; they never outlive the process anyway, and Twilio
+itself refuses to text such a number (error 21610, which the dispatcher
+turns back into an opt-out).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +21,10 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from gateway.state.conversations import (
+    GRACE,
     IN_FLIGHT,
     MESSAGE_TTL,
+    OPT_OUT_TTL,
     Conversation,
     MessageTurn,
     busy_when_timed_out,
@@ -18,34 +34,41 @@ from gateway.state.conversations import (
 )
 from gateway.state.fifo_lock import MemoryFifoLock
 from gateway.state.index import MemoryIndexStore
+from gateway.state.ttl_cache import Clock, TtlCache
+
+MAX_CONVERSATIONS = 10_000
+MAX_MESSAGES = 50_000
+MAX_OPT_OUTS = 100_000
 
 
 class MemoryConversationStore:
     """The same behaviour in one process (demo)."""
 
-    def __init__(self, index: MemoryIndexStore | None = None) -> None:
+    def __init__(
+        self, index: MemoryIndexStore | None = None, *, clock: Clock = time.monotonic
+    ) -> None:
         self._index = index
-        self._messages: dict[str, tuple[float, str]] = {}
-        self._conversations: dict[str, Conversation] = {}
+        self._messages: TtlCache[str, str] = TtlCache(MAX_MESSAGES, clock=clock)
+        self._conversations: TtlCache[str, Conversation] = TtlCache(MAX_CONVERSATIONS, clock=clock)
         self._lock = MemoryFifoLock()
-        self._opted_out: set[str] = set()
+        self._opted_out: TtlCache[str, bool] = TtlCache(MAX_OPT_OUTS, clock=clock)
+        # Wall-clock due times (``Conversation.updated_at``), read by the
+        # periodic sweeper only; entries of conversations gone from memory
+        # are dropped there.
         self._due: dict[str, float] = {}
 
     @asynccontextmanager
     async def receive(
         self, message_sid: str, key: str, wait: float, idle_ttl: int
     ) -> AsyncIterator[MessageTurn]:
-        now = time.monotonic()
-        if len(self._messages) > 10_000:  # forget old ones, as Redis would
-            self._messages = {k: v for k, v in self._messages.items() if v[0] > now}
         seen = self._messages.get(message_sid)
-        if seen is not None and seen[0] > now:
-            yield MessageTurn(False, None if seen[1] == IN_FLIGHT else seen[1], None)
+        if seen is not None:
+            yield MessageTurn(False, None if seen == IN_FLIGHT else seen, None)
             return
-        self._messages[message_sid] = (now + MESSAGE_TTL, IN_FLIGHT)
+        self._messages.set(message_sid, IN_FLIGHT, MESSAGE_TTL)
         async with self.locked(key, wait):
             turn = MessageTurn(True, None, await self.load(key))
-            turn.opted_out = respondent_of(key) in self._opted_out
+            turn.opted_out = await self.is_opted_out(respondent_of(key))
             try:
                 yield turn
             finally:
@@ -54,7 +77,7 @@ class MemoryConversationStore:
 
     async def reply_for(self, message_sid: str) -> str | None:
         seen = self._messages.get(message_sid)
-        return None if seen is None or seen[1] == IN_FLIGHT else seen[1]
+        return None if seen == IN_FLIGHT else seen
 
     def locked(self, key: str, wait: float) -> AbstractAsyncContextManager[None]:
         return busy_when_timed_out(self._lock.hold(key, wait), key)
@@ -67,9 +90,10 @@ class MemoryConversationStore:
         self, message_sid: str | None, reply: str, conversation: Conversation | None, idle_ttl: int
     ) -> None:
         if message_sid is not None:
-            self._messages[message_sid] = (time.monotonic() + MESSAGE_TTL, reply)
+            self._messages.set(message_sid, reply, MESSAGE_TTL)
         if conversation is not None:
-            self._conversations[conversation.key] = conversation.model_copy(deep=True)
+            saved = conversation.model_copy(deep=True)
+            self._conversations.set(conversation.key, saved, idle_ttl + GRACE)
             score = due_score(conversation, idle_ttl)
             if score is None:
                 self._due.pop(conversation.key, None)
@@ -81,14 +105,18 @@ class MemoryConversationStore:
 
     async def set_opt_out(self, respondent: str, opted_out: bool) -> None:
         if opted_out:
-            self._opted_out.add(respondent)
+            self._opted_out.set(respondent, True, OPT_OUT_TTL)
         else:
-            self._opted_out.discard(respondent)
+            self._opted_out.pop(respondent)
 
     async def is_opted_out(self, respondent: str) -> bool:
-        return respondent in self._opted_out
+        return self._opted_out.get(respondent) is not None
 
     async def take_due(self, now: float, limit: int, lease: float) -> list[str]:
+        # The sweeper would load nothing for these and drop them; dropped here,
+        # the due index stays as bounded as the conversations.
+        for gone in [key for key in self._due if self._conversations.get(key) is None]:
+            del self._due[gone]
         due = sorted((score, key) for key, score in self._due.items() if score <= now)[:limit]
         for _, key in due:
             self._due[key] = now + lease
