@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from gateway.sdx.models import Question
+from gateway.state.ttl_cache import Clock, TtlCache
 
 SessionStatus = Literal["active", "completed", "abandoned", "faulted"]
 
@@ -96,53 +97,47 @@ class RedisSessionStore:
         return bool(await self._redis.set(f"{self._prefix}once:{name}", b"1", nx=True, ex=ttl))
 
 
+# Bounds of the in-memory store, each far beyond a demo (a call session with
+# its question and TwiML is ~1.3 KB, a claim or marker ~0.2 KB: about 13, 2
+# and 10 MB). A session lives 4 hours: 10,000 is 40 calls a minute. A turn
+# claim must outlive one webhook (60 s): 10,000 is 160 turns a second before
+# a live one could be pushed out. Once-markers (a call's abandon and its
+# outcome) last a day or two: 50,000 is 25,000 calls. What a bound pushes out
+# is the least recently written (see ``gateway.state.ttl_cache``).
+MAX_SESSIONS = 10_000
+MAX_TURN_CLAIMS = 10_000
+MAX_ONCE = 50_000
+
+
 class MemorySessionStore:
-    """The same behaviour in one process's memory (demo; single process only)."""
+    """The same behaviour in one process's memory (demo; single process only).
 
-    def __init__(self, *, ttl: int) -> None:
+    One cache per kind of key, so each holds a single TTL (two for once-markers)
+    and expired entries are swept exactly (see ``TtlCache``).
+    """
+
+    def __init__(self, *, ttl: int, clock: Clock = time.monotonic) -> None:
         self._ttl = ttl
-        self._values: dict[str, tuple[float, str]] = {}
+        self._sessions: TtlCache[str, str] = TtlCache(MAX_SESSIONS, clock=clock)
+        self._turns: TtlCache[tuple[str, int], bool] = TtlCache(MAX_TURN_CLAIMS, clock=clock)
+        self._once: TtlCache[str, bool] = TtlCache(MAX_ONCE, clock=clock)
         self._lock = asyncio.Lock()
-        self._next_sweep = time.monotonic() + 60
-
-    def _get(self, key: str) -> str | None:
-        item = self._values.get(key)
-        if item is None:
-            return None
-        expires, value = item
-        if expires <= time.monotonic():
-            del self._values[key]
-            return None
-        return value
-
-    def _set(self, key: str, value: str, ttl: float) -> None:
-        now = time.monotonic()
-        self._values[key] = (now + ttl, value)
-        if now >= self._next_sweep:  # expired keys are otherwise only dropped when read
-            self._next_sweep = now + 60
-            self._values = {k: v for k, v in self._values.items() if v[0] > now}
-
-    def _set_nx(self, key: str, ttl: float) -> bool:
-        if self._get(key) is not None:
-            return False
-        self._set(key, "1", ttl)
-        return True
 
     async def load(self, call_sid: str) -> CallSession | None:
-        raw = self._get(f"call:{call_sid}")
+        raw = self._sessions.get(call_sid)
         return CallSession.model_validate_json(raw) if raw else None
 
     async def load_for_turn(self, call_sid: str, turn: int) -> tuple[CallSession | None, bool]:
         async with self._lock:
-            claimed = self._set_nx(f"turn:{call_sid}:{turn}", TURN_CLAIM_TTL)
+            claimed = self._turns.add((call_sid, turn), True, TURN_CLAIM_TTL)
             return await self.load(call_sid), claimed
 
     async def save(self, session: CallSession) -> None:
-        self._set(f"call:{session.call_sid}", session.model_dump_json(), self._ttl)
+        self._sessions.set(session.call_sid, session.model_dump_json(), self._ttl)
 
     async def delete(self, call_sid: str) -> None:
-        self._values.pop(f"call:{call_sid}", None)
+        self._sessions.pop(call_sid)
 
     async def once(self, name: str, ttl: int) -> bool:
         async with self._lock:
-            return self._set_nx(f"once:{name}", ttl)
+            return self._once.add(name, True, ttl)

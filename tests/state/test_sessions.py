@@ -9,7 +9,17 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.sdx.models import Question
-from gateway.state.sessions import CallSession, MemorySessionStore, RedisSessionStore, SessionStore
+from gateway.state.sessions import (
+    MAX_ONCE,
+    MAX_SESSIONS,
+    MAX_TURN_CLAIMS,
+    TURN_CLAIM_TTL,
+    CallSession,
+    MemorySessionStore,
+    RedisSessionStore,
+    SessionStore,
+)
+from tests.helpers.opcodes import counting_opcodes
 
 
 @pytest.fixture(params=["redis", "memory"])
@@ -80,11 +90,77 @@ async def test_once(store: SessionStore) -> None:
     assert await store.once("abandon:CA2", 60)
 
 
-async def test_sessions_expire() -> None:
-    store = MemorySessionStore(ttl=1)
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_memory_keys_expire_with_the_redis_ttls() -> None:
+    """Sessions after the store's TTL, turn claims after 60 s, once-markers after theirs."""
+    clock = Clock()
+    store = MemorySessionStore(ttl=3600, clock=clock)
     await store.save(session())
-    store._values["call:CA1"] = (0.0, store._values["call:CA1"][1])  # as if a TTL passed
+    assert (await store.load_for_turn("CA1", 1))[1]
+    assert await store.once("abandon:CA1", 120)
+    clock.now += TURN_CLAIM_TTL - 1
+    assert not (await store.load_for_turn("CA1", 1))[1]
+    clock.now += 1
+    assert (await store.load_for_turn("CA1", 1))[1]  # the claim expired: claimable again
+    clock.now += 60
+    assert await store.once("abandon:CA1", 120)
+    assert await store.load("CA1") == session()
+    clock.now = 1000.0 + 3600
     assert await store.load("CA1") is None
+
+
+async def turn(store: MemorySessionStore, call_sid: str) -> None:
+    """What one turn of a call writes: its claim, its session, a once-marker."""
+    await store.load_for_turn(call_sid, 1)
+    await store.save(session(call_sid))
+    await store.once(f"outcome:{call_sid}", 86400)
+
+
+async def test_memory_store_is_bounded_under_100k_calls() -> None:
+    store = MemorySessionStore(ttl=3600, clock=Clock())
+    total = 100_000
+    for n in range(total):
+        await turn(store, f"CA{n}")
+    # Exactly the most recent of each kind are kept; the one before is gone.
+    for kept, kind in ((MAX_SESSIONS, "session"), (MAX_TURN_CLAIMS, "turn"), (MAX_ONCE, "once")):
+        first_kept, gone = f"CA{total - kept}", f"CA{total - kept - 1}"
+        if kind == "session":
+            assert await store.load(first_kept) is not None
+            assert await store.load(gone) is None
+        elif kind == "turn":  # kept first: claiming the gone one writes, and evicts
+            assert not (await store.load_for_turn(first_kept, 1))[1]
+            assert (await store.load_for_turn(gone, 1))[1]
+        else:
+            assert not await store.once(f"outcome:{first_kept}", 86400)
+            assert await store.once(f"outcome:{gone}", 86400)
+
+
+async def _work_per_turn(store: MemorySessionStore, call_sid: str) -> int:
+    with counting_opcodes() as counted:
+        await turn(store, call_sid)
+    return counted.count
+
+
+async def test_memory_work_per_turn_does_not_grow_with_what_is_held() -> None:
+    """Counted in bytecode run in gateway/, not time (the old store rebuilt its dict)."""
+    clock = Clock()
+    small = MemorySessionStore(ttl=3600, clock=clock)
+    big = MemorySessionStore(ttl=3600, clock=clock)
+    for n in range(100_000):
+        if n < 1000:
+            await turn(small, f"CA{n}")
+        await turn(big, f"CA{n}")
+    clock.now += 61  # a sweep was due once a minute, and turn claims expired
+    work = await _work_per_turn(small, "CA-new")
+    assert 0 < work < 1_000
+    assert abs(await _work_per_turn(big, "CA-new") - work) < 50
 
 
 async def test_redis_keys_are_prefixed_and_expire(redis_url: str) -> None:
