@@ -22,18 +22,11 @@ from gateway.state.conversations_memory import (
     MAX_OPT_OUTS,
     MemoryConversationStore,
 )
+from tests.helpers.clock import Clock
 from tests.helpers.opcodes import counting_opcodes
 
 OUR_NUMBER = "+61200000002"
 IDLE_TTL = 3600
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

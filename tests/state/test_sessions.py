@@ -19,6 +19,7 @@ from gateway.state.sessions import (
     RedisSessionStore,
     SessionStore,
 )
+from tests.helpers.clock import Clock
 from tests.helpers.opcodes import counting_opcodes
 
 
@@ -88,14 +89,6 @@ async def test_once(store: SessionStore) -> None:
     assert await store.once("abandon:CA1", 60)
     assert not await store.once("abandon:CA1", 60)
     assert await store.once("abandon:CA2", 60)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def test_memory_keys_expire_with_the_redis_ttls() -> None:

@@ -5,15 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gateway.state.ttl_cache import TtlCache
+from tests.helpers.clock import Clock
 from tests.helpers.opcodes import counting_opcodes
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from gateway.sdx import SdxClient
 from gateway.sdx.models import Interaction
 from gateway.state.index import Candidate, IndexStore, MemoryIndexStore, RedisIndexStore
 from gateway.survey.index import InteractionIndex, choose, group_by_number
+from tests.helpers.clock import Clock
 
 VOICE = ("inbound", "outbound")
 
@@ -26,14 +27,6 @@ async def store(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator
     redis = Redis.from_url(redis_url)
     yield RedisIndexStore(redis, prefix="test:", ttl=60)
     await redis.aclose()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 2_000_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def listings(sandbox: SandboxState) -> int:
@@ -90,7 +83,7 @@ async def test_index_serves_repeat_lookups(
 async def test_a_miss_relists_only_after_min_age(
     store: IndexStore, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
-    clock = Clock()
+    clock = Clock(2_000_000_000.0)
     index = InteractionIndex(sdx, store, min_age=5, clock=clock)
     assert await index.find([52], "+61400000555", VOICE) is None
     assert listings(sandbox) == 1
@@ -116,7 +109,7 @@ async def test_surveys_are_searched_in_order(
 async def test_forget_drops_the_number(
     store: IndexStore, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
-    clock = Clock()
+    clock = Clock(2_000_000_000.0)
     index = InteractionIndex(sdx, store, min_age=5, clock=clock)
     assert await index.find([52], DEMO_RESPONDENT, VOICE) is not None
     await sdx.abandon_survey(1001)
