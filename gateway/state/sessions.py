@@ -99,11 +99,12 @@ class RedisSessionStore:
 
 # Bounds of the in-memory store, each far beyond a demo (a call session with
 # its question and TwiML is ~1.3 KB, a claim or marker ~0.2 KB: about 13, 2
-# and 10 MB). A session lives 4 hours: 10,000 is 40 calls a minute. A turn
-# claim must outlive one webhook (60 s): 10,000 is 160 turns a second before
-# a live one could be pushed out. Once-markers (a call's abandon and its
-# outcome) last a day or two: 50,000 is 25,000 calls. What a bound pushes out
-# is the least recently written (see ``gateway.state.ttl_cache``).
+# and 10 MB). A session lives GATEWAY_VOICE_SESSION_TTL (4 hours by
+# default): 10,000 is 40 calls a minute. A turn claim must outlive one
+# webhook (60 s): 10,000 is 160 turns a second before a live one could be
+# pushed out. Once-markers (a call's abandon and its outcome) last a day or
+# two: 50,000 is 25,000 calls. What a bound pushes out is the least recently
+# written (see ``gateway.state.ttl_cache``).
 MAX_SESSIONS = 10_000
 MAX_TURN_CLAIMS = 10_000
 MAX_ONCE = 50_000
