@@ -19,11 +19,13 @@ lost) begins anew and counts again, as it does in SDX.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
+
+from gateway.state.ttl_cache import TtlCache
 
 # Kept at least this long after the last dial. The count must outlive the
 # interaction's whole retry life (GATEWAY_RETRY_DELAY apart, plus waits for
@@ -31,6 +33,10 @@ from redis.asyncio import Redis
 # that Redis does not keep every interaction ever dialled (a key is about
 # a hundred bytes).
 MIN_KEEP = 90 * 86400
+# Interactions the in-memory store counts at most (a few hundred bytes each:
+# about 20 MB). Forgetting one is safe, SDX's count is the floor, but only
+# as safe as SDX, so the bound is generous.
+MAX_COUNTED = 50_000
 # Interactions read per round trip when the poller checks a listing's due work.
 CHUNK = 500
 
@@ -107,19 +113,19 @@ class RedisAttemptStore:
 
 
 class MemoryAttemptStore:
-    """The same rules in one process (``gateway demo``)."""
+    """The same rules in one process (``gateway demo``), with the Redis TTL and
+    at most ``MAX_COUNTED`` interactions: past that, the interaction dialled
+    longest ago is forgotten first, and SDX's count is still its floor."""
 
-    def __init__(self, *, ttl: int) -> None:
+    def __init__(self, *, ttl: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
-        self._kept: dict[int, tuple[float, set[str]]] = {}
+        self._kept: TtlCache[int, frozenset[str]] = TtlCache(MAX_COUNTED, clock=clock)
 
-    def _fields(self, interaction_id: int) -> set[str]:
-        until, fields = self._kept.get(interaction_id, (0.0, set()))
-        return fields if until > time.monotonic() else set()
+    def _fields(self, interaction_id: int) -> frozenset[str]:
+        return self._kept.get(interaction_id) or frozenset()
 
     async def dials(self, interaction_ids: Sequence[int]) -> dict[int, list[Dial]]:
         return {i: _parsed(sorted(self._fields(i))) for i in interaction_ids}
 
     async def record(self, interaction_id: int, dial: Dial) -> None:
-        fields = self._fields(interaction_id) | {dial.field}
-        self._kept[interaction_id] = (time.monotonic() + self._ttl, fields)
+        self._kept.set(interaction_id, self._fields(interaction_id) | {dial.field}, self._ttl)

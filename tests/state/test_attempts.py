@@ -9,6 +9,7 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.state.attempts import (
+    MAX_COUNTED,
     MIN_KEEP,
     AttemptStore,
     Dial,
@@ -16,6 +17,7 @@ from gateway.state.attempts import (
     RedisAttemptStore,
     keep_for,
 )
+from tests.helpers.clock import Clock
 
 
 @pytest.fixture(params=["redis", "memory"])
@@ -82,3 +84,15 @@ async def test_in_memory_the_count_expires_too() -> None:
 def test_kept_at_least_90_days_and_longer_than_the_retries() -> None:
     assert keep_for(3, 3600) == MIN_KEEP == 90 * 86400
     assert keep_for(5, 30 * 86400) == 2 * 5 * 30 * 86400
+
+
+async def test_the_memory_count_expires_with_the_redis_ttl_and_is_bounded() -> None:
+    clock = Clock()
+    store = MemoryAttemptStore(ttl=60, clock=clock)
+    dial = Dial("1736154000", 1736154005)
+    for interaction_id in range(MAX_COUNTED + 10):
+        await store.record(interaction_id, dial)
+    assert len(store._kept) == MAX_COUNTED
+    assert await store.dials([0, MAX_COUNTED + 9]) == {0: [], MAX_COUNTED + 9: [dial]}
+    clock.now += 60
+    assert await store.dials([MAX_COUNTED + 9]) == {MAX_COUNTED + 9: []}
