@@ -30,6 +30,14 @@ _HELP: dict[str, str] = {
 }
 
 
+# Published in this repository for the demo (``gateway.sandbox.credentials``
+# names them): a gateway behind a public URL must refuse them.
+DEMO_SDX_AUTH_TOKEN = "demo-sdx-auth-token"  # noqa: S105
+DEMO_SDX_BEARER_TOKEN = "demo-sdx-bearer-token"  # noqa: S105
+DEMO_TWILIO_AUTH_TOKEN = "demo-twilio-auth-token"  # noqa: S105
+DEMO_SECRETS = frozenset({DEMO_SDX_AUTH_TOKEN, DEMO_SDX_BEARER_TOKEN, DEMO_TWILIO_AUTH_TOKEN})
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line for the operator."""
 

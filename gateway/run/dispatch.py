@@ -12,6 +12,7 @@ from gateway.config import ConfigError, Settings, load_settings
 from gateway.logging import configure_logging, get_logger
 from gateway.run.components import build_dispatcher, build_stores
 from gateway.run.connections import http_session, sdx_client
+from gateway.run.exposure import refuse_if_exposed
 from gateway.state.redis_client import worker_redis
 from gateway.twilio.rest import TwilioRest
 from gateway.web.app import ops_app
@@ -22,6 +23,7 @@ log = get_logger(__name__)
 def dispatch() -> int:
     """``gateway dispatch``: settings from the environment, until SIGTERM / SIGINT."""
     settings = load_settings()
+    refuse_if_exposed(settings)
     configure_logging(settings.log_format, settings.log_level)
     if settings.redis_url is None:
         raise ConfigError(

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.logging import configure_logging
 from gateway.run.connections import sdx_client
+from gateway.run.exposure import exposure_problem
 from gateway.sdx.errors import SdxError, SdxUnauthorized
 from gateway.survey.routing import NumberRouter, Table
 from gateway.twilio.number_config import plan
@@ -58,6 +59,18 @@ def check_public_url(settings: Settings) -> Check:
             "serve the gateway behind TLS and set GATEWAY_PUBLIC_URL=https://...",
         )
     return Check("public URL", "ok", settings.gateway_public_url)
+
+
+def check_exposure(settings: Settings) -> Check:
+    problem = exposure_problem(settings)
+    if problem is None:
+        return Check("exposure", "ok", "no demo secret or unsigned webhooks behind a public URL")
+    return Check(
+        "exposure",
+        "FAIL",
+        problem.removeprefix("configuration error: "),
+        "serve and dispatch refuse to start so: fix the setting named",
+    )
 
 
 def check_signatures(settings: Settings) -> Check:
@@ -199,6 +212,7 @@ async def run_checks(settings: Settings, say: Callable[[str], None]) -> int:
 
     record(check_public_url(settings))
     record(check_signatures(settings))
+    record(check_exposure(settings))
     record(await check_redis(settings))
     async with aiohttp.ClientSession() as session:
         sdx_check, table = await check_sdx(settings, session)

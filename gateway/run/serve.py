@@ -17,6 +17,7 @@ from gateway.config import Settings, load_settings
 from gateway.logging import configure_logging, get_logger
 from gateway.run.components import Components, build_components
 from gateway.run.connections import http_session, sdx_client
+from gateway.run.exposure import refuse_if_exposed
 from gateway.sms.routes import SMS, add_sms_routes
 from gateway.state.redis_client import server_redis
 from gateway.voice.routes import VOICE, add_voice_routes
@@ -85,6 +86,7 @@ def create_app(settings: Settings) -> web.Application:
 def serve(host: str) -> int:
     """``gateway serve``: until SIGTERM / SIGINT."""
     settings = load_settings()
+    refuse_if_exposed(settings)
     configure_logging(settings.log_format, settings.log_level)
     log.info("serving", host=host, port=settings.port, sdx=settings.sdx_api_url)
     web.run_app(

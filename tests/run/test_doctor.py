@@ -14,8 +14,12 @@ async def test_doctor_fails_then_passes(setup: tuple[Settings, TwilioState]) -> 
     lines: list[str] = []
     failed = await run_checks(settings, lines.append)
     text = "\n".join(lines)
-    assert failed == 3  # three numbers not pointing here yet
+    assert failed == 4  # three numbers not pointing here yet, and the demo secrets
     assert "ok    public URL: https://gw.example.com" in text
+    assert (
+        "FAIL  exposure: TWILIO_AUTH_TOKEN is the published demo value, allowed only with a "
+        "loopback GATEWAY_PUBLIC_URL: set the real secret"
+    ) in text
     assert "ok    redis: answers PING" in text
     assert "ok    SDX credentials:" in text
     assert "ok    Twilio credentials:" in text
@@ -23,7 +27,10 @@ async def test_doctor_fails_then_passes(setup: tuple[Settings, TwilioState]) -> 
     assert "fix: run: gateway twilio configure" in text
     await configure(settings, dry_run=False, say=lambda _: None)
     lines.clear()
-    assert await run_checks(settings, lines.append) == 0
+    assert await run_checks(settings, lines.append) == 1
+    assert [line for line in lines if line.startswith("FAIL")] == [
+        lines[[line.startswith("FAIL  exposure") for line in lines].index(True)]
+    ]
 
 
 async def test_doctor_names_each_broken_dependency(setup: tuple[Settings, TwilioState]) -> None:
@@ -42,9 +49,10 @@ async def test_doctor_names_each_broken_dependency(setup: tuple[Settings, Twilio
     lines: list[str] = []
     failed = await run_checks(broken, lines.append)
     text = "\n".join(lines)
-    assert failed == 5
+    assert failed == 6
     assert "FAIL  public URL: http://gw.example.com is not https" in text
     assert "FAIL  webhook signatures" in text
+    assert "FAIL  exposure: GATEWAY_VALIDATE_SIGNATURES=false is allowed only" in text
     assert "FAIL  redis:" in text
     assert "FAIL  SDX credentials:" in text
     assert "answered 401" in text
