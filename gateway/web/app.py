@@ -12,6 +12,7 @@ from gateway.config import Settings
 from gateway.web.keys import SETTINGS
 from gateway.web.middleware import request_context
 from gateway.web.ops import healthz, metrics, readyz
+from gateway.web.readiness import READINESS, Readiness
 from gateway.web.signature import twilio_signature
 
 # Twilio's webhooks are small forms; anything bigger is not Twilio.
@@ -24,6 +25,9 @@ def webhook_app(settings: Settings) -> web.Application:
     # and its one log line.
     app = web.Application(middlewares=[request_context, twilio_signature], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
+    readiness = Readiness(app)
+    app[READINESS] = readiness
+    app.on_cleanup.append(lambda _: readiness.close())
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
