@@ -11,7 +11,14 @@ from datetime import time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from gateway.numbers import InvalidNumber, to_e164
@@ -139,6 +146,10 @@ class Settings(BaseSettings):
     gateway_numbers: Annotated[dict[str, tuple[int, ...]], NoDecode] = Field(default_factory=dict)
     gateway_validate_signatures: bool = True
     port: int = Field(default=8080, ge=1, le=65535)
+    # Internal port on which `gateway serve` answers /readyz and /metrics (0:
+    # none, they stay on PORT). When set, PORT shows outsiders only the
+    # webhooks and /healthz.
+    gateway_ops_port: int = Field(default=0, ge=0, le=65535)
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
@@ -235,6 +246,13 @@ class Settings(BaseSettings):
         # An empty secret would let anyone forge a signature or reach SDX as us.
         if value is not None and not value.get_secret_value().strip():
             raise ValueError("must not be empty")
+        return value
+
+    @field_validator("gateway_ops_port")
+    @classmethod
+    def _ops_port_is_not_port(cls, value: int, info: ValidationInfo) -> int:
+        if value and value == info.data.get("port"):
+            raise ValueError("must differ from PORT (or be 0 to serve everything on PORT)")
         return value
 
     @field_validator("twilio_account_sid")

@@ -1,9 +1,10 @@
 """deploy/: the image, compose file and Kubernetes manifests against the operator contract.
 
 The contract is `.env.example` (every variable name), the routes /healthz and
-/readyz, the two processes (`gateway serve`, `gateway dispatch`) and port
-8080. Everything here reads the files as they are; only the
-`docker compose config` check needs a tool that may be missing.
+/readyz, the two processes (`gateway serve`, `gateway dispatch`), port
+8080 and the ops port 9090 (GATEWAY_OPS_PORT: /readyz and /metrics).
+Everything here reads the files as they are; only the `docker compose
+config` check needs a tool that may be missing.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ DOCKERFILE = DEPLOY / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"
 
 PORT = 8080
+OPS_PORT = 9090
 YAML_FILES = sorted([*DEPLOY.rglob("*.yaml"), *DEPLOY.rglob("*.yml")])
 SECRET_SUFFIXES = ("_TOKEN", "_KEY")
 
@@ -215,16 +217,26 @@ def test_kustomization_lists_every_manifest() -> None:
         assert image.rsplit(":", 1)[0] in names
 
 
-def test_web_probes_readyz_and_healthz_on_the_container_port() -> None:
+def test_web_probes_readyz_on_the_ops_port_and_healthz_on_the_public_one() -> None:
     container = only_container("gateway-web")
     ports = {port["name"]: port["containerPort"] for port in container["ports"]}
-    assert ports == {"http": PORT}
+    assert ports == {"http": PORT, "ops": OPS_PORT}
+    # With GATEWAY_OPS_PORT set, the public port answers /readyz with a 404.
+    assert configmap()["data"]["GATEWAY_OPS_PORT"] == str(OPS_PORT)
     readiness = container["readinessProbe"]["httpGet"]
     liveness = container["livenessProbe"]["httpGet"]
     assert readiness["path"] == "/readyz"
+    assert readiness["port"] in ("ops", OPS_PORT)
     assert liveness["path"] == "/healthz"
-    for probe in (readiness, liveness):
-        assert probe["port"] in ports or probe["port"] in ports.values()
+    assert liveness["port"] in ("http", PORT)
+
+
+def test_web_pods_are_scraped_on_the_ops_port() -> None:
+    template = k8s_object("Deployment", "gateway-web")["spec"]["template"]
+    annotations = template["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/port"] == str(OPS_PORT)
+    assert annotations["prometheus.io/path"] == "/metrics"
 
 
 def test_web_deployment() -> None:
@@ -363,6 +375,7 @@ def test_configmap_values_are_valid_settings(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", DEMO_TWILIO_ACCOUNT_SID)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.port == PORT
+    assert settings.gateway_ops_port == OPS_PORT
     assert settings.gateway_public_url.startswith("https://")
     assert settings.redis_url is not None
 
@@ -387,6 +400,10 @@ def test_compose_services() -> None:
     for service in services.values():
         assert service.get("restart") in {"always", "unless-stopped", "on-failure"}
     assert any(str(port).endswith(f"{PORT}:{PORT}") for port in services["web"]["ports"])
+    # /readyz and /metrics on the ops port, published on the host's loopback only.
+    assert compose_environment(services["web"])["GATEWAY_OPS_PORT"] == str(OPS_PORT)
+    ops = [str(port) for port in services["web"]["ports"] if str(port).endswith(f":{OPS_PORT}")]
+    assert ops == [f"127.0.0.1:{OPS_PORT}:{OPS_PORT}"]
     # The worker serves no HTTP, so the image's /healthz check is switched off.
     assert services["worker"]["healthcheck"] == {"disable": True}
     assert services["web"]["healthcheck"]["test"] == ["CMD", *healthcheck_command()]

@@ -15,7 +15,7 @@ from gateway.run.connections import http_session, sdx_client
 from gateway.run.exposure import refuse_if_exposed
 from gateway.state.redis_client import worker_redis
 from gateway.twilio.rest import TwilioRest
-from gateway.web.app import ops_app
+from gateway.web.app import ops_app, start_site
 
 log = get_logger(__name__)
 
@@ -70,7 +70,4 @@ async def _serve_ops(port: int) -> web.AppRunner | None:
     """/metrics (dials by outcome, SDX latency) and /healthz for the worker, if asked for."""
     if not port:
         return None
-    runner = web.AppRunner(ops_app(), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "0.0.0.0", port).start()  # noqa: S104 (scraped from outside)
-    return runner
+    return await start_site(ops_app(), "0.0.0.0", port)  # noqa: S104 (scraped from outside)

@@ -73,9 +73,13 @@ async def _components(app: web.Application) -> AsyncIterator[None]:
     await parts.index.close()
 
 
-def create_app(settings: Settings) -> web.Application:
-    """The gateway's web application. Opens nothing until it starts."""
-    app = webhook_app(settings)
+def create_app(settings: Settings, *, ops_host: str = "127.0.0.1") -> web.Application:
+    """The gateway's web application. Opens nothing until it starts.
+
+    ``ops_host``: where GATEWAY_OPS_PORT is bound, if set (``serve`` passes
+    its own ``--host``).
+    """
+    app = webhook_app(settings, ops_host=ops_host)
     app.cleanup_ctx.append(_connections)
     app.cleanup_ctx.append(_components)
     add_voice_routes(app)
@@ -88,9 +92,15 @@ def serve(host: str) -> int:
     settings = load_settings()
     refuse_if_exposed(settings)
     configure_logging(settings.log_format, settings.log_level)
-    log.info("serving", host=host, port=settings.port, sdx=settings.sdx_api_url)
+    log.info(
+        "serving",
+        host=host,
+        port=settings.port,
+        ops_port=settings.gateway_ops_port or None,
+        sdx=settings.sdx_api_url,
+    )
     web.run_app(
-        create_app(settings),
+        create_app(settings, ops_host=host),
         host=host,
         port=settings.port,
         access_log=None,

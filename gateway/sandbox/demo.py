@@ -104,7 +104,7 @@ async def run_demo(host: str, port: int, sandbox_port: int) -> int:
     # The demo respondent picks up from a softphone: their calls ring until then.
     remote_phone(twilio, DEMO_RESPONDENT)
     twilio.outcomes[DEMO_RESPONDENT] = Outcome.ANSWER
-    app = create_app(settings)
+    app = create_app(settings, ops_host=host)
     runners = [await _start(sandbox, host, sandbox_port), await _start(app, host, port)]
     await configure(settings, dry_run=False, say=lambda _: None)
     rest = TwilioRest(settings)
