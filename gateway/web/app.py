@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.config import Settings
+from gateway.web.bodies import webhook_body
 from gateway.web.keys import SETTINGS
 from gateway.web.middleware import request_context
 from gateway.web.ops import add_ops_routes, healthz
@@ -27,9 +28,12 @@ def webhook_app(settings: Settings, *, ops_host: str = "127.0.0.1") -> web.Appli
     With GATEWAY_OPS_PORT set, /readyz and /metrics move to that port, bound
     on ``ops_host`` (the host the public port is bound on), while the app runs.
     """
-    # request_context first, so a rejected signature still gets a request id
-    # and its one log line.
-    app = web.Application(middlewares=[request_context, twilio_signature], client_max_size=MAX_BODY)
+    # request_context first, so a refused body or signature still gets a
+    # request id and its one log line; the body check before the signature
+    # check, which parses the body.
+    app = web.Application(
+        middlewares=[request_context, webhook_body, twilio_signature], client_max_size=MAX_BODY
+    )
     app[SETTINGS] = settings
     readiness = Readiness(app)
     app[READINESS] = readiness
