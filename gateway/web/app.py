@@ -14,7 +14,7 @@ from gateway.web.keys import SETTINGS
 from gateway.web.middleware import request_context
 from gateway.web.ops import add_ops_routes, healthz
 from gateway.web.readiness import READINESS, Readiness
-from gateway.web.signature import twilio_signature
+from gateway.web.signature import MISCONFIGURATION_LOG, OncePerPeriod, twilio_signature
 
 # Twilio's webhooks are small forms; anything bigger is not Twilio.
 MAX_BODY = 256 * 1024
@@ -35,6 +35,7 @@ def webhook_app(settings: Settings, *, ops_host: str = "127.0.0.1") -> web.Appli
         middlewares=[request_context, webhook_body, twilio_signature], client_max_size=MAX_BODY
     )
     app[SETTINGS] = settings
+    app[MISCONFIGURATION_LOG] = OncePerPeriod()
     readiness = Readiness(app)
     app[READINESS] = readiness
     app.on_cleanup.append(lambda _: readiness.close())

@@ -19,7 +19,8 @@ nothing Twilio sends and is rejected too.
 
 from __future__ import annotations
 
-from typing import Final
+import time
+from typing import Any, Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -50,6 +51,35 @@ _ALGORITHMS: Final = frozenset({HMAC_SHA1, HMAC_SHA256})
 _FORM_TYPES: Final = frozenset({"", "application/x-www-form-urlencoded"})
 
 
+class OncePerPeriod:
+    """Which of a repeated ERROR's lines to write: the first per key and period.
+
+    A missing secret is reported on every request it breaks, and anyone can
+    send such requests: without a limit, one ERROR each would flood the logs
+    and an operator's alerts. The requests themselves still log their
+    rejection (a WARNING); the ERROR says what to fix, once a minute, with
+    how many times it was held back since.
+    """
+
+    def __init__(self, period: float = 60.0) -> None:
+        self.period = period
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+
+    def due(self, key: str) -> int | None:
+        """How many were held back since the last line when one is due now, else None."""
+        now = time.monotonic()
+        last = self._last.get(key)
+        if last is not None and now - last < self.period:
+            self._held[key] = self._held.get(key, 0) + 1
+            return None
+        self._last[key] = now
+        return self._held.pop(key, 0)
+
+
+MISCONFIGURATION_LOG = web.AppKey("misconfiguration_log", OncePerPeriod)
+
+
 @web.middleware
 async def twilio_signature(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Answer 403 to an unsigned or badly signed ``/twilio/*`` request; pass the rest."""
@@ -76,7 +106,8 @@ async def _rejection(request: web.Request, settings: Settings) -> str | None:
         # A Twilio "Webhook Setting" signs with its own shared key, not the auth token.
         secret = _secret(settings.gateway_webhook_shared_key)
         if secret is None:
-            log.error(
+            _misconfigured(
+                request,
                 "twilio_webhook_shared_key_not_configured",
                 detail="Twilio signed this webhook with a shared key (Webhook Settings); "
                 "set GATEWAY_WEBHOOK_SHARED_KEY to that key's secret",
@@ -89,7 +120,7 @@ async def _rejection(request: web.Request, settings: Settings) -> str | None:
         secret, algorithm = _secret(settings.twilio_auth_token), HMAC_SHA1
         if secret is None:
             # An empty key would make every signature forgeable.
-            log.error("twilio_auth_token_empty", detail="set TWILIO_AUTH_TOKEN")
+            _misconfigured(request, "twilio_auth_token_empty", detail="set TWILIO_AUTH_TOKEN")
             return "auth_token_not_configured"
     params = await _signed_params(request)
     if params is None:
@@ -98,6 +129,12 @@ async def _rejection(request: web.Request, settings: Settings) -> str | None:
     if not RequestValidator(secret).validate(url, params, signature, algorithm):
         return "mismatch"
     return None
+
+
+def _misconfigured(request: web.Request, event: str, **fields: Any) -> None:
+    held = request.app[MISCONFIGURATION_LOG].due(event)
+    if held is not None:
+        log.error(event, **fields, **({"held_back": held} if held else {}))
 
 
 def _secret(value: SecretStr | None) -> str | None:
