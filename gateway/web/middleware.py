@@ -16,8 +16,9 @@ from gateway.twilio import urls
 log = get_logger("gateway.web")
 
 # Accept a caller's request id only if it is short and plain, so it cannot
-# inject anything into logs.
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# inject anything into logs. ASCII only (re's \w and \d would take other
+# scripts' letters and digits); ":" for the ids of tracers that use it.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def _request_id(request: web.Request) -> str:
