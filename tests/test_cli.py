@@ -138,3 +138,16 @@ def test_demo_serves_gateway_and_sandbox(demo: tuple[int, int]) -> None:
     )
     assert listed.status_code == 200
     assert {s["id"] for s in listed.json()} >= {52, 53, 54}
+
+
+def test_the_demo_banner_says_where_readyz_and_metrics_are() -> None:
+    from gateway.sandbox.demo import _banner, demo_settings
+
+    plain = demo_settings("127.0.0.1", 8080, 8081)
+    assert "http://127.0.0.1:8080        (/healthz, /readyz, /metrics)" in _banner(
+        plain, "127.0.0.1", 8080, 8081
+    )
+    split = plain.model_copy(update={"gateway_ops_port": 9090})
+    assert "(/healthz; /readyz, /metrics on http://127.0.0.1:9090)" in _banner(
+        split, "127.0.0.1", 8080, 8081
+    )

@@ -75,9 +75,15 @@ def _banner(settings: Settings, host: str, port: int, sandbox_port: int) -> str:
     phone = ".venv/bin/gateway phone"
     sandbox = f"--sandbox http://{host}:{sandbox_port}/twilio" if sandbox_port != 8081 else ""
     sessions = "Redis at REDIS_URL" if settings.redis_url else "in memory"
+    ops = settings.gateway_ops_port
+    routes = (
+        f"(/healthz; /readyz, /metrics on http://{host}:{ops})"
+        if ops
+        else "(/healthz, /readyz, /metrics)"
+    )
     return f"""
 Survey gateway demo is running (Ctrl-C to stop)
-  gateway          http://{host}:{port}        (/healthz, /readyz, /metrics)
+  gateway          http://{host}:{port}        {routes}
   SDX sandbox      http://{host}:{sandbox_port}/api    user {DEMO_CUSTOMER_UUID}
                                                  token {DEMO_AUTH_TOKEN}
   Twilio emulator  http://{host}:{sandbox_port}/twilio
