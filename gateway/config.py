@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from gateway.numbers import InvalidNumber, to_e164
+from gateway.numbers import FALLBACK_REGION, InvalidNumber, to_e164
 
 _TWILIO_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 _WINDOW = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
@@ -109,7 +109,7 @@ def parse_numbers(text: str) -> dict[str, tuple[int, ...]]:
         if not sep or not survey.strip().isdigit():
             raise ValueError(f"'{item}' is not NUMBER=SURVEY_ID")
         try:
-            e164 = to_e164(number.strip())
+            e164 = to_e164(number.strip(), FALLBACK_REGION)
         except InvalidNumber as exc:
             raise ValueError(str(exc)) from None
         ids = routes.setdefault(e164, [])

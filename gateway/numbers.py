@@ -1,4 +1,11 @@
-"""Phone numbers: one normal form (E.164) for matching, one masked form for logs."""
+"""Phone numbers: one normal form (E.164) for matching, one masked form for logs.
+
+Twilio sends E.164; SDX stores what the operator typed or imported, which
+may be a local number (``0412 345 678``). A number without a country code
+is read in a *region* (ISO 3166-1 alpha-2). The region is always passed in,
+never read from a global, so every reader of a number shows where its
+region came from.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,9 @@ from functools import lru_cache
 
 import phonenumbers
 
-# Twilio sends E.164, SDX stores what the operator typed; numbers without a
-# country code can only be read against a default region.
-DEFAULT_REGION = "US"
+# The last resort when nothing tells the gateway where its respondents are
+# (and what every number was read as before the region could be set).
+FALLBACK_REGION = "US"
 
 # Text that looks like a phone number: 8 to 15 digits in one run, or, after
 # a "+" (or its URL-encoded form) or "(", digits grouped by spaces, dashes,
@@ -24,10 +31,12 @@ class InvalidNumber(ValueError):
     """Text that cannot be read as a phone number."""
 
 
-def to_e164(text: str, region: str = DEFAULT_REGION) -> str:
+def to_e164(text: str, region: str) -> str:
     """Normalise a phone number to E.164 (``+61409999999``).
 
-    Only parseability is required, not carrier validity: test and demo
+    ``region`` reads a number written without a country code; one written
+    with it (every number Twilio sends) reads the same in any region. Only
+    parseability is required, not carrier validity: test and demo
     numbers must route too, and Twilio itself has already accepted them.
     """
     return _to_e164(text, region)
@@ -49,10 +58,10 @@ def _to_e164(text: str, region: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def same_number(a: str, b: str) -> bool:
+def same_number(a: str, b: str, region: str) -> bool:
     """True when two spellings denote one number (e.g. SDX data vs Twilio's From)."""
     try:
-        return to_e164(a) == to_e164(b)
+        return to_e164(a, region) == to_e164(b, region)
     except InvalidNumber:
         return False
 

@@ -6,21 +6,28 @@ from gateway.numbers import InvalidNumber, mask, same_number, to_e164
 
 
 def test_to_e164_normalises_spellings() -> None:
-    assert to_e164("+61 409 999 999") == "+61409999999"
-    assert to_e164("+1 (415) 555-0100") == "+14155550100"
-    assert to_e164("4155550100") == "+14155550100"  # default region
+    assert to_e164("+61 409 999 999", "US") == "+61409999999"
+    assert to_e164("+1 (415) 555-0100", "AU") == "+14155550100"  # the region does not matter
+    assert to_e164("4155550100", "US") == "+14155550100"  # read in the region
 
 
 @pytest.mark.parametrize("text", ["", "hello", "+1", "12"])
 def test_to_e164_rejects_non_numbers(text: str) -> None:
     with pytest.raises(InvalidNumber):
-        to_e164(text)
+        to_e164(text, "US")
 
 
 def test_same_number() -> None:
-    assert same_number("+61409999999", "+61 409 999 999")
-    assert not same_number("+61409999999", "+61409999998")
-    assert not same_number("garbage", "+61409999999")
+    assert same_number("+61409999999", "+61 409 999 999", "US")
+    assert not same_number("+61409999999", "+61409999998", "US")
+    assert not same_number("garbage", "+61409999999", "US")
+
+
+def test_a_local_number_is_read_in_the_region() -> None:
+    assert to_e164("0412 345 678", "AU") == "+61412345678"
+    assert to_e164("0412 345 678", "US") == "+10412345678"  # possible, and wrong
+    assert same_number("0412 345 678", "+61412345678", "AU")
+    assert not same_number("0412 345 678", "+61412345678", "US")
 
 
 def test_mask_keeps_prefix_and_last_three_digits() -> None:

@@ -20,7 +20,7 @@ from gateway.dispatch.jobs import Channel, Job
 from gateway.dispatch.placing import own_before, sdx_before, settled_window
 from gateway.dispatch.window import in_call_window
 from gateway.logging import get_logger
-from gateway.numbers import InvalidNumber, to_e164
+from gateway.numbers import FALLBACK_REGION, InvalidNumber, to_e164
 from gateway.sdx import SdxClient
 from gateway.sdx.models import Interaction
 from gateway.state.attempts import AttemptStore, Dial
@@ -40,7 +40,7 @@ def _e164(number: str | None) -> str | None:
     if not number or not number.strip():
         return None
     try:
-        return to_e164(number)
+        return to_e164(number, FALLBACK_REGION)
     except InvalidNumber:
         return None
 

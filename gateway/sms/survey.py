@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from gateway.logging import bind_context, get_logger
 from gateway.metrics import survey_event
-from gateway.numbers import InvalidNumber, to_e164
+from gateway.numbers import FALLBACK_REGION, InvalidNumber, to_e164
 from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 from gateway.sdx.models import SurveyTurn
@@ -94,7 +94,8 @@ class SmsSurvey:
 
     async def _receive(self, sms: IncomingSms) -> str:
         try:
-            sms = replace(sms, respondent=to_e164(sms.respondent), number=to_e164(sms.number))
+            respondent, number = (to_e164(n, FALLBACK_REGION) for n in (sms.respondent, sms.number))
+            sms = replace(sms, respondent=respondent, number=number)
         except InvalidNumber:
             log.info("sms_unreadable_number")
             return render_messages([])

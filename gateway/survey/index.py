@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 
 from gateway.logging import get_logger
-from gateway.numbers import InvalidNumber, to_e164
+from gateway.numbers import FALLBACK_REGION, InvalidNumber, to_e164
 from gateway.sdx import SdxClient
 from gateway.sdx.models import Interaction
 from gateway.state.index import Candidate, IndexStore
@@ -36,7 +36,7 @@ def _add_candidate(entries: dict[str, list[Candidate]], survey_id: int, item: In
     if item.survey_type not in PHONE_TYPES or not item.phone_number:
         return
     try:
-        phone = to_e164(item.phone_number)
+        phone = to_e164(item.phone_number, FALLBACK_REGION)
     except InvalidNumber:
         return
     at = item.scheduled_at.timestamp() if item.scheduled_at else None
@@ -87,7 +87,7 @@ class InteractionIndex:
         Raises SdxError when SDX must be listed and cannot be.
         """
         try:
-            phone = to_e164(phone)
+            phone = to_e164(phone, FALLBACK_REGION)
         except InvalidNumber:
             return None
         now = self._clock()
@@ -152,6 +152,6 @@ class InteractionIndex:
     async def forget(self, survey_id: int, phone: str) -> None:
         """Drop a number's entries (its interaction ended); the next miss re-lists."""
         try:
-            await self._store.forget(survey_id, to_e164(phone))
+            await self._store.forget(survey_id, to_e164(phone, FALLBACK_REGION))
         except InvalidNumber:
             return

@@ -16,7 +16,7 @@ from typing import Literal
 
 from gateway.background import cancel_requested
 from gateway.logging import get_logger
-from gateway.numbers import InvalidNumber, to_e164
+from gateway.numbers import FALLBACK_REGION, InvalidNumber, to_e164
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Survey
@@ -31,7 +31,7 @@ def _add(table: Table, channel: Channel, number: str | None, survey_id: int) -> 
     if not number or not number.strip():
         return
     try:
-        e164 = to_e164(number)
+        e164 = to_e164(number, FALLBACK_REGION)
     except InvalidNumber:
         log.warning("survey_number_unreadable", survey_id=survey_id, channel=channel)
         return
@@ -69,7 +69,7 @@ class NumberRouter:
         Raises SdxError only when no table was ever loaded and SDX fails now.
         """
         try:
-            e164 = to_e164(number)
+            e164 = to_e164(number, FALLBACK_REGION)
         except InvalidNumber:
             return ()
         return (await self.table())[channel].get(e164, ())
