@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from gateway.numbers import FALLBACK_REGION, InvalidNumber, to_e164
+from gateway.numbers import FALLBACK_REGION, InvalidNumber, check_region, to_e164
 
 _TWILIO_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 _WINDOW = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
@@ -95,10 +95,11 @@ def _http_url(value: str, name: str) -> str:
     return value
 
 
-def parse_numbers(text: str) -> dict[str, tuple[int, ...]]:
+def parse_numbers(text: str, region: str) -> dict[str, tuple[int, ...]]:
     """Parse ``+61200000000=52,+61200000001=53`` into E.164 number -> survey ids.
 
-    A number may be listed more than once to serve several surveys.
+    A number may be listed more than once to serve several surveys; one
+    without a country code is read in ``region``.
     """
     routes: dict[str, list[int]] = {}
     for raw_item in text.split(","):
@@ -109,7 +110,7 @@ def parse_numbers(text: str) -> dict[str, tuple[int, ...]]:
         if not sep or not survey.strip().isdigit():
             raise ValueError(f"'{item}' is not NUMBER=SURVEY_ID")
         try:
-            e164 = to_e164(number.strip(), FALLBACK_REGION)
+            e164 = to_e164(number.strip(), region)
         except InvalidNumber as exc:
             raise ValueError(str(exc)) from None
         ids = routes.setdefault(e164, [])
@@ -143,6 +144,11 @@ class Settings(BaseSettings):
     # --- Gateway ---
     gateway_public_url: str
     redis_url: str | None = None
+    # Region (ISO 3166-1 alpha-2) of numbers written without a country code
+    # (SDX data imported in local format). None: the first routed number's
+    # region, else US (see gateway.numbers.default_region). Declared before
+    # GATEWAY_NUMBERS, whose numbers are read in it.
+    gateway_default_region: str | None = None
     gateway_numbers: Annotated[dict[str, tuple[int, ...]], NoDecode] = Field(default_factory=dict)
     gateway_validate_signatures: bool = True
     port: int = Field(default=8080, ge=1, le=65535)
@@ -271,10 +277,19 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("gateway_default_region", mode="before")
+    @classmethod
+    def _check_region(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return check_region(value) if value.strip() else None  # "": derive it
+        return value
+
     @field_validator("gateway_numbers", mode="before")
     @classmethod
-    def _parse_numbers(cls, value: Any) -> Any:
-        return parse_numbers(value) if isinstance(value, str) else value
+    def _parse_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # A malformed region is reported on its own: read these as US meanwhile.
+        region = info.data.get("gateway_default_region") or FALLBACK_REGION
+        return parse_numbers(value, region) if isinstance(value, str) else value
 
     @field_validator("gateway_call_window", mode="before")
     @classmethod

@@ -66,6 +66,17 @@ def same_number(a: str, b: str, region: str) -> bool:
         return False
 
 
+def check_region(text: str) -> str:
+    """``text`` as a region code phonenumbers knows (``au`` -> ``AU``), or ValueError."""
+    code = text.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(
+            f"'{text.strip()}' is not an ISO 3166-1 alpha-2 region with a phone numbering "
+            "plan, e.g. AU, GB, US"
+        )
+    return code
+
+
 def _mask_one(number: str) -> str:
     # Keep enough to tell numbers apart in an incident (country, prefix, last
     # three digits), never enough to dial: "+61409999999" -> "+6140****999".

@@ -40,6 +40,7 @@ def test_defaults_follow_the_operator_contract(env: pytest.MonkeyPatch) -> None:
     assert s.gateway_machine_detection is True
     assert s.gateway_sms_session_ttl == 86400
     assert s.gateway_sdx_timeout < 15  # Twilio's webhook limit
+    assert s.gateway_default_region is None  # derived from the routed numbers
 
 
 def test_every_contract_variable_is_read_from_the_environment(env: pytest.MonkeyPatch) -> None:
@@ -65,6 +66,7 @@ def test_every_contract_variable_is_read_from_the_environment(env: pytest.Monkey
         "GATEWAY_RETRY_DELAY": "600",
         "GATEWAY_MACHINE_DETECTION": "false",
         "GATEWAY_SMS_SESSION_TTL": "3600",
+        "GATEWAY_DEFAULT_REGION": "au",
     }
     for name, value in values.items():
         env.setenv(name, value)
@@ -85,6 +87,7 @@ def test_every_contract_variable_is_read_from_the_environment(env: pytest.Monkey
     assert (s.gateway_max_attempts, s.gateway_retry_delay) == (5, 600)
     assert s.gateway_machine_detection is False
     assert s.gateway_sms_session_ttl == 3600
+    assert s.gateway_default_region == "AU"
 
 
 def test_dotenv_file_is_read(env: pytest.MonkeyPatch, tmp_path: object) -> None:
@@ -140,6 +143,10 @@ def test_bearer_token_replaces_basic_credentials(env: pytest.MonkeyPatch) -> Non
         ("GATEWAY_CALL_WINDOW", "9am-5pm", "GATEWAY_CALL_WINDOW is invalid"),
         ("GATEWAY_CALL_WINDOW", "25:00-26:00", "GATEWAY_CALL_WINDOW is invalid"),
         ("GATEWAY_DEFAULT_TIMEZONE", "Mars/Olympus", "GATEWAY_DEFAULT_TIMEZONE is invalid"),
+        ("GATEWAY_DEFAULT_REGION", "XX", "GATEWAY_DEFAULT_REGION is invalid: 'XX' is not"),
+        ("GATEWAY_DEFAULT_REGION", "UK", "GATEWAY_DEFAULT_REGION is invalid"),  # GB is
+        ("GATEWAY_DEFAULT_REGION", "AUS", "GATEWAY_DEFAULT_REGION is invalid"),
+        ("GATEWAY_DEFAULT_REGION", "001", "GATEWAY_DEFAULT_REGION is invalid"),
         ("GATEWAY_VALIDATE_SIGNATURES", "maybe", "GATEWAY_VALIDATE_SIGNATURES is invalid"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT is invalid"),
         ("GATEWAY_CALLS_PER_SECOND", "0", "GATEWAY_CALLS_PER_SECOND is invalid"),
@@ -188,7 +195,24 @@ def test_call_window_wraps_midnight() -> None:
 
 
 def test_parse_numbers_normalises_to_e164() -> None:
-    assert parse_numbers("+1 (415) 555-0100=7, ") == {"+14155550100": (7,)}
+    assert parse_numbers("+1 (415) 555-0100=7, ", "US") == {"+14155550100": (7,)}
+
+
+@pytest.mark.parametrize(("value", "region"), [("au", "AU"), (" Gb ", "GB"), ("", None)])
+def test_default_region_is_case_insensitive(
+    env: pytest.MonkeyPatch, value: str, region: str | None
+) -> None:
+    env.setenv("GATEWAY_DEFAULT_REGION", value)
+    assert load_settings().gateway_default_region == region
+
+
+def test_gateway_numbers_without_a_country_code_are_read_in_the_default_region(
+    env: pytest.MonkeyPatch,
+) -> None:
+    env.setenv("GATEWAY_NUMBERS", "(02) 0000 0000=52")
+    assert load_settings().gateway_numbers == {"+10200000000": (52,)}  # US, as before
+    env.setenv("GATEWAY_DEFAULT_REGION", "AU")
+    assert load_settings().gateway_numbers == {"+61200000000": (52,)}
 
 
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"

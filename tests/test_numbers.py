@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.numbers import InvalidNumber, mask, same_number, to_e164
+from gateway.numbers import InvalidNumber, check_region, mask, same_number, to_e164
 
 
 def test_to_e164_normalises_spellings() -> None:
@@ -28,6 +28,13 @@ def test_a_local_number_is_read_in_the_region() -> None:
     assert to_e164("0412 345 678", "US") == "+10412345678"  # possible, and wrong
     assert same_number("0412 345 678", "+61412345678", "AU")
     assert not same_number("0412 345 678", "+61412345678", "US")
+
+
+def test_check_region() -> None:
+    assert check_region(" au ") == "AU"
+    for text in ("UK", "XX", "AUS", "001", ""):
+        with pytest.raises(ValueError, match="ISO 3166-1 alpha-2"):
+            check_region(text)
 
 
 def test_mask_keeps_prefix_and_last_three_digits() -> None:
