@@ -329,6 +329,14 @@ class Settings(BaseSettings):
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.gateway_default_timezone)
 
+    @property
+    def routing_region(self) -> str:
+        """The region our own numbers (GATEWAY_NUMBERS, survey numbers) are read in.
+
+        Not the derived default region, which is derived from these numbers.
+        """
+        return self.gateway_default_region or FALLBACK_REGION
+
 
 def describe_error(error: ValidationError) -> str:
     """One line naming the first offending variable, never echoing its value."""

@@ -2,14 +2,17 @@
 
 Twilio sends E.164; SDX stores what the operator typed or imported, which
 may be a local number (``0412 345 678``). A number without a country code
-is read in a *region* (ISO 3166-1 alpha-2). The region is always passed in,
-never read from a global, so every reader of a number shows where its
-region came from.
+is read in a *region* (ISO 3166-1 alpha-2): ``GATEWAY_DEFAULT_REGION``, else
+the region of the first number the gateway answers on, else ``US``. The
+region is always passed in, never read from a global, so every reader of a
+number shows where its region came from.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
@@ -75,6 +78,43 @@ def check_region(text: str) -> str:
             "plan, e.g. AU, GB, US"
         )
     return code
+
+
+def region_of(number: str) -> str | None:
+    """The region of a number written with its country code; None when it has none.
+
+    Non-geographic numbers (+800...) and numbers whose country code is
+    unknown name no region.
+    """
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+    code = phonenumbers.region_code_for_number(parsed)
+    return code if code in phonenumbers.SUPPORTED_REGIONS else None
+
+
+@dataclass(frozen=True)
+class Region:
+    """The region numbers without a country code are read in, and why it is that one."""
+
+    code: str
+    source: str  # for `gateway doctor` and the logs
+
+
+def default_region(configured: str | None, routed: Iterable[str]) -> Region:
+    """``configured`` (GATEWAY_DEFAULT_REGION) if set, else the first routed number's region.
+
+    ``routed`` are the gateway's own numbers in routing order; one without
+    a region of its own (non-geographic) is passed over.
+    """
+    if configured:
+        return Region(configured, "GATEWAY_DEFAULT_REGION")
+    for number in routed:
+        code = region_of(number)
+        if code is not None:
+            return Region(code, f"routed number {number}")
+    return Region(FALLBACK_REGION, "no routed number names a region")
 
 
 def _mask_one(number: str) -> str:

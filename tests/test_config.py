@@ -41,6 +41,7 @@ def test_defaults_follow_the_operator_contract(env: pytest.MonkeyPatch) -> None:
     assert s.gateway_sms_session_ttl == 86400
     assert s.gateway_sdx_timeout < 15  # Twilio's webhook limit
     assert s.gateway_default_region is None  # derived from the routed numbers
+    assert s.routing_region == "US"
 
 
 def test_every_contract_variable_is_read_from_the_environment(env: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.numbers import InvalidNumber, check_region, mask, same_number, to_e164
+from gateway.numbers import (
+    InvalidNumber,
+    check_region,
+    default_region,
+    mask,
+    region_of,
+    same_number,
+    to_e164,
+)
 
 
 def test_to_e164_normalises_spellings() -> None:
@@ -35,6 +43,23 @@ def test_check_region() -> None:
     for text in ("UK", "XX", "AUS", "001", ""):
         with pytest.raises(ValueError, match="ISO 3166-1 alpha-2"):
             check_region(text)
+
+
+def test_region_of_a_number() -> None:
+    assert region_of("+61200000000") == "AU"
+    assert region_of("+442071234567") == "GB"
+    assert region_of("+80012345678") is None  # non-geographic
+    assert region_of("0412 345 678") is None  # no country code
+    assert region_of("junk") is None
+
+
+def test_default_region() -> None:
+    routed = ["+80012345678", "+6491234567", "+61200000000"]
+    assert default_region("AU", routed).code == "AU"
+    derived = default_region(None, routed)
+    assert (derived.code, derived.source) == ("NZ", "routed number +6491234567")
+    assert default_region(None, ["+80012345678"]).code == "US"
+    assert default_region(None, []).code == "US"
 
 
 def test_mask_keeps_prefix_and_last_three_digits() -> None:

@@ -84,10 +84,22 @@ class Components:
     sms_expiry: SmsExpiry
 
 
+def build_router(settings: Settings, sdx: SdxClient) -> NumberRouter:
+    """Number -> survey routing, and with it the default region for SDX's numbers."""
+    return NumberRouter(
+        sdx,
+        settings.gateway_numbers,
+        settings.gateway_routing_refresh,
+        region=settings.gateway_default_region,
+    )
+
+
 def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) -> Components:
     stores = build_stores(settings, redis)
-    index = InteractionIndex(sdx, stores.index, min_age=settings.gateway_index_min_age)
-    router = NumberRouter(sdx, settings.gateway_numbers, settings.gateway_routing_refresh)
+    router = build_router(settings, sdx)
+    index = InteractionIndex(
+        sdx, stores.index, min_age=settings.gateway_index_min_age, region=router.region_code
+    )
     pending = PendingInteractions(
         sdx=sdx, index=index, router=router, create=settings.gateway_inbound_create
     )
@@ -130,6 +142,7 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
             text_only=settings.gateway_sms_text_only_message,
         ),
         idle_ttl=settings.gateway_sms_session_ttl,
+        region=settings.routing_region,
         deadline=settings.gateway_webhook_deadline,
     )
     expiry = SmsExpiry(

@@ -18,10 +18,11 @@ from redis.exceptions import RedisError
 
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.logging import configure_logging
+from gateway.run.components import build_router
 from gateway.run.connections import sdx_client
 from gateway.run.exposure import exposure_problem
 from gateway.sdx.errors import SdxError, SdxUnauthorized
-from gateway.survey.routing import NumberRouter, Table
+from gateway.survey.routing import Table
 from gateway.twilio.number_config import plan
 from gateway.twilio.rest import TwilioApiError, TwilioRest
 from gateway.twilio.urls import WebhookUrls
@@ -111,7 +112,7 @@ async def check_sdx(
     settings: Settings, session: aiohttp.ClientSession
 ) -> tuple[Check, Table | None]:
     sdx = sdx_client(settings, session)
-    router = NumberRouter(sdx, settings.gateway_numbers, settings.gateway_routing_refresh)
+    router = build_router(settings, sdx)
     try:
         await sdx.list_surveys(limit=1)
         table = await router.table()

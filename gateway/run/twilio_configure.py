@@ -9,9 +9,9 @@ import aiohttp
 
 from gateway.config import Settings, load_settings
 from gateway.logging import configure_logging
+from gateway.run.components import build_router
 from gateway.run.connections import sdx_client
 from gateway.sdx.errors import SdxError
-from gateway.survey.routing import NumberRouter
 from gateway.twilio.number_config import apply, plan, report
 from gateway.twilio.rest import TwilioApiError, TwilioRest
 from gateway.twilio.urls import WebhookUrls
@@ -28,7 +28,7 @@ async def configure(settings: Settings, *, dry_run: bool, say: Callable[[str], N
     """Returns the exit status: 0, or 1 when numbers are missing or a service failed."""
     async with aiohttp.ClientSession() as session:
         sdx = sdx_client(settings, session)
-        router = NumberRouter(sdx, settings.gateway_numbers, settings.gateway_routing_refresh)
+        router = build_router(settings, sdx)
         try:
             table = await router.table()
         except SdxError as exc:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from gateway.logging import bind_context, get_logger
 from gateway.metrics import survey_event
-from gateway.numbers import FALLBACK_REGION, InvalidNumber, to_e164
+from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 from gateway.sdx.models import SurveyTurn
@@ -71,9 +71,14 @@ class SmsSurvey:
         pending: PendingInteractions,
         texts: SmsTexts,
         idle_ttl: int,
+        region: str,
         deadline: float = 9.0,
     ) -> None:
         self._sdx = sdx
+        # Reads Twilio's From and To. They carry their country code, so any
+        # region reads them alike: this one (GATEWAY_DEFAULT_REGION, else US)
+        # is known without asking SDX, so a reply never waits on routing.
+        self._region = region
         self._store = store
         self._pending = pending
         self._texts = texts
@@ -94,7 +99,7 @@ class SmsSurvey:
 
     async def _receive(self, sms: IncomingSms) -> str:
         try:
-            respondent, number = (to_e164(n, FALLBACK_REGION) for n in (sms.respondent, sms.number))
+            respondent, number = (to_e164(n, self._region) for n in (sms.respondent, sms.number))
             sms = replace(sms, respondent=respondent, number=number)
         except InvalidNumber:
             log.info("sms_unreadable_number")

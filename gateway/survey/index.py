@@ -11,17 +11,22 @@ interaction may have been created since. So a miss re-lists the survey,
 but only if the index is older than ``GATEWAY_INDEX_MIN_AGE`` seconds, which
 bounds SDX listing to one per survey per that interval however many unknown
 callers ring.
+
+SDX's numbers may be written without a country code (``0412 345 678``):
+they are read in the gateway's default region (``GATEWAY_DEFAULT_REGION``,
+see ``gateway.survey.routing``), asked of ``region`` at each listing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from gateway.logging import get_logger
-from gateway.numbers import FALLBACK_REGION, InvalidNumber, to_e164
+from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient
+from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Interaction
 from gateway.state.index import Candidate, IndexStore
 
@@ -31,12 +36,17 @@ PHONE_TYPES = ("inbound", "outbound", "sms")
 # Interactions grouped between two turns of the event loop while listing.
 YIELD_EVERY = 50
 
+# The default region's code, e.g. NumberRouter.region_code.
+RegionSource = Callable[[], Awaitable[str]]
 
-def _add_candidate(entries: dict[str, list[Candidate]], survey_id: int, item: Interaction) -> None:
+
+def _add_candidate(
+    entries: dict[str, list[Candidate]], survey_id: int, item: Interaction, region: str
+) -> None:
     if item.survey_type not in PHONE_TYPES or not item.phone_number:
         return
     try:
-        phone = to_e164(item.phone_number, FALLBACK_REGION)
+        phone = to_e164(item.phone_number, region)
     except InvalidNumber:
         return
     at = item.scheduled_at.timestamp() if item.scheduled_at else None
@@ -44,11 +54,11 @@ def _add_candidate(entries: dict[str, list[Candidate]], survey_id: int, item: In
 
 
 def group_by_number(
-    survey_id: int, interactions: Iterable[Interaction]
+    survey_id: int, interactions: Iterable[Interaction], region: str
 ) -> dict[str, list[Candidate]]:
     entries: dict[str, list[Candidate]] = {}
     for item in interactions:
-        _add_candidate(entries, survey_id, item)
+        _add_candidate(entries, survey_id, item, region)
     return entries
 
 
@@ -70,11 +80,13 @@ class InteractionIndex:
         store: IndexStore,
         *,
         min_age: float,
+        region: RegionSource,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._sdx = sdx
         self._store = store
         self._min_age = min_age
+        self._region = region
         self._clock = clock
         self._rebuilding: dict[int, asyncio.Task[dict[str, list[Candidate]]]] = {}
 
@@ -87,7 +99,7 @@ class InteractionIndex:
         Raises SdxError when SDX must be listed and cannot be.
         """
         try:
-            phone = to_e164(phone, FALLBACK_REGION)
+            phone = to_e164(phone, await self._region())
         except InvalidNumber:
             return None
         now = self._clock()
@@ -128,11 +140,12 @@ class InteractionIndex:
 
     async def _rebuild(self, survey_id: int) -> dict[str, list[Candidate]]:
         started = self._clock()
+        region = await self._region()
         entries: dict[str, list[Candidate]] = {}
         listed = 0
         # Grouped page by page: a big survey is never held as a list of models.
         async for item in self._sdx.iter_interactions(survey_id, completed=False):
-            _add_candidate(entries, survey_id, item)
+            _add_candidate(entries, survey_id, item, region)
             listed += 1
             if listed % YIELD_EVERY == 0:
                 # Reading a number costs ~100 µs (phonenumbers): a 1000-item
@@ -152,6 +165,14 @@ class InteractionIndex:
     async def forget(self, survey_id: int, phone: str) -> None:
         """Drop a number's entries (its interaction ended); the next miss re-lists."""
         try:
-            await self._store.forget(survey_id, to_e164(phone, FALLBACK_REGION))
+            region = await self._region()
+        except SdxError:
+            # Only when the region is derived from a routing SDX never gave this
+            # process. Left in the index, the entry is dropped when SDX says
+            # its interaction is over (gateway.survey.pending).
+            log.warning("index_forget_skipped", survey_id=survey_id)
+            return
+        try:
+            await self._store.forget(survey_id, to_e164(phone, region))
         except InvalidNumber:
             return

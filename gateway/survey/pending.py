@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.logging import bind_context, get_logger
-from gateway.numbers import FALLBACK_REGION, InvalidNumber, to_e164
+from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 from gateway.sdx.models import SurveyTurn
@@ -96,7 +96,8 @@ class PendingInteractions:
             log.info("number_not_routed", to=number)
             return None
         try:
-            respondent = to_e164(respondent, FALLBACK_REGION)
+            # The routing table is loaded by now: the region costs nothing.
+            respondent = to_e164(respondent, await self._router.region_code())
         except InvalidNumber:
             log.info("caller_number_unreadable")  # withheld or anonymous
             return None

@@ -13,7 +13,8 @@ from gateway.sandbox.sdx import Fault, SandboxState
 from gateway.sdx import SdxClient
 from gateway.sdx.models import Interaction
 from gateway.state.index import Candidate, IndexStore, MemoryIndexStore, RedisIndexStore
-from gateway.survey.index import InteractionIndex, choose, group_by_number
+from gateway.survey.index import InteractionIndex, RegionSource, choose, group_by_number
+from gateway.survey.routing import NumberRouter
 from tests.helpers.clock import Clock
 
 VOICE = ("inbound", "outbound")
@@ -27,6 +28,11 @@ async def store(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator
     redis = Redis.from_url(redis_url)
     yield RedisIndexStore(redis, prefix="test:", ttl=60)
     await redis.aclose()
+
+
+def au(sdx: SdxClient) -> RegionSource:
+    """The default region of a gateway with GATEWAY_DEFAULT_REGION=AU."""
+    return NumberRouter(sdx, None, refresh=60, region="AU").region_code
 
 
 def listings(sandbox: SandboxState) -> int:
@@ -47,7 +53,7 @@ def test_group_by_number_normalises_and_keeps_phone_channels() -> None:
         Interaction(id=4, survey_id=5, survey_type="outbound", phone_number=""),
         Interaction(id=5, survey_id=5, survey_type="outbound", phone_number="garbage"),
     ]
-    grouped = group_by_number(5, items)
+    grouped = group_by_number(5, items, "AU")
     assert list(grouped) == ["+61409999999"]
     assert [c.id for c in grouped["+61409999999"]] == [1, 3]
 
@@ -70,7 +76,7 @@ def test_choose_prefers_type_then_earliest_and_never_the_future() -> None:
 async def test_index_serves_repeat_lookups(
     store: IndexStore, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
-    index = InteractionIndex(sdx, store, min_age=5)
+    index = InteractionIndex(sdx, store, region=au(sdx), min_age=5)
     found = await index.find([52], DEMO_RESPONDENT, VOICE)
     assert found is not None
     assert (found.id, found.survey_type) == (1001, "inbound")
@@ -84,7 +90,7 @@ async def test_a_miss_relists_only_after_min_age(
     store: IndexStore, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
     clock = Clock(2_000_000_000.0)
-    index = InteractionIndex(sdx, store, min_age=5, clock=clock)
+    index = InteractionIndex(sdx, store, region=au(sdx), min_age=5, clock=clock)
     assert await index.find([52], "+61400000555", VOICE) is None
     assert listings(sandbox) == 1
     made = await sdx.create_interaction(52, survey_type="inbound", phone_number="+61400000555")
@@ -100,7 +106,7 @@ async def test_a_miss_relists_only_after_min_age(
 async def test_surveys_are_searched_in_order(
     store: IndexStore, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
-    index = InteractionIndex(sdx, store, min_age=5)
+    index = InteractionIndex(sdx, store, region=au(sdx), min_age=5)
     found = await index.find([53, 52], DEMO_RESPONDENT, VOICE)
     assert found is not None
     assert (found.id, found.survey_id, found.survey_type) == (1002, 53, "outbound")
@@ -110,7 +116,7 @@ async def test_forget_drops_the_number(
     store: IndexStore, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
     clock = Clock(2_000_000_000.0)
-    index = InteractionIndex(sdx, store, min_age=5, clock=clock)
+    index = InteractionIndex(sdx, store, region=au(sdx), min_age=5, clock=clock)
     assert await index.find([52], DEMO_RESPONDENT, VOICE) is not None
     await sdx.abandon_survey(1001)
     await index.forget(52, DEMO_RESPONDENT)
@@ -121,7 +127,9 @@ async def test_forget_drops_the_number(
 
 async def test_index_expires(redis_url: str, sdx: SdxClient, sandbox: SandboxState) -> None:
     redis = Redis.from_url(redis_url)
-    index = InteractionIndex(sdx, RedisIndexStore(redis, prefix="t:", ttl=60), min_age=5)
+    index = InteractionIndex(
+        sdx, RedisIndexStore(redis, prefix="t:", ttl=60), region=au(sdx), min_age=5
+    )
     await index.find([52], DEMO_RESPONDENT, VOICE)
     assert 0 < await redis.ttl("t:idx:52") <= 60
     await redis.delete("t:idx:52")  # as if it expired
@@ -133,7 +141,7 @@ async def test_index_expires(redis_url: str, sdx: SdxClient, sandbox: SandboxSta
 async def test_concurrent_misses_share_one_listing(
     store: IndexStore, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
-    index = InteractionIndex(sdx, store, min_age=5)
+    index = InteractionIndex(sdx, store, region=au(sdx), min_age=5)
     results = await asyncio.gather(
         *(index.find([52], f"+6140000{n:04d}", VOICE) for n in range(10))
     )
@@ -146,7 +154,7 @@ async def test_a_listing_outlives_a_caller_that_gave_up(
 ) -> None:
     """A webhook cut off by its deadline does not cancel the listing the next caller needs."""
     sandbox.faults.add(Fault(method="GET", path="/interactions", delay=0.3, times=1))
-    index = InteractionIndex(sdx, store, min_age=5)
+    index = InteractionIndex(sdx, store, region=au(sdx), min_age=5)
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.1):
             await index.find([52], DEMO_RESPONDENT, VOICE)

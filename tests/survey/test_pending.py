@@ -25,8 +25,10 @@ Make = Callable[..., PendingInteractions]
 @pytest.fixture
 def make(sdx: SdxClient) -> Make:
     def make(create: bool = False) -> PendingInteractions:
-        index = InteractionIndex(sdx, MemoryIndexStore(ttl=300), min_age=0)
-        router = NumberRouter(sdx, None, refresh=300)
+        # The default region derived from the sandbox's (Australian) numbers.
+        router = NumberRouter(sdx, None, refresh=300, region=None)
+        store = MemoryIndexStore(ttl=300)
+        index = InteractionIndex(sdx, store, min_age=0, region=router.region_code)
         return PendingInteractions(sdx=sdx, index=index, router=router, create=create)
 
     return make

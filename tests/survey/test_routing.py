@@ -17,14 +17,15 @@ def test_table_from_survey_numbers() -> None:
             Survey(id=2, inbound_number="+61 2 0000 0000", sms_number="+61200000002"),
             Survey(id=1, inbound_number="+61200000000", outbound_number="+61200000001"),
             Survey(id=3, inbound_number="", outbound_number=None, sms_number="junk"),
-        ]
+        ],
+        "US",
     )
     assert table["voice"] == {"+61200000000": (1, 2), "+61200000001": (1,)}
     assert table["sms"] == {"+61200000002": (2,)}
 
 
 async def test_static_numbers_never_ask_sdx(sdx: SdxClient, sandbox: SandboxState) -> None:
-    router = NumberRouter(sdx, {"+61200000000": (52, 99)}, refresh=60)
+    router = NumberRouter(sdx, {"+61200000000": (52, 99)}, refresh=60, region=None)
     assert await router.surveys_for("+61 2 0000 0000", "voice") == (52, 99)
     assert await router.surveys_for("+61200000000", "sms") == (52, 99)
     assert await router.surveys_for("+61200000001", "voice") == ()
@@ -32,7 +33,7 @@ async def test_static_numbers_never_ask_sdx(sdx: SdxClient, sandbox: SandboxStat
 
 
 async def test_discovered_from_sdx_surveys(sdx: SdxClient, sandbox: SandboxState) -> None:
-    router = NumberRouter(sdx, None, refresh=60)
+    router = NumberRouter(sdx, None, refresh=60, region=None)
     assert await router.surveys_for("+61200000000", "voice") == (52,)
     assert await router.surveys_for("+61200000001", "voice") == (53,)  # call-backs
     assert await router.surveys_for("+61200000002", "sms") == (54,)
@@ -43,7 +44,7 @@ async def test_discovered_from_sdx_surveys(sdx: SdxClient, sandbox: SandboxState
 
 
 async def test_failed_refresh_keeps_the_last_table(sdx: SdxClient, sandbox: SandboxState) -> None:
-    router = NumberRouter(sdx, None, refresh=60)
+    router = NumberRouter(sdx, None, refresh=60, region=None)
     await router.refresh()
     sandbox.faults.add(Fault(method="GET", path="/surveys", status=500))
     with pytest.raises(SdxError):
@@ -53,6 +54,6 @@ async def test_failed_refresh_keeps_the_last_table(sdx: SdxClient, sandbox: Sand
 
 async def test_first_load_failure_is_raised(sdx: SdxClient, sandbox: SandboxState) -> None:
     sandbox.faults.add(Fault(method="GET", path="/surveys", status=500))
-    router = NumberRouter(sdx, None, refresh=60)
+    router = NumberRouter(sdx, None, refresh=60, region=None)
     with pytest.raises(SdxError):
         await router.surveys_for("+61200000000", "voice")
