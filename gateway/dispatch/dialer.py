@@ -90,6 +90,7 @@ class Dialer:
         """
         try:
             current = await self._sdx.get_interaction(job.interaction_id, include_data=True)
+            region = await self._poller.region()  # SDX's survey list, if not read yet
         except SdxError as exc:
             log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
             return await self._not_now(job)
@@ -97,7 +98,7 @@ class Dialer:
         # One moment for both questions: a recent dial of this attempt that the
         # limit check excused is then resumed, never counted as a new one.
         now = time.time()
-        if not self._still_due(job, current, dials, now):
+        if not self._still_due(job, current, dials, now, region):
             await self._store.settle(job, "stale", self._settled_ttl)
             return "stale"
         async with claim_kept(self._store, job, owner, self._claim_ttl):
@@ -163,13 +164,16 @@ class Dialer:
         await self._store.settle(job, sids[0], self._settled_ttl)
         return "reconciled"
 
-    def _still_due(self, job: Job, current: Interaction, dials: list[Dial], now: float) -> bool:
+    def _still_due(
+        self, job: Job, current: Interaction, dials: list[Dial], now: float, region: str
+    ) -> bool:
         if current.completed_at is not None:
             return False
         numbers = SurveyNumbers(
             job.survey_id,
             job.from_ if job.channel == "voice" else None,
             job.from_ if job.channel == "sms" else None,
+            region,
         )
         fresh = self._poller.job_for(current, numbers, now)
         if fresh is None or not self._poller.under_limit(job, dials, now):

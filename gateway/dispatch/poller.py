@@ -6,12 +6,15 @@ the respondent's local time, and the gateway has not given up on it
 (``gateway_status`` in its interaction data, kept in SDX so it survives
 Redis) nor called it ``GATEWAY_MAX_ATTEMPTS`` times, by SDX's count or by
 its own (``gateway.state.attempts``), whichever is larger.
+
+The respondent's number may be written without a country code; it is read
+in the default region (``GATEWAY_DEFAULT_REGION``, see gateway.survey.routing).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,7 +23,7 @@ from gateway.dispatch.jobs import Channel, Job
 from gateway.dispatch.placing import own_before, sdx_before, settled_window
 from gateway.dispatch.window import in_call_window
 from gateway.logging import get_logger
-from gateway.numbers import FALLBACK_REGION, InvalidNumber, to_e164
+from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient
 from gateway.sdx.models import Interaction
 from gateway.state.attempts import AttemptStore, Dial
@@ -34,13 +37,14 @@ class SurveyNumbers:
     survey_id: int
     outbound: str | None  # calls come from here
     sms: str | None  # texts come from here
+    region: str  # the respondents' numbers are read in it
 
 
-def _e164(number: str | None) -> str | None:
+def _e164(number: str | None, region: str) -> str | None:
     if not number or not number.strip():
         return None
     try:
-        return to_e164(number, FALLBACK_REGION)
+        return to_e164(number, region)
     except InvalidNumber:
         return None
 
@@ -51,11 +55,13 @@ class DuePoller:
         sdx: SdxClient,
         settings: Settings,
         attempts: AttemptStore,
+        region: Callable[[], Awaitable[str]],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._sdx = sdx
         self._settings = settings
         self._attempts = attempts
+        self.region = region  # the default region's code, e.g. NumberRouter.region_code
         self._clock = clock
 
     async def surveys(self) -> AsyncIterator[SurveyNumbers]:
@@ -64,14 +70,17 @@ class DuePoller:
         for number, survey_ids in self._settings.gateway_numbers.items():
             for survey_id in survey_ids:
                 static.setdefault(survey_id, number)
+        region = await self.region()
+        own = self._settings.routing_region  # as routing reads the survey numbers
         async for survey in self._sdx.iter_surveys():
             if static and survey.id not in static:
                 continue
             fallback = static.get(survey.id)
             numbers = SurveyNumbers(
                 survey.id,
-                _e164(survey.outbound_number) or fallback,
-                _e164(survey.sms_number) or fallback,
+                _e164(survey.outbound_number, own) or fallback,
+                _e164(survey.sms_number, own) or fallback,
+                region,
             )
             if numbers.outbound or numbers.sms:
                 yield numbers
@@ -97,7 +106,7 @@ class DuePoller:
             channel, sender = "sms", numbers.sms
         else:
             return None
-        to = _e164(item.phone_number)
+        to = _e164(item.phone_number, numbers.region)
         if to is None:
             return None
         scheduled = item.scheduled_at.timestamp() if item.scheduled_at else 0.0

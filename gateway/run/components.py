@@ -161,7 +161,10 @@ def build_dispatcher(
     attempts: AttemptStore,
     tuning: DispatchTuning | None = None,
     name: str | None = None,
+    router: NumberRouter | None = None,
 ) -> Dispatcher:
+    """The outbound worker. ``router`` gives it the default region (one of its
+    own, read from SDX once, unless a caller passes one it keeps refreshing)."""
     store: DispatchStore = (
         MemoryDispatchStore()
         if redis is None
@@ -175,7 +178,8 @@ def build_dispatcher(
         dialing_ttl=settings.gateway_dispatch_takeover / 2,
     )
     pace = Pacer(store, tuning.rate).wait
-    poller = DuePoller(sdx, settings, attempts)
+    router = router or build_router(settings, sdx)
+    poller = DuePoller(sdx, settings, attempts, router.region_code)
     dialer = Dialer(
         settings=settings,
         sdx=sdx,

@@ -8,9 +8,10 @@ import signal
 
 from aiohttp import web
 
+from gateway.background import stop_tasks
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.logging import configure_logging, get_logger
-from gateway.run.components import build_dispatcher, build_stores
+from gateway.run.components import build_dispatcher, build_router, build_stores
 from gateway.run.connections import http_session, sdx_client
 from gateway.run.exposure import refuse_if_exposed
 from gateway.state.redis_client import worker_redis
@@ -51,10 +52,23 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
             # leaves the web processes' lookup index too.
             stores = build_stores(settings, redis)
             sdx = sdx_client(settings, session)
+            # Re-read as the web processes do, so a derived default region
+            # follows the routed numbers here too.
+            router = build_router(settings, sdx)
+            refreshing = asyncio.create_task(router.run(), name="routing-refresh")
             dispatcher = build_dispatcher(
-                settings, sdx, redis, twilio, stores.conversations, attempts=stores.attempts
+                settings,
+                sdx,
+                redis,
+                twilio,
+                stores.conversations,
+                attempts=stores.attempts,
+                router=router,
             )
-            await dispatcher.run(stop)
+            try:
+                await dispatcher.run(stop)
+            finally:
+                await stop_tasks([refreshing])
         finally:
             await twilio.close()
             await redis.aclose()

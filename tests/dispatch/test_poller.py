@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from gateway.config import CallWindow
 from gateway.dispatch.poller import DuePoller
 from gateway.dispatch.window import in_call_window, respondent_zone
+from gateway.run.components import build_router
 from gateway.sandbox.sdx import SandboxState
 from gateway.sdx import SdxClient
 from gateway.state.attempts import AttemptStore, Dial, MemoryAttemptStore, RedisAttemptStore
@@ -32,7 +33,9 @@ def poller(
     values.update(settings)
     # By default nothing was dialled yet: the gateway's own count is empty.
     attempts = attempts or MemoryAttemptStore(ttl=60)
-    return DuePoller(sdx, make_settings(**values), attempts, clock=lambda: clock)
+    built = make_settings(**values)
+    region = build_router(built, sdx).region_code
+    return DuePoller(sdx, built, attempts, region, clock=lambda: clock)
 
 
 def test_time_zone_from_the_number() -> None:
