@@ -18,11 +18,12 @@ from redis.exceptions import RedisError
 
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.logging import configure_logging
+from gateway.numbers import region_of
 from gateway.run.components import build_router
 from gateway.run.connections import sdx_client
 from gateway.run.exposure import exposure_problem
 from gateway.sdx.errors import SdxError, SdxUnauthorized
-from gateway.survey.routing import Table
+from gateway.survey.routing import Table, region_for
 from gateway.twilio.number_config import plan
 from gateway.twilio.rest import TwilioApiError, TwilioRest
 from gateway.twilio.urls import WebhookUrls
@@ -136,6 +137,31 @@ async def check_sdx(
     ), table
 
 
+def check_region(settings: Settings, table: Table | None) -> Check:
+    """The region SDX's numbers without a country code are read in, and why."""
+    configured = settings.gateway_default_region
+    if table is None and not configured:
+        return Check(
+            "default region",
+            "warn",
+            "unknown: it comes from the routed numbers, and SDX did not list them",
+            "fix SDX access, or set GATEWAY_DEFAULT_REGION",
+        )
+    region = region_for(configured, table or {"voice": {}, "sms": {}})
+    detail = f"{region.code} ({region.source})"
+    routed = [*table["voice"], *table["sms"]] if table else []
+    regions = sorted({code for code in map(region_of, routed) if code})
+    if not configured and len(regions) > 1:
+        # The first number decides for every survey: likely wrong for some.
+        return Check(
+            "default region",
+            "warn",
+            f"{detail}, but the routed numbers are in {', '.join(regions)}",
+            "set GATEWAY_DEFAULT_REGION to the region of the numbers in SDX",
+        )
+    return Check("default region", "ok", detail)
+
+
 async def check_twilio(settings: Settings, twilio: TwilioRest) -> Check:
     try:
         status = await twilio.account_status()
@@ -218,6 +244,7 @@ async def run_checks(settings: Settings, say: Callable[[str], None]) -> int:
     async with aiohttp.ClientSession() as session:
         sdx_check, table = await check_sdx(settings, session)
         record(sdx_check)
+        record(check_region(settings, table))
         twilio = TwilioRest(settings)
         await twilio.start()
         try:

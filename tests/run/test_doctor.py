@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from gateway.config import Settings
-from gateway.run.doctor import run_checks
+from gateway.run.doctor import check_region, run_checks
 from gateway.run.twilio_configure import configure
 from gateway.sandbox.twilio import TwilioState
+from gateway.survey.routing import Table
 from tests.helpers.servers import free_port
 
 
@@ -58,3 +59,33 @@ async def test_doctor_names_each_broken_dependency(setup: tuple[Settings, Twilio
     assert "answered 401" in text
     assert "FAIL  Twilio credentials:" in text
     assert "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in text
+
+
+async def test_doctor_shows_the_default_region_and_where_it_came_from(
+    setup: tuple[Settings, TwilioState],
+) -> None:
+    settings, _ = setup
+    lines: list[str] = []
+    await run_checks(settings, lines.append)
+    assert "ok    default region: AU (routed number +61200000000)" in lines
+    lines.clear()
+    await run_checks(settings.model_copy(update={"gateway_default_region": "NZ"}), lines.append)
+    assert "ok    default region: NZ (GATEWAY_DEFAULT_REGION)" in lines
+
+
+def test_doctor_warns_when_the_routed_numbers_span_regions(
+    setup: tuple[Settings, TwilioState],
+) -> None:
+    settings, _ = setup
+    table: Table = {"voice": {"+61200000000": (52,), "+6491234567": (53,)}, "sms": {}}
+    check = check_region(settings, table)
+    assert (check.level, check.detail) == (
+        "warn",
+        "AU (routed number +61200000000), but the routed numbers are in AU, NZ",
+    )
+    assert "GATEWAY_DEFAULT_REGION" in check.fix
+    configured = settings.model_copy(update={"gateway_default_region": "NZ"})
+    assert check_region(configured, table).level == "ok"
+    # SDX unreachable: the region is unknown unless configured.
+    assert check_region(settings, None).level == "warn"
+    assert check_region(configured, None).detail == "NZ (GATEWAY_DEFAULT_REGION)"
