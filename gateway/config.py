@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from gateway.numbers import FALLBACK_REGION, InvalidNumber, check_region, to_e164
+from gateway.numbers import FALLBACK_REGION, check_region, parse_routes
 
 _TWILIO_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 _WINDOW = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
@@ -93,30 +93,6 @@ def _http_url(value: str, name: str) -> str:
     if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
         raise ValueError(f"{name} must be an http(s) URL without query or fragment")
     return value
-
-
-def parse_numbers(text: str, region: str) -> dict[str, tuple[int, ...]]:
-    """Parse ``+61200000000=52,+61200000001=53`` into E.164 number -> survey ids.
-
-    A number may be listed more than once to serve several surveys; one
-    without a country code is read in ``region``.
-    """
-    routes: dict[str, list[int]] = {}
-    for raw_item in text.split(","):
-        item = raw_item.strip()
-        if not item:
-            continue
-        number, sep, survey = item.partition("=")
-        if not sep or not survey.strip().isdigit():
-            raise ValueError(f"'{item}' is not NUMBER=SURVEY_ID")
-        try:
-            e164 = to_e164(number.strip(), region)
-        except InvalidNumber as exc:
-            raise ValueError(str(exc)) from None
-        ids = routes.setdefault(e164, [])
-        if int(survey) not in ids:
-            ids.append(int(survey))
-    return {number: tuple(ids) for number, ids in routes.items()}
 
 
 class Settings(BaseSettings):
@@ -289,7 +265,7 @@ class Settings(BaseSettings):
     def _parse_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         # A malformed region is reported on its own: read these as US meanwhile.
         region = info.data.get("gateway_default_region") or FALLBACK_REGION
-        return parse_numbers(value, region) if isinstance(value, str) else value
+        return parse_routes(value, region) if isinstance(value, str) else value
 
     @field_validator("gateway_call_window", mode="before")
     @classmethod

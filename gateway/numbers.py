@@ -128,3 +128,27 @@ def _mask_one(number: str) -> str:
 def mask(text: str) -> str:
     """Mask every phone-number-like run in ``text``."""
     return _PHONE_LIKE.sub(lambda m: _mask_one(m.group(0)), text)
+
+
+def parse_routes(text: str, region: str) -> dict[str, tuple[int, ...]]:
+    """Parse ``+61200000000=52,+61200000001=53`` into E.164 number -> survey ids.
+
+    A number may be listed more than once to serve several surveys; one
+    without a country code is read in ``region``.
+    """
+    routes: dict[str, list[int]] = {}
+    for raw_item in text.split(","):
+        item = raw_item.strip()
+        if not item:
+            continue
+        number, sep, survey = item.partition("=")
+        if not sep or not survey.strip().isdigit():
+            raise ValueError(f"'{item}' is not NUMBER=SURVEY_ID")
+        try:
+            e164 = to_e164(number.strip(), region)
+        except InvalidNumber as exc:
+            raise ValueError(str(exc)) from None
+        ids = routes.setdefault(e164, [])
+        if int(survey) not in ids:
+            ids.append(int(survey))
+    return {number: tuple(ids) for number, ids in routes.items()}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import CallWindow, ConfigError, Settings, load_settings, parse_numbers
+from gateway.config import CallWindow, ConfigError, Settings, load_settings
+from gateway.numbers import parse_routes
 
 REQUIRED = {
     "SDX_CUSTOMER_UUID": "00000000-0000-4000-8000-000000000052",
@@ -196,7 +197,7 @@ def test_call_window_wraps_midnight() -> None:
 
 
 def test_parse_numbers_normalises_to_e164() -> None:
-    assert parse_numbers("+1 (415) 555-0100=7, ", "US") == {"+14155550100": (7,)}
+    assert parse_routes("+1 (415) 555-0100=7, ", "US") == {"+14155550100": (7,)}
 
 
 @pytest.mark.parametrize(("value", "region"), [("au", "AU"), (" Gb ", "GB"), ("", None)])
