@@ -156,10 +156,13 @@ class GatewayProcess:
 async def gateway_process(
     private_redis: RedisServer, sandbox_server: TestServer, tmp_path: Path
 ) -> AsyncIterator[GatewayProcess]:
+    port = free_port()
     settings = make_settings(
         sdx_api_url=str(sandbox_server.make_url("/api")),
         redis_url=private_redis.url,
-        port=free_port(),
+        port=port,
+        # Loopback: gateway serve refuses the demo secrets behind a public URL.
+        gateway_public_url=f"http://127.0.0.1:{port}",
     )
     gateway = GatewayProcess(settings, tmp_path)
     try:
