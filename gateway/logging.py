@@ -35,10 +35,23 @@ REDACTED_KEYS = frozenset(
 )
 REDACTED = "[redacted]"
 
+# What a caller controls (a path, a To, an AnsweredBy) is logged clipped to
+# this: enough to recognise, not enough to fill the logs. Anything else is
+# clipped at the larger bound, so no value is ever logged unbounded.
+CALLER_TEXT_LIMIT = 64
+TEXT_LIMIT = 2048
+
+
+def clip(text: str, limit: int = CALLER_TEXT_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, marked with how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}...[+{len(text) - limit}]"
+
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return mask(value)
+        return mask(clip(value, TEXT_LIMIT))
     if isinstance(value, Mapping):
         return {
             key: REDACTED if str(key).lower() in REDACTED_KEYS else _scrub(item)

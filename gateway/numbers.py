@@ -21,12 +21,16 @@ import phonenumbers
 # (and what every number was read as before the region could be set).
 FALLBACK_REGION = "US"
 
-# Text that looks like a phone number: 8 to 15 digits in one run, or, after
-# a "+" (or its URL-encoded form) or "(", digits grouped by spaces, dashes,
-# dots or brackets. Never inside a longer word, so SIDs and UUIDs stay
-# intact, and dates (2026-11-27) do not qualify.
-_PHONE_LIKE = re.compile(
-    r"(?<![\w+%])(?:(?:\+|%2B|\()\d(?:[\s\-.()]{0,2}\d){7,14}|\d{8,15})(?![\w])"
+# Text that may be a phone number: 7 to 15 digits, optionally after a "+"
+# (or its URL-encoded form) or "(", grouped by up to three separators
+# (spaces, dashes, dots, slashes, brackets) between digits, so
+# "+61 - 409 - 999 - 999" and "61 409 999 999" qualify as well as
+# "0412345678". Never inside a longer word or number, so SIDs, UUIDs and
+# long ids stay intact. Dates and IPv4 addresses are given back unmasked.
+_PHONE_LIKE = re.compile(r"(?<![\w+%.\-/])(?:\+|%2B|\()?\d(?:[\s\-./()]{0,3}\d){6,14}(?![\w])")
+_NOT_A_NUMBER = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2})?"  # a date, with the hour a time may follow it by
+    r"|\d{1,3}(?:\.\d{1,3}){3}"  # an IPv4 address
 )
 
 
@@ -120,6 +124,8 @@ def default_region(configured: str | None, routed: Iterable[str]) -> Region:
 def _mask_one(number: str) -> str:
     # Keep enough to tell numbers apart in an incident (country, prefix, last
     # three digits), never enough to dial: "+61409999999" -> "+6140****999".
+    if _NOT_A_NUMBER.fullmatch(number):
+        return number
     if len(number) <= 8:
         return "****"
     return f"{number[:5]}****{number[-3:]}"

@@ -71,8 +71,32 @@ def test_mask_keeps_prefix_and_last_three_digits() -> None:
     assert mask("+61 409 999 999") == "+61 4****999"
 
 
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("61 409 999 999", "61 40****999"),
+        ("+61 - 409 - 999 - 999", "+61 -****999"),
+        ("0412 345 678", "0412 ****678"),
+        ("0412-345-678", "0412-****678"),
+        ("(04) 1234.5678", "(04) ****678"),
+        ("555-0100", "****"),
+        ("To=61/409/999/999&x=1", "To=61/40****999&x=1"),
+    ],
+)
+def test_mask_catches_numbers_written_with_separators(text: str, masked: str) -> None:
+    """Seven digits or more, grouped any way a person or a CSV writes them."""
+    assert mask(text) == masked
+
+
 def test_mask_leaves_ids_and_times_alone() -> None:
     text = "CA0123456789abcdef0123456789abcdef interaction 1001 at 2026-11-27 10:30:02"
     assert mask(text) == text
     uuid = "7aa870f0-046f-11e7-9cc9-9de741d6e753"
     assert mask(uuid) == uuid
+    for kept in [
+        "2026-11-27T10:30:02Z",
+        "serving on 127.0.0.1:8080",
+        "SDX GET /interactions/1234567 answered 404",
+        "a long id 12345678901234567890",
+    ]:
+        assert mask(kept) == kept

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.logging import bind_context, get_logger
+from gateway.logging import bind_context, clip, get_logger
 from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
@@ -93,7 +93,7 @@ class PendingInteractions:
         """The pending interaction (created if the operator allows), or None."""
         survey_ids = await self._router.surveys_for(number, channel)
         if not survey_ids:
-            log.info("number_not_routed", to=number)
+            log.info("number_not_routed", to=clip(number))
             return None
         try:
             # The routing table is loaded by now: the region costs nothing.

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
-from gateway.logging import bind_context, get_logger
+from gateway.logging import bind_context, clip, get_logger
 from gateway.metrics import survey_event
 from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxError
@@ -115,7 +115,7 @@ class CallEnding:
         Recorded here too, not only at the final status: the status callback
         may not say who answered.
         """
-        log.info("answered_by_machine", answered_by=answered_by)
+        log.info("answered_by_machine", answered_by=clip(answered_by))
         if interaction_id is None:
             return
         with contextlib.suppress(Exception):

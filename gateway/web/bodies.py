@@ -25,7 +25,7 @@ from urllib.parse import unquote_to_bytes
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from gateway.logging import get_logger
+from gateway.logging import clip, get_logger
 from gateway.twilio import urls
 
 log = get_logger(__name__)
@@ -56,7 +56,7 @@ async def webhook_body(request: web.Request, handler: Handler) -> web.StreamResp
         return await handler(request)
     status, text = _REFUSALS[reason]
     # The path only: the query string and the body can hold phone numbers.
-    log.info("webhook_body_refused", path=request.path, reason=reason, status=status)
+    log.info("webhook_body_refused", path=clip(request.path), reason=reason, status=status)
     return web.Response(status=status, text=text + "\n")
 
 

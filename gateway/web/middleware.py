@@ -9,7 +9,7 @@ import uuid
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from gateway.logging import bind_context, clear_context, get_logger
+from gateway.logging import bind_context, clear_context, clip, get_logger
 from gateway.metrics import TURN_SECONDS, WEBHOOKS
 from gateway.twilio import urls
 
@@ -56,7 +56,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             TURN_SECONDS.labels(route).observe(seconds)
             log.info("webhook", route=route, status=status, ms=round(seconds * 1000, 2))
         elif request.path not in {"/healthz", "/readyz", "/metrics"}:
-            log.info("request", method=request.method, path=request.path, status=status)
+            log.info("request", method=clip(request.method), path=clip(request.path), status=status)
         clear_context()
 
 

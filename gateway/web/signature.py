@@ -36,7 +36,7 @@ from twilio.request_validator import (
 )
 
 from gateway.config import Settings
-from gateway.logging import get_logger
+from gateway.logging import clip, get_logger
 from gateway.twilio import urls
 from gateway.web.keys import SETTINGS
 
@@ -90,7 +90,10 @@ async def twilio_signature(request: web.Request, handler: Handler) -> web.Stream
     if reason is not None:
         # The path only: the query string and the body can hold phone numbers.
         log.warning(
-            "twilio_signature_invalid", method=request.method, path=request.path, reason=reason
+            "twilio_signature_invalid",
+            method=clip(request.method),
+            path=clip(request.path),
+            reason=reason,
         )
         return web.Response(status=403, text=INVALID_SIGNATURE_TEXT)
     return await handler(request)
