@@ -27,15 +27,17 @@ from gateway.sandbox.sdx.app import create_sdx_sandbox
 from gateway.sandbox.sdx.errors import BadRequest, Conflict, Gone, NotFound, SandboxError
 from gateway.sandbox.sdx.faults import Fault, FaultSet, RecordedRequest
 from gateway.sandbox.sdx.seed import load_demo_data
-from gateway.sandbox.sdx.state import SANDBOX_STATE, SandboxState
+from gateway.sandbox.sdx.state import FLAVOURS, SANDBOX_STATE, Flavour, SandboxState
 from gateway.sandbox.sdx.store import SdxStore
 
 __all__ = [
+    "FLAVOURS",
     "SANDBOX_STATE",
     "BadRequest",
     "Conflict",
     "Fault",
     "FaultSet",
+    "Flavour",
     "Gone",
     "NotFound",
     "RecordedRequest",

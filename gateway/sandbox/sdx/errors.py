@@ -34,3 +34,20 @@ class Gone(SandboxError, LookupError):
     """The resource existed and was deleted (SDX answers 410 for it)."""
 
     status = 410
+
+
+class Unprocessable(SandboxError):
+    """A parameter failed validation, answered as Laravel does: 422 with a JSON body.
+
+    Only the php flavour raises it; its body is the one error answer a client
+    could parse, which is why it carries the field apart from the message.
+    """
+
+    status = 422
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def as_json(self) -> dict[str, object]:
+        return {"message": self.message, "errors": {self.field: [self.message]}}

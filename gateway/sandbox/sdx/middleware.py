@@ -8,13 +8,15 @@ recording are outermost so that they also see 401s and unknown paths.
 from __future__ import annotations
 
 import asyncio
+import json
 from http import HTTPStatus
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from gateway.sandbox.sdx.errors import SandboxError
+from gateway.sandbox.sdx.errors import SandboxError, Unprocessable
 from gateway.sandbox.sdx.faults import Fault, RecordedRequest
+from gateway.sandbox.sdx.php import check_booleans, php_answer
 from gateway.sandbox.sdx.state import SANDBOX_STATE
 
 API_PREFIX = "/api"
@@ -159,11 +161,32 @@ async def require_auth(request: web.Request, handler: Handler) -> web.StreamResp
 async def error_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn errors into plain answers, so the outer middlewares see a response.
 
-    Real SDX documents no error body; a short text line is all a client gets.
+    Real SDX documents no error body; a short text line is all a client gets,
+    except for the php flavour's validation errors, which Laravel writes as JSON.
     """
     try:
         return await handler(request)
+    except Unprocessable as exc:
+        return web.json_response(exc.as_json(), status=exc.status)
     except SandboxError as exc:
         return web.Response(status=exc.status, text=f"{exc.status} {exc.message}\n")
     except web.HTTPException as exc:
         return web.Response(status=exc.status, body=exc.body, headers=exc.headers)
+
+
+@web.middleware
+async def php_flavour(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The php flavour's checks on what comes in and its shapes for what goes out.
+
+    Innermost, so that a refused parameter becomes the 422 of ``error_answers``
+    and only answers a handler gave (not error lines) are reshaped.
+    """
+    path = api_path(request)
+    if path is None or request.app[SANDBOX_STATE].flavour != "php":
+        return await handler(request)
+    check_booleans({**request.query, **await _form(request)})
+    response = await handler(request)
+    if isinstance(response, web.Response) and response.content_type == "application/json":
+        assert isinstance(response.body, bytes)  # json_response's body
+        response.body = json.dumps(php_answer(path, json.loads(response.body))).encode()
+    return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Literal
 
 from aiohttp import web
 
@@ -12,6 +13,11 @@ from gateway.sandbox.sdx.engine import SurveyEngine
 from gateway.sandbox.sdx.faults import FaultSet, RecordedRequest
 from gateway.sandbox.sdx.store import SdxStore
 
+# How the sandbox answers: "plain" as the gateway assumes SDX does, "php" the
+# way a PHP/Laravel service plausibly does (see gateway/sandbox/sdx/php.py).
+Flavour = Literal["plain", "php"]
+FLAVOURS: tuple[Flavour, ...] = ("plain", "php")
+
 
 @dataclass
 class SandboxState:
@@ -19,6 +25,7 @@ class SandboxState:
 
     store: SdxStore
     credentials: Credentials
+    flavour: Flavour = "plain"
     faults: FaultSet = field(default_factory=FaultSet)
     requests: list[RecordedRequest] = field(default_factory=list)
     # Delayed requests still being handled after their client left.
@@ -29,7 +36,7 @@ class SandboxState:
         return SurveyEngine(self.store)
 
     def reset(self) -> None:
-        """Back to the seed data, no faults, no recorded requests."""
+        """Back to the seed data, no faults, no recorded requests (same flavour)."""
         self.store.reset()
         self.faults.clear()
         self.requests.clear()
