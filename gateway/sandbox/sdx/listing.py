@@ -24,11 +24,17 @@ class Page:
     order: Order | None = None
 
     @classmethod
-    def from_params(cls, params: Params) -> Page:
-        """``_limit`` 1..1000 (default 10), ``_offset`` >= 0, ``_order`` ASC|DESC."""
+    def from_params(cls, params: Params, *, cap: int | None = None) -> Page:
+        """``_limit`` 1..1000 (default 10), ``_offset`` >= 0, ``_order`` ASC|DESC.
+
+        With a ``cap``, a larger ``_limit`` (even past 1000) is cut to it
+        rather than refused: the page is simply shorter than asked.
+        """
         limit = optional_int(params, "_limit")
         if limit is None:
             limit = DEFAULT_LIMIT
+        if cap is not None:
+            limit = min(limit, cap)
         if not 1 <= limit <= MAX_LIMIT:
             raise BadRequest(f"_limit must be between 1 and {MAX_LIMIT}")
         offset = optional_int(params, "_offset") or 0

@@ -217,15 +217,19 @@ class SdxStore:
 
     def set_datum(self, interaction_id: int, key: str, value: str) -> InteractionDatum:
         """Create or overwrite one key of an interaction's data."""
-        self.interaction(interaction_id)
-        if DATA_KEY.fullmatch(key) is None:
-            raise BadRequest("custom_key must be letters, digits and _, starting with a letter")
-        now = self.clock()
+        self._check_datum(interaction_id, key)
         for datum in self.data_for(interaction_id):
             if datum.custom_key == key:
                 datum.custom_value = value
-                datum.updated_at = now
+                datum.updated_at = self.clock()
                 return datum
+        return self.add_datum(interaction_id, key, value)
+
+    def add_datum(self, interaction_id: int, key: str, value: str) -> InteractionDatum:
+        """A new record for the key, beside any it already has (the php flavour's
+        reading of "adds a pair": the table only grows)."""
+        self._check_datum(interaction_id, key)
+        now = self.clock()
         datum = InteractionDatum(
             id=self._new_id("datum"),
             interaction_id=interaction_id,
@@ -236,6 +240,11 @@ class SdxStore:
         )
         self.interaction_data[datum.id] = datum
         return datum
+
+    def _check_datum(self, interaction_id: int, key: str) -> None:
+        self.interaction(interaction_id)
+        if DATA_KEY.fullmatch(key) is None:
+            raise BadRequest("custom_key must be letters, digits and _, starting with a letter")
 
     def delete_datum(self, datum_id: int) -> InteractionDatum:
         return self.interaction_data.pop(self.datum(datum_id).id)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.sandbox.sdx.listing import Page
 from gateway.sandbox.sdx.models import Question
 from gateway.sandbox.sdx.params import optional_int
 from gateway.sandbox.sdx.queries import find_data, find_interactions, find_questions, find_responses
 from gateway.sandbox.sdx.views.common import (
+    data_page,
     id_page,
     interaction_page,
     json_answer,
     json_list,
     match_id,
+    page_of,
     store_of,
 )
 
@@ -24,15 +25,13 @@ def _asked_order(question: Question) -> tuple[int, int, int]:
 
 def _question_page(request: web.Request, found: list[Question]) -> web.Response:
     # Without _order, questions come in the order they are asked.
-    page = Page.from_params(request.query).apply(
-        found, key=lambda q: q.id, default_key=_asked_order
-    )
+    page = page_of(request).apply(found, key=lambda q: q.id, default_key=_asked_order)
     return json_list(q.as_json() for q in page)
 
 
 async def list_surveys(request: web.Request) -> web.Response:
     surveys = store_of(request).surveys.values()
-    return json_list(s.as_json() for s in id_page(request.query, surveys))
+    return json_list(s.as_json() for s in id_page(request, surveys))
 
 
 async def get_survey(request: web.Request) -> web.Response:
@@ -55,14 +54,14 @@ async def survey_data(request: web.Request) -> web.Response:
     store = store_of(request)
     survey = store.survey(match_id(request))
     found = find_data(store, request.query, survey_id=survey.id)
-    return json_list(d.as_json() for d in id_page(request.query, found))
+    return json_list(d.as_json() for d in data_page(request, found))
 
 
 async def survey_responses(request: web.Request) -> web.Response:
     store = store_of(request)
     survey = store.survey(match_id(request))
     found = find_responses(store, request.query, survey_id=survey.id)
-    return json_list(r.as_json() for r in id_page(request.query, found))
+    return json_list(r.as_json() for r in id_page(request, found))
 
 
 async def list_questions(request: web.Request) -> web.Response:
@@ -80,4 +79,4 @@ async def question_responses(request: web.Request) -> web.Response:
     store = store_of(request)
     question = store.question(match_id(request))
     found = find_responses(store, request.query, question_id=question.id)
-    return json_list(r.as_json() for r in id_page(request.query, found))
+    return json_list(r.as_json() for r in id_page(request, found))

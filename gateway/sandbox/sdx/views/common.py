@@ -9,8 +9,9 @@ from typing import Any, Protocol, TypeVar
 from aiohttp import web
 
 from gateway.sandbox.sdx.listing import Page
-from gateway.sandbox.sdx.models import Interaction
+from gateway.sandbox.sdx.models import Interaction, InteractionDatum
 from gateway.sandbox.sdx.params import Params, flag, path_int
+from gateway.sandbox.sdx.php import PHP_MAX_LIMIT
 from gateway.sandbox.sdx.queries import status_rank
 from gateway.sandbox.sdx.state import SANDBOX_STATE, SandboxState
 from gateway.sandbox.sdx.store import SdxStore
@@ -22,6 +23,10 @@ def state_of(request: web.Request) -> SandboxState:
 
 def store_of(request: web.Request) -> SdxStore:
     return request.app[SANDBOX_STATE].store
+
+
+def is_php(request: web.Request) -> bool:
+    return request.app[SANDBOX_STATE].flavour == "php"
 
 
 def match_id(request: web.Request, name: str = "id") -> int:
@@ -53,16 +58,26 @@ def json_list(items: Iterable[dict[str, Any]]) -> web.Response:
     return web.json_response(body)
 
 
+def page_of(request: web.Request) -> Page:
+    """The page asked for; the php flavour caps ``_limit`` instead of refusing it."""
+    return Page.from_params(request.query, cap=PHP_MAX_LIMIT if is_php(request) else None)
+
+
 @dataclass(frozen=True)
 class Embed:
-    """Which related records to embed in interactions (``_include_*``)."""
+    """Which related records to embed in interactions (``_include_*``), and
+    whether their data comes newest first (the php flavour's append-only data)."""
 
     responses: bool = False
     data: bool = False
+    newest_data_first: bool = False
 
     @classmethod
-    def from_params(cls, params: Params) -> Embed:
-        return cls(flag(params, "_include_responses"), flag(params, "_include_data"))
+    def of(cls, request: web.Request) -> Embed:
+        params = request.query
+        return cls(
+            flag(params, "_include_responses"), flag(params, "_include_data"), is_php(request)
+        )
 
 
 def interaction_json(store: SdxStore, interaction: Interaction, embed: Embed) -> dict[str, Any]:
@@ -70,15 +85,17 @@ def interaction_json(store: SdxStore, interaction: Interaction, embed: Embed) ->
     if embed.responses:
         body["responses"] = [r.as_json() for r in store.responses_for(interaction.id)]
     if embed.data:
-        body["interaction_data"] = [d.as_json() for d in store.data_for(interaction.id)]
+        data = sorted(
+            store.data_for(interaction.id), key=_datum_id, reverse=embed.newest_data_first
+        )
+        body["interaction_data"] = [d.as_json() for d in data]
     return body
 
 
 def interaction_page(request: web.Request, found: Iterable[Interaction]) -> web.Response:
     """A page of interactions; without ``_order`` SDX sorts them by status."""
-    page = Page.from_params(request.query)
-    embed = Embed.from_params(request.query)
-    chosen = page.apply(found, key=lambda i: i.id, default_key=status_rank)
+    chosen = page_of(request).apply(found, key=lambda i: i.id, default_key=status_rank)
+    embed = Embed.of(request)
     store = store_of(request)
     return json_list(interaction_json(store, i, embed) for i in chosen)
 
@@ -91,6 +108,20 @@ class _HasId(Protocol):
 R = TypeVar("R", bound=_HasId)
 
 
-def id_page(params: Params, found: Iterable[R]) -> list[R]:
+def id_page(request: web.Request, found: Iterable[R]) -> list[R]:
     """A page of records with an ``id``: by id ascending unless ``_order`` says."""
-    return Page.from_params(params).apply(found, key=lambda item: item.id)
+    return page_of(request).apply(found, key=lambda item: item.id)
+
+
+def _datum_id(datum: InteractionDatum) -> int:
+    return datum.id
+
+
+def data_page(request: web.Request, found: Iterable[InteractionDatum]) -> list[InteractionDatum]:
+    """A page of interaction data. By id; without ``_order`` the php flavour,
+    whose data only grows, lists the newest first, so the value in force for
+    a key comes before the values it replaced."""
+    newest_first = is_php(request)
+    return page_of(request).apply(
+        found, key=_datum_id, default_key=(lambda d: -d.id) if newest_first else None
+    )

@@ -10,6 +10,7 @@ from gateway.sandbox.sdx.queries import find_data, find_interactions, find_respo
 from gateway.sandbox.sdx.views.common import (
     Embed,
     body_params,
+    data_page,
     id_page,
     interaction_json,
     interaction_page,
@@ -39,7 +40,7 @@ async def create_interaction(request: web.Request) -> web.Response:
 async def get_interaction(request: web.Request) -> web.Response:
     store = store_of(request)
     interaction = store.interaction(match_id(request))
-    return json_answer(interaction_json(store, interaction, Embed.from_params(request.query)))
+    return json_answer(interaction_json(store, interaction, Embed.of(request)))
 
 
 async def update_interaction(request: web.Request) -> web.Response:
@@ -61,11 +62,11 @@ async def interaction_responses(request: web.Request) -> web.Response:
     store = store_of(request)
     interaction = store.interaction(match_id(request))
     found = find_responses(store, request.query, interaction_id=interaction.id)
-    return json_list(r.as_json() for r in id_page(request.query, found))
+    return json_list(r.as_json() for r in id_page(request, found))
 
 
 async def interaction_data(request: web.Request) -> web.Response:
     store = store_of(request)
     interaction = store.interaction(match_id(request))
     found = find_data(store, request.query, interaction_id=interaction.id)
-    return json_list(d.as_json() for d in id_page(request.query, found))
+    return json_list(d.as_json() for d in data_page(request, found))

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.sandbox.sdx.listing import Page
 from gateway.sandbox.sdx.phone_numbers import lookup
 from gateway.sandbox.sdx.queries import find_interactions, find_users
-from gateway.sandbox.sdx.views.common import interaction_page, json_answer, json_list, store_of
+from gateway.sandbox.sdx.views.common import (
+    interaction_page,
+    json_answer,
+    json_list,
+    page_of,
+    store_of,
+)
 
 
 async def list_users(request: web.Request) -> web.Response:
     # Users have no id; _order sorts them by email instead.
     found = find_users(store_of(request), request.query)
-    page = Page.from_params(request.query).apply(found, key=lambda u: u.email.lower())
+    page = page_of(request).apply(found, key=lambda u: u.email.lower())
     return json_list(u.as_json() for u in page)
 
 

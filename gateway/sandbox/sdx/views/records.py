@@ -9,7 +9,9 @@ from gateway.sandbox.sdx.params import required_int, required_text
 from gateway.sandbox.sdx.queries import find_data, find_responses
 from gateway.sandbox.sdx.views.common import (
     body_params,
+    data_page,
     id_page,
+    is_php,
     json_answer,
     json_list,
     match_id,
@@ -20,7 +22,7 @@ from gateway.sandbox.sdx.views.common import (
 async def list_responses(request: web.Request) -> web.Response:
     """Needs one of survey_id, question_id, interaction_id (else 400)."""
     found = find_responses(store_of(request), request.query)
-    return json_list(r.as_json() for r in id_page(request.query, found))
+    return json_list(r.as_json() for r in id_page(request, found))
 
 
 async def get_response(request: web.Request) -> web.Response:
@@ -30,7 +32,7 @@ async def get_response(request: web.Request) -> web.Response:
 async def list_data(request: web.Request) -> web.Response:
     """Needs survey_id or interaction_id (else 400)."""
     found = find_data(store_of(request), request.query)
-    return json_list(d.as_json() for d in id_page(request.query, found))
+    return json_list(d.as_json() for d in data_page(request, found))
 
 
 async def get_datum(request: web.Request) -> web.Response:
@@ -44,11 +46,17 @@ async def delete_datum(request: web.Request) -> web.Response:
 
 
 async def set_datum(request: web.Request) -> web.Response:
-    """Create or overwrite ``custom_key`` of an interaction; answers the record."""
+    """Create or overwrite ``custom_key`` of an interaction; answers the record.
+
+    The php flavour adds a record every time instead, so the key's older
+    values stay listed after it.
+    """
     params = await body_params(request)
     interaction_id = required_int(params, "interaction_id")
     key = required_text(params, "custom_key")
     value = params.get("custom_value")
     if value is None:
         raise BadRequest("custom_value is required")
-    return json_answer(store_of(request).set_datum(interaction_id, key, value).as_json())
+    store = store_of(request)
+    write = store.add_datum if is_php(request) else store.set_datum
+    return json_answer(write(interaction_id, key, value).as_json())
