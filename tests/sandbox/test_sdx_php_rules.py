@@ -136,3 +136,18 @@ async def test_submit_before_start_redirects_to_start_survey(
 
 async def test_an_empty_list_is_still_204(sdx: Client) -> None:
     await empty_list(await sdx.get("/api/interactions", params={"survey_id": "99"}))
+
+
+# -- switching flavour -----------------------------------------------------
+
+
+async def test_the_flavour_can_be_switched_over_http(sdx: Client) -> None:
+    assert await body_of(await sdx.get("/_sandbox/flavour")) == {"flavour": "php"}
+    switched = await sdx.put("/_sandbox/flavour", json={"flavour": "plain"})
+    assert await body_of(switched) == {"flavour": "plain"}
+
+    interaction = await body_of(await sdx.get(f"/api/interactions/{DEMO_INBOUND}"))
+    assert interaction["id"] == DEMO_INBOUND
+
+    refused = await sdx.put("/_sandbox/flavour", json={"flavour": "java"})
+    assert refused.status == 400, await refused.text()

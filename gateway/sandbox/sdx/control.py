@@ -14,6 +14,7 @@ from aiohttp import web
 
 from gateway.sandbox.sdx.errors import BadRequest, NotFound
 from gateway.sandbox.sdx.faults import Fault
+from gateway.sandbox.sdx.state import FLAVOURS
 from gateway.sandbox.sdx.views.common import json_answer, match_id, state_of
 
 _FAULT_FIELDS = frozenset(f.name for f in fields(Fault))
@@ -94,3 +95,21 @@ async def recorded_responses(request: web.Request) -> web.Response:
     if interaction_id not in store.interactions:
         raise NotFound(f"no interaction {interaction_id}")
     return json_answer([r.as_json() for r in store.responses_for(interaction_id)])
+
+
+async def get_flavour(request: web.Request) -> web.Response:
+    return json_answer({"flavour": state_of(request).flavour})
+
+
+async def set_flavour(request: web.Request) -> web.Response:
+    """``{"flavour": "plain" | "php"}``: switch how the API answers from the next request."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    wanted = body.get("flavour") if isinstance(body, dict) else None
+    for flavour in FLAVOURS:
+        if wanted == flavour:
+            state_of(request).flavour = flavour
+            return json_answer({"flavour": flavour})
+    raise BadRequest(f'the body must be {{"flavour": one of {", ".join(FLAVOURS)}}}')

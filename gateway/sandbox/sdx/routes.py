@@ -57,6 +57,8 @@ def _control_routes() -> list[web.RouteDef]:
         web.post("/faults", control.add_fault),
         web.delete("/faults", control.clear_faults),
         web.post("/reset", control.reset),
+        web.get("/flavour", control.get_flavour),
+        web.put("/flavour", control.set_flavour),
         web.get(f"/interactions/{_ID}/responses", control.recorded_responses),
     ]
 
