@@ -14,6 +14,10 @@ from collections.abc import Sequence
 from gateway.config import ConfigError
 from gateway.sandbox.softphone import add_phone_commands
 
+# The sandbox's flavours (gateway.sandbox.sdx.state.FLAVOURS), written out so
+# that --help does not import the sandbox; a test keeps the two the same.
+SANDBOX_FLAVOURS = ("plain", "php")
+
 
 def _serve(args: argparse.Namespace) -> int:
     from gateway.run.serve import serve
@@ -42,7 +46,7 @@ def _doctor(args: argparse.Namespace) -> int:
 def _sandbox(args: argparse.Namespace) -> int:
     from gateway.sandbox.app import run_sandbox
 
-    return run_sandbox(args.host, args.port)
+    return run_sandbox(args.host, args.port, args.flavour)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -103,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sandbox.add_argument("--port", type=int, default=8081, help="port (default 8081)")
+    sandbox.add_argument(
+        "--flavour",
+        choices=SANDBOX_FLAVOURS,
+        default="plain",
+        help="how the SDX API answers: plain (as documented) or php (strings for ids and "
+        "flags, Laravel validation, capped pages, ...; see gateway/sandbox/sdx/php.py)",
+    )
     sandbox.set_defaults(run=_sandbox)
 
     demo = commands.add_parser(

@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from gateway.cli import SANDBOX_FLAVOURS
+from gateway.sandbox.credentials import DEMO_AUTH_TOKEN, DEMO_CUSTOMER_UUID
+from gateway.sandbox.sdx import FLAVOURS
 from tests.helpers.servers import free_port
 
 GATEWAY = [sys.executable, "-m", "gateway"]
+SDX_AUTH = (DEMO_CUSTOMER_UUID, DEMO_AUTH_TOKEN)
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -133,7 +137,7 @@ def test_demo_serves_gateway_and_sandbox(demo: tuple[int, int]) -> None:
     assert ready.json()["checks"] == {"redis": "in-memory", "sdx": "ok"}
     listed = requests.get(
         f"http://127.0.0.1:{sandbox_port}/api/surveys",
-        auth=("00000000-0000-4000-8000-000000000052", "demo-sdx-auth-token"),
+        auth=SDX_AUTH,
         timeout=5,
     )
     assert listed.status_code == 200
@@ -151,3 +155,37 @@ def test_the_demo_banner_says_where_readyz_and_metrics_are() -> None:
     assert "(/healthz; /readyz, /metrics on http://127.0.0.1:9090)" in _banner(
         split, "127.0.0.1", 8080, 8081
     )
+
+
+def test_sandbox_flavours_match_the_sandbox() -> None:
+    """The CLI writes the flavours out (for a quick --help); they must stay the sandbox's."""
+    assert SANDBOX_FLAVOURS == FLAVOURS
+
+
+def test_sandbox_answers_in_the_flavour_asked_for() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [*GATEWAY, "sandbox", "--port", str(port), "--flavour", "php"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean_env(),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                flavour = requests.get(f"{base}/_sandbox/flavour", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, process.communicate()[0]
+                assert time.monotonic() < deadline, "sandbox did not start in 30 s"
+                time.sleep(0.1)
+        assert flavour.json() == {"flavour": "php"}
+        survey = requests.get(f"{base}/api/surveys/52", auth=SDX_AUTH, timeout=5)
+        assert survey.json()["id"] == "52"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=15)
+    assert "php flavour" in output

@@ -16,7 +16,7 @@ from gateway.sandbox.credentials import (
     DEMO_TWILIO_ACCOUNT_SID,
     DEMO_TWILIO_AUTH_TOKEN,
 )
-from gateway.sandbox.sdx import create_sdx_sandbox
+from gateway.sandbox.sdx import Flavour, create_sdx_sandbox
 from gateway.sandbox.settings import load_sandbox_settings
 from gateway.sandbox.twilio import TWILIO_STATE, TwilioState, create_twilio_emulator
 
@@ -31,9 +31,13 @@ def create_sandbox(
     bearer_token: str | None = DEMO_BEARER_TOKEN,
     twilio_account_sid: str = DEMO_TWILIO_ACCOUNT_SID,
     twilio_auth_token: str = DEMO_TWILIO_AUTH_TOKEN,
+    flavour: Flavour = "plain",
 ) -> web.Application:
     app = create_sdx_sandbox(
-        customer_uuid=customer_uuid, auth_token=auth_token, bearer_token=bearer_token
+        customer_uuid=customer_uuid,
+        auth_token=auth_token,
+        bearer_token=bearer_token,
+        flavour=flavour,
     )
     emulator = create_twilio_emulator(account_sid=twilio_account_sid, auth_token=twilio_auth_token)
     app.add_subapp(TWILIO_PREFIX, emulator)
@@ -45,7 +49,7 @@ def twilio_state(sandbox: web.Application) -> TwilioState:
     return sandbox[EMULATOR][TWILIO_STATE]
 
 
-def run_sandbox(host: str, port: int) -> int:
+def run_sandbox(host: str, port: int, flavour: Flavour = "plain") -> int:
     """``gateway sandbox``: the credentials it accepts come from the environment."""
     settings = load_sandbox_settings()
     configure_logging(settings.log_format, settings.log_level)
@@ -55,9 +59,10 @@ def run_sandbox(host: str, port: int) -> int:
         bearer_token=settings.sdx_bearer_token.get_secret_value(),
         twilio_account_sid=settings.twilio_account_sid,
         twilio_auth_token=settings.twilio_auth_token.get_secret_value(),
+        flavour=flavour,
     )
     base = f"http://{host}:{port}"
-    print(f"SDX sandbox:      {base}/api     (SDX_API_URL)", flush=True)
+    print(f"SDX sandbox:      {base}/api     (SDX_API_URL, {flavour} flavour)", flush=True)
     print(f"Twilio emulator:  {base}/twilio  (TWILIO_API_URL)", flush=True)
     web.run_app(app, host=host, port=port, access_log=None, print=None)
     return 0

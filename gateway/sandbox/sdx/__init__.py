@@ -21,6 +21,31 @@ these against real SDX):
   a second ``abandon_survey`` repeats the closing and changes nothing.
 - ``completed_at`` is ``-0001-11-30 00:00:00`` until the survey ends;
   ``recording_url`` is null.
+
+Flavours: the above is the "plain" flavour, the default. The "php" flavour
+(``create_sdx_sandbox(flavour="php")``, ``gateway sandbox --flavour php``,
+or ``PUT /_sandbox/flavour`` with ``{"flavour": "php"}``) answers as a
+PHP/Laravel SDX plausibly does, so the gateway is tested against both:
+
+- every number and flag in a JSON answer is a string (``"id": "1001"``,
+  ``"survey_completed": "0"``, ``"deleted": "1"``); null stays null;
+- a survey turn: an empty prompt is null; sound files are a list when every
+  prompt has one, a list of nulls when none has, else an object keyed by
+  position (``{"0": "a.mp3", "2": "c.mp3"}``, PHP's array after unset());
+  ``current_question`` is ``[]`` once the survey is over and carries no
+  ``survey_id``;
+- ``POST /interaction_data`` always adds a record, even for a key the
+  interaction has; interaction data (every listing, and ``_include_data``)
+  comes newest first unless ``_order`` is given;
+- boolean parameters take ``1`` and ``0`` only: anything else ("true",
+  "false", "yes") is a 422 with Laravel's body ``{"message": "The started
+  field must be true or false.", "errors": {"started": [...]}}``;
+- ``_limit`` above ``PHP_MAX_LIMIT`` (100) is cut to it without a word;
+- ``start_survey`` on an ended survey is a 409 ("Survey already completed");
+- ``submit_response`` before the survey started is a 302 to its
+  ``start_survey`` (the reference says it "redirects"); nothing is recorded.
+
+Only the wire differs: the store holds the same Python objects in both.
 """
 
 from gateway.sandbox.sdx.app import create_sdx_sandbox
