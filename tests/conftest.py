@@ -24,7 +24,7 @@ from gateway.sandbox.credentials import (
     DEMO_AUTH_TOKEN,
     DEMO_CUSTOMER_UUID,
 )
-from gateway.sandbox.sdx import SANDBOX_STATE, SandboxState, create_sdx_sandbox
+from gateway.sandbox.sdx import SANDBOX_STATE, Flavour, SandboxState, create_sdx_sandbox
 from gateway.sdx import SdxClient
 from gateway.sdx.transport import RetryPolicy, SdxTransport
 from tests.helpers.servers import RedisServer, RoundTrips
@@ -55,8 +55,14 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def sandbox_app() -> Any:
-    return create_sdx_sandbox()
+def sdx_flavour() -> Flavour:
+    """The SDX sandbox's flavour; the end-to-end packages parametrise it over both."""
+    return "plain"
+
+
+@pytest.fixture
+def sandbox_app(sdx_flavour: Flavour) -> Any:
+    return create_sdx_sandbox(flavour=sdx_flavour)
 
 
 @pytest.fixture

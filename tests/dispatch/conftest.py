@@ -20,6 +20,7 @@ from gateway.sandbox.sdx import SandboxState
 from gateway.sandbox.twilio import TWILIO_STATE, TwilioState, create_twilio_emulator
 from gateway.state.conversations_redis import RedisConversationStore
 from gateway.twilio.rest import TwilioRest
+from tests.helpers.flavours import sdx_flavour  # noqa: F401  (every test here runs on both)
 from tests.helpers.servers import free_port
 from tests.helpers.settings import make_settings
 

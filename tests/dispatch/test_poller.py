@@ -17,7 +17,7 @@ from gateway.sandbox.sdx import SandboxState
 from gateway.sdx import SdxClient
 from gateway.state.attempts import AttemptStore, Dial, MemoryAttemptStore, RedisAttemptStore
 from gateway.state.sessions import RedisSessionStore
-from gateway.survey.outcomes import CallOutcomes
+from gateway.survey.outcomes import CallOutcomes, data_of
 from tests.helpers.settings import make_settings
 
 NOON_UTC = datetime(2026, 11, 27, 12, 0, tzinfo=UTC).timestamp()
@@ -160,7 +160,7 @@ async def test_not_reached_reschedules_then_marks_unreachable(
     await sdx.set_interaction_data(1002, "gateway_attempts", "1")  # the dialler counted it
     await outcomes.not_reached("CA1", 1002, "busy")
     interaction = await sdx.get_interaction(1002, include_data=True)
-    data = {d.custom_key: d.custom_value for d in interaction.interaction_data or []}
+    data = data_of(interaction)  # the newest record per key: php's data only grows
     assert data == {"gateway_attempts": "1"}
     assert interaction.scheduled_at == datetime.fromtimestamp(NOON_UTC, UTC) + timedelta(hours=1)
 
@@ -169,7 +169,7 @@ async def test_not_reached_reschedules_then_marks_unreachable(
     assert "gateway_status" not in {d.custom_key for d in sandbox.store.data_for(1002)}
     await outcomes.not_reached("CA3", 1002, "machine")
     interaction = await sdx.get_interaction(1002, include_data=True)
-    data = {d.custom_key: d.custom_value for d in interaction.interaction_data or []}
+    data = data_of(interaction)
     assert data == {"gateway_attempts": "3", "gateway_status": "unreachable"}
     assert not sandbox.store.interaction(1002).started
 

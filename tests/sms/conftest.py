@@ -7,6 +7,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway.config import Settings
 from gateway.sandbox.credentials import DEMO_RESPONDENT
+from tests.helpers.flavours import sdx_flavour  # noqa: F401  (every test here runs on both)
 from tests.helpers.phone import Phone
 from tests.helpers.settings import GatewayFactory
 

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 from gateway.config import Settings
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from tests.helpers.call import Call
+from tests.helpers.flavours import sdx_flavour  # noqa: F401  (every test here runs on both)
 from tests.helpers.settings import GatewayFactory
 
 INBOUND = "+61200000000"  # survey 52's inbound number
