@@ -52,7 +52,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from gateway.sandbox.demo import demo
 
-    return demo(args.host, args.port, args.sandbox_port)
+    return demo(args.host, args.port, args.sandbox_port, args.flavour)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     demo.add_argument("--port", type=int, default=8080, help="gateway port (default 8080)")
     demo.add_argument("--sandbox-port", type=int, default=8081, help="SDX sandbox port (8081)")
+    demo.add_argument(
+        "--flavour",
+        choices=SANDBOX_FLAVOURS,
+        default="plain",
+        help="how the SDX sandbox answers (see gateway sandbox --help)",
+    )
     demo.set_defaults(run=_demo)
 
     add_phone_commands(commands)

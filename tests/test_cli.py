@@ -100,11 +100,12 @@ def test_serve_names_a_malformed_variable(tmp_path: Path) -> None:
     )
 
 
-@pytest.fixture
-def demo() -> Iterator[tuple[int, int]]:
+@pytest.fixture(params=FLAVOURS)
+def demo(request: pytest.FixtureRequest) -> Iterator[tuple[int, int]]:
     port, sandbox_port = free_port(), free_port()
+    ports = ["--port", str(port), "--sandbox-port", str(sandbox_port)]
     process = subprocess.Popen(
-        [*GATEWAY, "demo", "--port", str(port), "--sandbox-port", str(sandbox_port)],
+        [*GATEWAY, "demo", *ports, "--flavour", request.param],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -127,7 +128,9 @@ def demo() -> Iterator[tuple[int, int]]:
         assert process.returncode == 0, output
 
 
-def test_demo_serves_gateway_and_sandbox(demo: tuple[int, int]) -> None:
+def test_demo_serves_gateway_and_sandbox(
+    demo: tuple[int, int], request: pytest.FixtureRequest
+) -> None:
     port, sandbox_port = demo
     health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
     assert health.status_code == 200
@@ -141,7 +144,9 @@ def test_demo_serves_gateway_and_sandbox(demo: tuple[int, int]) -> None:
         timeout=5,
     )
     assert listed.status_code == 200
-    assert {s["id"] for s in listed.json()} >= {52, 53, 54}
+    assert {int(s["id"]) for s in listed.json()} >= {52, 53, 54}  # "52" on php
+    flavour = requests.get(f"http://127.0.0.1:{sandbox_port}/_sandbox/flavour", timeout=5)
+    assert flavour.json() == {"flavour": request.node.callspec.params["demo"]}
 
 
 def test_the_demo_banner_says_where_readyz_and_metrics_are() -> None:

@@ -28,6 +28,7 @@ from gateway.sandbox.credentials import (
     DEMO_TWILIO_ACCOUNT_SID,
     DEMO_TWILIO_AUTH_TOKEN,
 )
+from gateway.sandbox.sdx import Flavour
 from gateway.sandbox.twilio import Outcome
 from gateway.sandbox.twilio.phone import remote_phone
 from gateway.twilio.rest import TwilioRest
@@ -96,15 +97,15 @@ Take a survey, in a second terminal (you are {DEMO_RESPONDENT}):
 """.replace("  \n", "\n")
 
 
-def demo(host: str, port: int, sandbox_port: int) -> int:
+def demo(host: str, port: int, sandbox_port: int, flavour: Flavour = "plain") -> int:
     """``gateway demo``: until Ctrl-C."""
-    return asyncio.run(run_demo(host=host, port=port, sandbox_port=sandbox_port))
+    return asyncio.run(run_demo(host=host, port=port, sandbox_port=sandbox_port, flavour=flavour))
 
 
-async def run_demo(host: str, port: int, sandbox_port: int) -> int:
+async def run_demo(host: str, port: int, sandbox_port: int, flavour: Flavour = "plain") -> int:
     settings = demo_settings(host, port, sandbox_port)
     configure_logging("console", settings.log_level)
-    sandbox = create_sandbox()
+    sandbox = create_sandbox(flavour=flavour)
     twilio = twilio_state(sandbox)
     twilio.default_outcome = Outcome.NO_ANSWER  # other respondents: rescheduled, not surveyed
     # The demo respondent picks up from a softphone: their calls ring until then.
