@@ -3,14 +3,19 @@
 The gateway was written from a reference that leaves the wire format open
 (SURVEY_DYNAMIX_API.md, "What a PHP/Laravel service plausibly does"). This
 flavour answers in those shapes so the gateway is tested against them too.
-The store and the survey engine are the same for both flavours; what
-differs is decided here, as pure functions the views and a middleware call:
+The store and the survey engine are the same for both flavours. What the
+wire shows is decided here, as pure functions a middleware and the views
+call:
 
 - what is sent: every number and flag as a string (PDO hands MySQL columns
   to PHP as strings), and a survey turn as PHP arrays encode
   (``php_answer``);
 - what is accepted: Laravel's ``boolean`` rule (``check_booleans``) and a
   ``_limit`` capped without a word (``PHP_MAX_LIMIT``).
+
+What the API does differently is in the views, which ask ``is_php``:
+interaction data appended and listed newest first, a 409 from start_survey
+on an ended survey, a 302 from submit_response before the start.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from gateway.sandbox.sdx.errors import Unprocessable
 # client that stops at the first page shorter than its _limit loses the rest.
 PHP_MAX_LIMIT = 100
 
-# Every boolean parameter the API reads (filters, embeds, _force_new).
+# Every boolean parameter the API reads (the callers of params.flag and
+# params.optional_bool): a new one belongs here too.
 BOOLEAN_PARAMS = frozenset(
     {"started", "completed", "survey_ended", "_include_responses", "_include_data", "_force_new"}
 )
@@ -37,7 +43,11 @@ _TURN_PATH = re.compile(r"/interactions/\d+/(?:start_survey|submit_response|aban
 
 
 def check_booleans(params: Mapping[str, str]) -> None:
-    """Refuse a boolean parameter Laravel would refuse ("true", "yes", ...) with a 422."""
+    """Refuse a boolean parameter Laravel would refuse ("true", "yes", ...) with a 422.
+
+    Checked on every endpoint, not only those that read the parameter: the
+    sandbox has one list of them, where Laravel has rules per request.
+    """
     for name in sorted(BOOLEAN_PARAMS & params.keys()):
         if params[name] not in _LARAVEL_BOOLEANS:
             raise Unprocessable(name, f"The {name} field must be true or false.")
