@@ -1,4 +1,5 @@
-"""SDX keeping interaction data otherwise than the sandbox does (it overwrites a key).
+"""SDX keeping interaction data otherwise than the sandbox does (it overwrites a
+key, or in its php flavour appends and lists the newest first).
 
 SDX documents ``POST /interaction_data`` only as *adding* a pair: a real SDX
 may append a record per write, list a key's oldest record, or lose a write.
@@ -33,7 +34,7 @@ def list_oldest_data(
     reader, only the first write of a key shows. Returns the later records,
     which no listing shows, as they are appended."""
     store = sandbox.store
-    first_write = store.set_datum
+    first_write = store.add_datum  # a key's first record, in either flavour
     hidden: list[InteractionDatum] = []
 
     def append(interaction_id: int, key: str, value: str) -> InteractionDatum:
@@ -45,5 +46,7 @@ def list_oldest_data(
         hidden.append(record)
         return record
 
+    # Both ways a flavour writes: plain overwrites (set_datum), php appends (add_datum).
     monkeypatch.setattr(store, "set_datum", append)
+    monkeypatch.setattr(store, "add_datum", append)
     return hidden
