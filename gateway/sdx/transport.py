@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -90,6 +91,28 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def _short(text: str) -> str:
     return " ".join(text.split())[:160]
+
+
+# JSON can escape half a surrogate pair (``\ud800`` alone: an emoji cut in
+# two), and json.loads turns it into a lone surrogate, which UTF-8 cannot
+# encode: saving a call's session or an SMS conversation (its question) then
+# fails, and the call or the conversation breaks. Each becomes U+FFFE, a
+# noncharacter UTF-8 carries and the TwiML rule (``twilio/xml_text.py``)
+# drops as it drops surrogates: a caller hears the same words, and a
+# sound-file URL holding one is still never played.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(value: Any) -> Any:
+    """``value`` (decoded JSON) with every lone surrogate replaced by U+FFFE."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffe", value)
+    if isinstance(value, list):
+        return [_encodable(item) for item in value]
+    if isinstance(value, dict):
+        return {_encodable(key): _encodable(item) for key, item in value.items()}
+    return value
 
 
 class SdxTransport:
@@ -256,6 +279,8 @@ class SdxTransport:
         if not 200 <= status < 300:
             raise error_for_status(method, path, status, _short(body), retry_after)
         try:
-            return json.loads(body)
+            decoded = json.loads(body)
         except ValueError:
             raise SdxProtocolError(method, path, f"not JSON: {_short(body)[:60]}") from None
+        # Only a body with such an escape is walked: a listing can be large.
+        return _encodable(decoded) if _SURROGATE_ESCAPE.search(body) else decoded
