@@ -32,6 +32,7 @@ log = get_logger(__name__)
 
 _FORM: Final = "application/x-www-form-urlencoded"
 _JSON: Final = "application/json"
+_MULTIPART: Final = "multipart/form-data"
 # "" is what aiohttp's form parser also takes for a form.
 _TYPES: Final = frozenset({"", _FORM, _JSON})
 # Compared as sent: a caller's charset name is never looked up in the codec
@@ -49,7 +50,12 @@ _REFUSALS: Final = {
 @web.middleware
 async def webhook_body(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Answer 415 / 400 to a ``/twilio/*`` body that is not UTF-8 form or JSON; pass the rest."""
-    if not request.path.startswith(urls.PREFIX) or not request.body_exists:
+    # Without a body there is nothing to read, except that aiohttp's form
+    # parser still parses an empty multipart body, and raises on it: a 500
+    # for anyone who sent one.
+    if not request.path.startswith(urls.PREFIX) or (
+        not request.body_exists and request.content_type != _MULTIPART
+    ):
         return await handler(request)
     reason = await _refusal(request)
     if reason is None:

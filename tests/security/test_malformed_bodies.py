@@ -58,6 +58,9 @@ def malformed(kind: str, fields: dict[str, str]) -> tuple[dict[str, str], Any]:
         body = FormData(fields)
         body.add_field("Body", SECRET.encode(), filename="answer.txt")
         return {}, body
+    if kind == "empty-multipart":
+        # No body at all: aiohttp's multipart parser raised on it, a 500.
+        return {"Content-Type": "multipart/form-data; boundary=xyz"}, b""
     if kind == "text":
         return {"Content-Type": "text/plain; charset=utf-8"}, text.encode()
     assert kind == "no-content-type"
@@ -72,6 +75,7 @@ EXPECTED = {
     "invalid-utf-8": (400, "Bad request: the body is not UTF-8"),
     "escaped-invalid-utf-8": (400, "Bad request: the body is not UTF-8"),
     "multipart": (415, "Unsupported media type: send application/x-www-form-urlencoded"),
+    "empty-multipart": (415, "Unsupported media type: send application/x-www-form-urlencoded"),
     "text": (415, "Unsupported media type: send application/x-www-form-urlencoded"),
     "no-content-type": (415, "Unsupported media type: send application/x-www-form-urlencoded"),
 }
