@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test faults lint serve sandbox bench bench-dispatch clean
+.PHONY: demo test faults fuzz lint serve sandbox bench bench-dispatch clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ test: $(STAMP)
 faults: $(STAMP)
 	FAULTS_PROFILE=long $(BIN)/pytest -s tests/faults/test_checker.py \
 		tests/faults/test_checker_dispatch.py $(PYTEST_ARGS)
+
+# The hostile-input fuzz's long profile: FUZZ_EXAMPLES examples of each fuzz
+# test in tests/security/ (shared among its routes or content types), with a
+# new random seed each run; a failure prints the blob that reproduces it.
+# make test runs a short, derandomized profile. About 15 minutes.
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(STAMP)
+	SECURITY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/security/test_hostile_*.py \
+		--timeout=3600 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check gateway tests bench
