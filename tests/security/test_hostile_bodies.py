@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from yarl import query_to_pairs
 
 from tests.security.fuzz import (
-    QUIET_REPRS,
+    FUZZ_WARNINGS,
     STATS,
     Harness,
     Reply,
@@ -33,7 +33,7 @@ from tests.security.fuzz import (
 )
 from tests.security.hostile import CONTENT_TYPES, Target, raw_bodies, targets
 
-pytestmark = QUIET_REPRS
+pytestmark = FUZZ_WARNINGS
 
 
 def media_type(content_type: str) -> str:

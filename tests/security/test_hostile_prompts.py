@@ -26,10 +26,10 @@ from gateway.sandbox.sdx.store import SdxStore
 from gateway.twilio.xml_text import xml_safe
 from tests.helpers.call import Call
 from tests.helpers.phone import Phone
-from tests.security.fuzz import QUIET_REPRS, STATS, Harness, check_twiml, examples
+from tests.security.fuzz import FUZZ_WARNINGS, STATS, Harness, check_twiml, examples
 from tests.security.hostile import HOSTILE, INBOUND, SMS_NUMBER, XML_FORBIDDEN
 
-pytestmark = QUIET_REPRS
+pytestmark = FUZZ_WARNINGS
 
 VOICE_SURVEY, SMS_SURVEY = 52, 54
 _respondents = itertools.count(10_000_000)

@@ -25,7 +25,7 @@ from gateway.web.app import MAX_BODY
 from tests.helpers.settings import GatewayFactory
 from tests.helpers.signing import FORM_CONTENT_TYPE, signed_post
 from tests.security.fuzz import (
-    QUIET_REPRS,
+    FUZZ_WARNINGS,
     SHARED_KEY,
     STATS,
     Harness,
@@ -46,7 +46,7 @@ from tests.security.hostile import (
     targets,
 )
 
-pytestmark = QUIET_REPRS
+pytestmark = FUZZ_WARNINGS
 
 SETTINGS_HEADER = "key=webhooks_sharedkey_1,algorithm="
 # Header values the client can send: printable ASCII, and a tab.
