@@ -239,7 +239,7 @@ class Harness:
         self.logs.clear()
         self.stdlib_errors.records.clear()
         STATS.error_lines += len(ours) + len(theirs)
-        assert (ours, theirs) == ([], []), "an ERROR line came of a request alone"
+        assert (ours, theirs) == ([], []), f"an ERROR line came of a request alone: {ours} {theirs}"
 
 
 def check_reply(reply: Reply) -> None:
