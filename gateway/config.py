@@ -190,11 +190,16 @@ class Settings(BaseSettings):
     gateway_webhook_deadline: float = Field(default=9.0, gt=0, le=14)
     # How long a call's session outlives its last turn.
     gateway_voice_session_ttl: int = Field(default=4 * 3600, ge=300)
-    # How long the list of a survey's pending interactions is trusted before
-    # SDX is listed again; a caller not in the list re-lists sooner (see
-    # gateway/survey/index.py), but never more than once per GATEWAY_INDEX_MIN_AGE.
-    gateway_index_ttl: int = Field(default=300, ge=1)
+    # Each survey's interactions are listed in full this often, by one
+    # replica, its pages spread over half the interval, to catch what a look
+    # for new ones cannot see (edits made in SDX); see gateway/survey/feed.py.
+    gateway_reconcile_interval: float = Field(default=21600, ge=60)
+    # A caller not in the index looks for new interactions, but not again
+    # within this many seconds of the survey's last look.
     gateway_index_min_age: float = Field(default=5.0, ge=0)
+    # Retired: the index is no longer re-listed on a timer (see above).
+    # Still read, so a configuration that sets it loads; `gateway doctor` warns.
+    gateway_index_ttl: int | None = None
     # How often SDX /surveys is re-read for number routing.
     gateway_routing_refresh: int = Field(default=300, ge=10)
 

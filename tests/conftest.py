@@ -190,4 +190,4 @@ async def parts(
     settings = make_settings(sdx_api_url=sdx_url, redis_url=None)
     components = build_components(settings, sdx_client(settings, http_session), None)
     yield settings, components
-    await components.index.close()
+    await components.feed.close()

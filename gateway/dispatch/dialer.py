@@ -32,6 +32,7 @@ from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Interaction, SurveyTurn
 from gateway.sms.text import join_prompts, split_message
+from gateway.state.agenda import Plan
 from gateway.state.attempts import AttemptStore, Dial
 from gateway.state.conversations import Conversation, ConversationStore, conversation_key
 from gateway.survey.outcomes import data_of, note_status
@@ -100,16 +101,37 @@ class Dialer:
         now = time.time()
         if not self._still_due(job, current, dials, now, region):
             await self._store.settle(job, "stale", self._settled_ttl)
+            await self._poller.follow(current, now)  # the agenda follows what was read
             return "stale"
         async with claim_kept(self._store, job, owner, self._claim_ttl):
-            return await self._place(job, data_of(current), dials, now, owner)
+            outcome = await self._place(job, data_of(current), dials, now, owner)
+        await self._follow(job, outcome, now)
+        return outcome
+
+    async def _follow(self, job: Job, outcome: str, now: float) -> None:
+        """The agenda after a dial: a call comes back when its settled window
+        ends (unless its outcome reschedules it first), or at the next poll if
+        Twilio refused it for now; a text that went out leaves it."""
+        agenda, interaction_id = self._poller.agenda, job.interaction_id
+        if job.channel == "voice" and outcome == "retry":
+            await agenda.defer(interaction_id, now)
+        elif job.channel == "voice":
+            at = float(job.attempt) if job.attempt.isdigit() else 0.0
+            plan = Plan(interaction_id, job.survey_id, "outbound", at, job.to)
+            await agenda.hold(plan, now + self._settled_ttl)
+        elif outcome not in ("deferred", "retry"):  # those come back through the stream
+            await agenda.drop([interaction_id])
 
     async def _not_now(self, job: Job) -> str:
         """Give the job up for now. A call's interaction is listed again at the
-        next poll; a first text's may have started (or be a resend), and then no
-        listing offers it again: its entry itself must come back."""
+        next poll (the agenda offers it again); a first text's may have started
+        (or be a resend), and then no listing offers it again: its entry itself
+        must come back."""
         await self._store.release(job)
-        return "deferred" if job.channel == "sms" else "retry"
+        if job.channel == "sms":
+            return "deferred"
+        await self._poller.agenda.defer(job.interaction_id, time.time())  # the next poll
+        return "retry"
 
     async def _still_held(self, job: Job, owner: str) -> bool:
         """Is the claim still ours? (A stall past its TTL lets another replica dial.)"""

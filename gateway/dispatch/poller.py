@@ -1,5 +1,12 @@
 """Finding due work: SDX's not-started outbound and sms interactions whose time has come.
 
+Each poll first looks for interactions created since the last one (one SDX
+request per survey, see ``gateway.survey.feed``), then takes what is due
+from the agenda (``gateway.state.agenda``): the cost of a poll grows with
+new and due work, not with the backlog. What is taken is not taken again
+for ``LOOK_AGAIN`` seconds; the dialler reads each interaction before
+dialling it, and the agenda follows what it reads.
+
 What an interaction needs to be due: its survey has a number to call or
 text from, it is scheduled at or before now, it is inside the call window in
 the respondent's local time, and the gateway has not given up on it
@@ -21,15 +28,23 @@ from datetime import UTC, datetime
 from gateway.config import Settings
 from gateway.dispatch.jobs import Channel, Job
 from gateway.dispatch.placing import own_before, sdx_before, settled_window
-from gateway.dispatch.window import in_call_window
+from gateway.dispatch.window import in_call_window, next_opening
 from gateway.logging import get_logger
 from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient
+from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Interaction
+from gateway.state.agenda import Agenda, Plan
 from gateway.state.attempts import AttemptStore, Dial
+from gateway.survey.feed import InteractionFeed
 from gateway.survey.outcomes import FINAL_STATUSES, STATUS, data_of
 
 log = get_logger(__name__)
+
+# A taken entry comes back after this if nothing about it was learnt
+# meanwhile (its job lost, its dial never settled): the dialler then reads
+# the interaction again.
+LOOK_AGAIN = 300.0
 
 
 @dataclass(frozen=True)
@@ -56,11 +71,18 @@ class DuePoller:
         settings: Settings,
         attempts: AttemptStore,
         region: Callable[[], Awaitable[str]],
+        feed: InteractionFeed,
+        agenda: Agenda,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._sdx = sdx
         self._settings = settings
         self._attempts = attempts
+        self.feed = feed
+        self.agenda = agenda
+        # The last poll found a survey's first full pass running elsewhere:
+        # the agenda is still filling, so the next poll should come soon.
+        self.filling = False
         self.region = region  # the default region's code, e.g. NumberRouter.region_code
         self._clock = clock
 
@@ -85,18 +107,49 @@ class DuePoller:
             if numbers.outbound or numbers.sms:
                 yield numbers
 
-    async def find_due(self) -> list[Job]:
+    async def find_due(self, limit: int = 1000) -> list[Job]:
+        """Up to ``limit`` jobs due now, earliest first (the rest wait in the agenda)."""
         now = self._clock()
+        senders = {numbers.survey_id: numbers async for numbers in self.surveys()}
+        self.filling = False
+        for survey_id in senders:
+            try:
+                if await self.feed.look(survey_id) is None:
+                    self.filling = True  # another replica's first pass fills the agenda
+            except SdxError as exc:  # the agenda still holds what was seen before
+                log.warning("dispatch_look_failed", survey_id=survey_id, error=type(exc).__name__)
+        await self.feed.keep(senders)
         jobs: list[Job] = []
-        async for numbers in self.surveys():
-            async for item in self._sdx.iter_interactions(
-                numbers.survey_id, started=False, completed=False, include_data=True
-            ):
-                job = self.job_for(item, numbers, now)
-                if job is not None:
-                    jobs.append(job)
+        unsendable: list[int] = []
+        for plan in await self.agenda.take(now, limit, now + LOOK_AGAIN):
+            job = self._job_of(plan, senders.get(plan.survey_id))
+            if job is None:
+                unsendable.append(plan.id)  # a full pass offers it again if that changes
+                continue
+            moment = datetime.fromtimestamp(now, UTC)
+            window, zone = self._settings.gateway_call_window, self._settings.timezone
+            if not in_call_window(job.to, moment, window, zone):
+                opening = next_opening(job.to, moment, window, zone)
+                await self.agenda.defer(plan.id, opening.timestamp())
+                continue
+            jobs.append(job)
+        await self.agenda.drop(unsendable)
         dials = await self._attempts.dials([job.interaction_id for job in jobs])
         return [job for job in jobs if self.under_limit(job, dials[job.interaction_id], now)]
+
+    @staticmethod
+    def _job_of(plan: Plan, numbers: SurveyNumbers | None) -> Job | None:
+        if numbers is None:
+            return None
+        channel: Channel
+        if plan.survey_type == "outbound" and numbers.outbound:
+            channel, sender = "voice", numbers.outbound
+        elif plan.survey_type == "sms" and numbers.sms:
+            channel, sender = "sms", numbers.sms
+        else:
+            return None
+        attempt = str(int(plan.scheduled_at))
+        return Job(plan.id, plan.survey_id, channel, plan.phone, sender, attempt)
 
     def job_for(self, item: Interaction, numbers: SurveyNumbers, now: float) -> Job | None:
         channel: Channel
@@ -123,6 +176,22 @@ class DuePoller:
         if not in_call_window(to, moment, window, self._settings.timezone):
             return None  # waits for the window
         return Job(item.id, numbers.survey_id, channel, to, sender, attempt)
+
+    async def follow(self, item: Interaction, now: float) -> None:
+        """The agenda after a read that found the interaction not due now."""
+        if self.given_up(item, now):
+            await self.agenda.drop([item.id])
+        else:
+            await self.feed.saw(item)  # rescheduled, completed or gone
+
+    def given_up(self, item: Interaction, now: float) -> bool:
+        """Has the gateway given up on it (by SDX's word: its status or its count)?"""
+        data = data_of(item)
+        if data.get(STATUS) in FINAL_STATUSES:
+            return True
+        scheduled = item.scheduled_at.timestamp() if item.scheduled_at else 0.0
+        attempt = str(int(scheduled))
+        return self._attempts_before(data, attempt, now) >= self._settings.gateway_max_attempts
 
     def _attempts_before(self, data: dict[str, str], attempt: str, now: float) -> int:
         """Dials SDX counts before this attempt (see ``placing.sdx_before``)."""

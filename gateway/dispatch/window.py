@@ -8,7 +8,7 @@ midnight, the operator's own zone is at least a known choice.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,3 +44,14 @@ def in_call_window(number: str, now: datetime, window: CallWindow, default: Zone
     """Whether ``now`` (aware) is inside the window in the respondent's local time."""
     local = now.astimezone(respondent_zone(number, default))
     return window.contains(local.time())
+
+
+def next_opening(number: str, now: datetime, window: CallWindow, default: ZoneInfo) -> datetime:
+    """When the window next opens for the respondent (``now`` is outside it)."""
+    local = now.astimezone(respondent_zone(number, default))
+    opening = local.replace(
+        hour=window.start.hour, minute=window.start.minute, second=0, microsecond=0
+    )
+    if opening <= local:
+        opening += timedelta(days=1)  # wall-clock arithmetic: DST keeps 09:00 at 09:00
+    return opening

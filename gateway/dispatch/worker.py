@@ -27,6 +27,8 @@ from gateway.sdx.errors import SdxError
 
 log = get_logger(__name__)
 
+FILLING_WAIT = 2.0  # seconds between polls while the agenda is first filled
+
 
 @dataclass(frozen=True)
 class DispatchTuning:
@@ -106,8 +108,11 @@ class Dispatcher:
                 if cancel_requested():
                     raise asyncio.CancelledError from None  # shutdown, not a failure
                 log.exception("dispatch_poll_failed")
+            # While another replica's first full pass fills the agenda, look
+            # again soon rather than a whole interval later.
+            wait = min(FILLING_WAIT, self._tuning.interval) if self._poller.filling else None
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._tuning.interval)
+                await asyncio.wait_for(stop.wait(), wait or self._tuning.interval)
 
     async def poll_once(self) -> int:
         """If this replica holds the lease, queue what is due; returns how many were new."""

@@ -20,6 +20,7 @@ from gateway.dispatch.worker import Dispatcher, DispatchTuning
 from gateway.sdx import SdxClient
 from gateway.sms.expiry import SmsExpiry
 from gateway.sms.survey import SmsSurvey, SmsTexts
+from gateway.state.agenda import Agenda, MemoryAgenda, RedisAgenda
 from gateway.state.attempts import (
     AttemptStore,
     MemoryAttemptStore,
@@ -29,8 +30,10 @@ from gateway.state.attempts import (
 from gateway.state.conversations import ConversationStore
 from gateway.state.conversations_memory import MemoryConversationStore
 from gateway.state.conversations_redis import RedisConversationStore
+from gateway.state.feed_marks import FeedMarks, MemoryFeedMarks, RedisFeedMarks
 from gateway.state.index import IndexStore, MemoryIndexStore, RedisIndexStore
 from gateway.state.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from gateway.survey.feed import InteractionFeed, RegionSource
 from gateway.survey.index import InteractionIndex
 from gateway.survey.outcomes import CallOutcomes
 from gateway.survey.pending import PendingInteractions
@@ -49,26 +52,49 @@ class Stores:
     # Counted by the dialler, read by a call's outcome (the web process): in
     # memory, the one instance both share.
     attempts: AttemptStore
+    # Filled by whichever process lists SDX, read by the dispatcher.
+    agenda: Agenda
+    marks: FeedMarks
 
 
 def build_stores(settings: Settings, redis: Redis | None) -> Stores:
     keep = keep_for(settings.gateway_max_attempts, settings.gateway_retry_delay)
+    # A survey's index and marks outlive a few missed full passes, then go
+    # (its numbers no longer route to it).
+    listed_keep = int(3 * settings.gateway_reconcile_interval)
     if redis is None:
-        index = MemoryIndexStore(ttl=settings.gateway_index_ttl)
+        index = MemoryIndexStore(keep=listed_keep)
         return Stores(
             MemorySessionStore(ttl=settings.gateway_voice_session_ttl),
             index,
             MemoryConversationStore(index),
             MemoryAttemptStore(ttl=keep),
+            MemoryAgenda(),
+            MemoryFeedMarks(),
         )
     prefix = settings.gateway_redis_prefix
-    redis_index = RedisIndexStore(redis, prefix=prefix, ttl=settings.gateway_index_ttl)
+    redis_index = RedisIndexStore(redis, prefix=prefix, keep=listed_keep)
     return Stores(
         RedisSessionStore(redis, prefix=prefix, ttl=settings.gateway_voice_session_ttl),
         redis_index,
         # A conversation that ends leaves the lookup index in the same transaction.
         RedisConversationStore(redis, prefix=prefix, index=redis_index),
         RedisAttemptStore(redis, prefix=prefix, ttl=keep),
+        RedisAgenda(redis, prefix=prefix),
+        RedisFeedMarks(redis, prefix=prefix, keep=listed_keep),
+    )
+
+
+def build_feed(
+    settings: Settings, sdx: SdxClient, stores: Stores, region: RegionSource
+) -> InteractionFeed:
+    return InteractionFeed(
+        sdx,
+        stores.index,
+        stores.agenda,
+        stores.marks,
+        region=region,
+        reconcile_interval=settings.gateway_reconcile_interval,
     )
 
 
@@ -77,6 +103,7 @@ class Components:
     """The webhook server's parts."""
 
     stores: Stores
+    feed: InteractionFeed
     index: InteractionIndex
     router: NumberRouter
     voice: VoiceSurvey
@@ -97,8 +124,9 @@ def build_router(settings: Settings, sdx: SdxClient) -> NumberRouter:
 def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) -> Components:
     stores = build_stores(settings, redis)
     router = build_router(settings, sdx)
+    feed = build_feed(settings, sdx, stores, router.region_code)
     index = InteractionIndex(
-        sdx, stores.index, min_age=settings.gateway_index_min_age, region=router.region_code
+        stores.index, feed, min_age=settings.gateway_index_min_age, region=router.region_code
     )
     pending = PendingInteractions(
         sdx=sdx, index=index, router=router, create=settings.gateway_inbound_create
@@ -109,6 +137,7 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
         stores.attempts,
         max_attempts=settings.gateway_max_attempts,
         retry_delay=settings.gateway_retry_delay,
+        rescheduled=feed.saw,
     )
     voice = VoiceSurvey(
         sdx=sdx,
@@ -148,7 +177,7 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
     expiry = SmsExpiry(
         sdx=sdx, store=stores.conversations, idle_ttl=settings.gateway_sms_session_ttl
     )
-    return Components(stores, index, router, voice, sms, expiry)
+    return Components(stores, feed, index, router, voice, sms, expiry)
 
 
 def build_dispatcher(
@@ -162,9 +191,12 @@ def build_dispatcher(
     tuning: DispatchTuning | None = None,
     name: str | None = None,
     router: NumberRouter | None = None,
+    feed: InteractionFeed | None = None,
 ) -> Dispatcher:
     """The outbound worker. ``router`` gives it the default region (one of its
-    own, read from SDX once, unless a caller passes one it keeps refreshing)."""
+    own, read from SDX once, unless a caller passes one it keeps refreshing);
+    ``feed`` the listing it shares with the web process (in memory, the same
+    instance; with Redis, one of its own over the same keys)."""
     store: DispatchStore = (
         MemoryDispatchStore()
         if redis is None
@@ -179,7 +211,8 @@ def build_dispatcher(
     )
     pace = Pacer(store, tuning.rate).wait
     router = router or build_router(settings, sdx)
-    poller = DuePoller(sdx, settings, attempts, router.region_code)
+    feed = feed or build_feed(settings, sdx, build_stores(settings, redis), router.region_code)
+    poller = DuePoller(sdx, settings, attempts, router.region_code, feed, feed.agenda)
     dialer = Dialer(
         settings=settings,
         sdx=sdx,

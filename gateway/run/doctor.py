@@ -75,6 +75,18 @@ def check_exposure(settings: Settings) -> Check:
     )
 
 
+def check_retired(settings: Settings) -> Check | None:
+    if settings.gateway_index_ttl is None:
+        return None
+    return Check(
+        "GATEWAY_INDEX_TTL",
+        "warn",
+        "no longer used: new interactions are looked for as needed, and each survey "
+        "is listed in full every GATEWAY_RECONCILE_INTERVAL",
+        "remove GATEWAY_INDEX_TTL; set GATEWAY_RECONCILE_INTERVAL if the default does not suit",
+    )
+
+
 def check_signatures(settings: Settings) -> Check:
     if settings.gateway_validate_signatures:
         return Check("webhook signatures", "ok", "checked on every /twilio/* request")
@@ -240,6 +252,9 @@ async def run_checks(settings: Settings, say: Callable[[str], None]) -> int:
     record(check_public_url(settings))
     record(check_signatures(settings))
     record(check_exposure(settings))
+    retired = check_retired(settings)
+    if retired is not None:
+        record(retired)
     record(await check_redis(settings))
     async with aiohttp.ClientSession() as session:
         sdx_check, table = await check_sdx(settings, session)

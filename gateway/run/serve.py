@@ -28,6 +28,8 @@ log = get_logger(__name__)
 
 # Every part of a running server (tests reach the stores and sweepers here).
 COMPONENTS = web.AppKey("components", Components)
+# How often the web process looks for surveys due a full pass.
+KEEP_EVERY = 60.0
 
 
 async def _connections(app: web.Application) -> AsyncIterator[None]:
@@ -64,13 +66,16 @@ async def _components(app: web.Application) -> AsyncIterator[None]:
     app[SMS] = parts.sms
     # Number routing is re-read from SDX in the background (a failure keeps
     # the last good table); idle SMS conversations are abandoned in SDX.
+    # Each routed survey is listed in full every GATEWAY_RECONCILE_INTERVAL
+    # (by one replica: dispatcher or web), the first time at start.
     tasks = [
         asyncio.create_task(parts.router.run(), name="routing-refresh"),
         asyncio.create_task(parts.sms_expiry.run(), name="sms-expiry"),
+        asyncio.create_task(parts.feed.run(parts.router.survey_ids, KEEP_EVERY), name="feed"),
     ]
     yield
     await stop_tasks(tasks)
-    await parts.index.close()
+    await parts.feed.close()
 
 
 def create_app(settings: Settings, *, ops_host: str = "127.0.0.1") -> web.Application:

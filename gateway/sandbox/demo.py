@@ -116,9 +116,15 @@ async def run_demo(host: str, port: int, sandbox_port: int, flavour: Flavour = "
     await configure(settings, dry_run=False, say=lambda _: None)
     rest = TwilioRest(settings)
     await rest.start()
-    stores = app[COMPONENTS].stores
+    parts = app[COMPONENTS]
     dispatcher = build_dispatcher(
-        settings, app[SDX], app[REDIS], rest, stores.conversations, attempts=stores.attempts
+        settings,
+        app[SDX],
+        app[REDIS],
+        rest,
+        parts.stores.conversations,
+        attempts=parts.stores.attempts,
+        feed=parts.feed,  # in memory: the agenda the web process fills
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

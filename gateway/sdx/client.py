@@ -128,6 +128,13 @@ class SdxClient:
         async for item in self._pages.each(fetch, page_size):
             yield item
 
+    async def interactions_page(
+        self, survey_id: int, *, limit: int, offset: int, order: Order, **filters: ParamValue
+    ) -> tuple[list[Interaction], int]:
+        """One page's readable rows, and how many rows SDX sent (page on by that)."""
+        params = {"survey_id": survey_id, **_page(limit, offset, order), **filters}
+        return await self._page_of(Interaction, "/interactions", params)
+
     async def create_interaction(
         self,
         survey_id: int,

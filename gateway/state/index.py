@@ -1,15 +1,16 @@
 """The lookup index's storage: survey -> E.164 number -> pending interactions.
 
-One Redis hash per survey (or a dict in memory), shared by every replica and
-trusted for ``GATEWAY_INDEX_TTL`` seconds. What goes in it, and when it is
-re-listed, is ``gateway.survey.index``'s business; this module only keeps it.
+One Redis hash per survey (or a dict in memory), shared by every replica.
+What goes in it, and when SDX is listed, is ``gateway.survey.feed``'s
+business; this module only keeps it: candidates are merged in as new
+interactions are seen, and a full pass builds the index aside and swaps it in.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,9 +49,25 @@ class IndexRead:
 class IndexStore(Protocol):
     async def read(self, survey_ids: Sequence[int], phone: str) -> list[IndexRead]: ...
 
-    async def replace(
-        self, survey_id: int, entries: Mapping[str, list[Candidate]], built_at: float
-    ) -> None: ...
+    async def merge(
+        self,
+        survey_id: int,
+        add: Sequence[tuple[str, Candidate]],
+        drop: Sequence[tuple[str, int]] = (),
+        *,
+        build: str | None = None,
+    ) -> None:
+        """Add (or replace, by id) candidates and drop ended ones, in the live
+        index or in a ``build`` begun with ``begin``."""
+        ...
+
+    async def begin(self, survey_id: int) -> str:
+        """Start building the survey's index aside; returns the build's name."""
+        ...
+
+    async def finish(self, survey_id: int, build: str, built_at: float) -> None:
+        """Swap the build in: readers never see a half-built index."""
+        ...
 
     async def forget(self, survey_id: int, phone: str) -> None: ...
 
@@ -66,18 +83,59 @@ def _encode(candidates: Iterable[Candidate]) -> str:
     return ";".join(c.encode() for c in candidates)
 
 
-# Index entries written per round trip when a survey is (re)built: each
-# chunk is a few milliseconds of work, and webhooks are served in between.
+# Add candidates (replacing any with the same id) and drop ended ones, in
+# one step: replicas merge into the same hash. ARGV: the number of adds, the
+# adds as (phone, "id,", entry), the drops as (phone, "id,"), the expiry.
+_MERGE = """
+local function without(list, prefix)
+  local kept = {}
+  if list then
+    for item in string.gmatch(list, '[^;]+') do
+      if string.sub(item, 1, #prefix) ~= prefix then kept[#kept + 1] = item end
+    end
+  end
+  return kept
+end
+local i = 2
+for _ = 1, tonumber(ARGV[1]) do
+  local kept = without(redis.call('HGET', KEYS[1], ARGV[i]), ARGV[i + 1])
+  kept[#kept + 1] = ARGV[i + 2]
+  redis.call('HSET', KEYS[1], ARGV[i], table.concat(kept, ';'))
+  i = i + 3
+end
+while i < #ARGV do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  if current then
+    local kept = without(current, ARGV[i + 1])
+    if #kept == 0 then
+      redis.call('HDEL', KEYS[1], ARGV[i])
+    else
+      redis.call('HSET', KEYS[1], ARGV[i], table.concat(kept, ';'))
+    end
+  end
+  i = i + 2
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[#ARGV]) end
+return 1
+"""
+
+# Index entries merged per round trip: each chunk is a few milliseconds of
+# Redis work, and webhooks are served in between.
 CHUNK = 1000
 
 
 class RedisIndexStore:
-    """One hash per survey: number -> JSON candidates, plus its build time."""
+    """One hash per survey: number -> ``;``-joined candidates, plus its build time.
 
-    def __init__(self, redis: Redis, *, prefix: str, ttl: int) -> None:
+    ``keep``: an index no full pass renews (its survey is no longer routed)
+    expires after this many seconds.
+    """
+
+    def __init__(self, redis: Redis, *, prefix: str, keep: int) -> None:
         self._redis = redis
         self._prefix = prefix
-        self._ttl = ttl
+        self._keep = keep
+        self._merge = redis.register_script(_MERGE)
 
     def _key(self, survey_id: int) -> str:
         return f"{self._prefix}idx:{survey_id}"
@@ -92,31 +150,37 @@ class RedisIndexStore:
             for sid, (built, raw) in zip(survey_ids, rows, strict=True)
         ]
 
-    async def replace(
-        self, survey_id: int, entries: Mapping[str, list[Candidate]], built_at: float
+    async def merge(
+        self,
+        survey_id: int,
+        add: Sequence[tuple[str, Candidate]],
+        drop: Sequence[tuple[str, int]] = (),
+        *,
+        build: str | None = None,
     ) -> None:
-        # Built aside and swapped in, so readers never see a half-written
-        # index; the scratch key is this build's own (replicas may build the
-        # same survey at once) and expires if the builder dies.
-        key = self._key(survey_id)
-        scratch = f"{key}:building:{secrets.token_hex(4)}"
-        flat: list[str] = [_BUILT, repr(built_at)]
-        for phone, found in entries.items():
-            flat += [phone, _encode(found)]
-            if len(flat) >= 2 * CHUNK:
-                await self._write_chunk(scratch, flat)
-                flat = []
-        async with self._redis.pipeline(transaction=True) as pipe:
-            if flat:  # empty when the last chunk took everything
-                pipe.hset(scratch, items=flat)
-            pipe.expire(scratch, self._ttl)
-            pipe.rename(scratch, key)
-            await pipe.execute()
+        key = build or self._key(survey_id)
+        for start in range(0, max(len(add), len(drop)), CHUNK):
+            adds, drops = add[start : start + CHUNK], drop[start : start + CHUNK]
+            args: list[str | int] = [len(adds)]
+            for phone, candidate in adds:
+                args += [phone, f"{candidate.id},", candidate.encode()]
+            for phone, interaction_id in drops:
+                args += [phone, f"{interaction_id},"]
+            await self._merge(keys=[key], args=[*args, self._keep])
 
-    async def _write_chunk(self, scratch: str, flat: list[str]) -> None:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hset(scratch, items=flat)
-            pipe.expire(scratch, self._ttl)
+    async def begin(self, survey_id: int) -> str:
+        # The build's own key (replicas may build the same survey at once);
+        # it expires if its builder dies.
+        build = f"{self._key(survey_id)}:building:{secrets.token_hex(4)}"
+        await self._redis.hset(build, _BUILT, "building")
+        await self._redis.expire(build, self._keep)
+        return build
+
+    async def finish(self, survey_id: int, build: str, built_at: float) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(build, _BUILT, repr(built_at))
+            pipe.expire(build, self._keep)
+            pipe.rename(build, self._key(survey_id))
             await pipe.execute()
 
     async def forget(self, survey_id: int, phone: str) -> None:
@@ -127,24 +191,61 @@ class RedisIndexStore:
         pipe.hdel(self._key(survey_id), phone)
 
 
+Entries = dict[str, list[Candidate]]
+
+
+def _merged(
+    entries: Entries, add: Sequence[tuple[str, Candidate]], drop: Iterable[tuple[str, int]]
+) -> None:
+    for phone, candidate in add:
+        kept = [c for c in entries.get(phone, []) if c.id != candidate.id]
+        entries[phone] = [*kept, candidate]
+    for phone, interaction_id in drop:
+        kept = [c for c in entries.get(phone, []) if c.id != interaction_id]
+        if kept:
+            entries[phone] = kept
+        else:
+            entries.pop(phone, None)
+
+
 class MemoryIndexStore:
-    def __init__(self, *, ttl: int) -> None:
-        self._ttl = ttl
-        self._surveys: dict[int, tuple[float, dict[str, list[Candidate]]]] = {}
+    def __init__(self, *, keep: int) -> None:
+        self._keep = keep
+        self._surveys: dict[int, tuple[float | None, Entries]] = {}
+        self._builds: dict[str, Entries] = {}
 
     async def read(self, survey_ids: Sequence[int], phone: str) -> list[IndexRead]:
         reads = []
         for survey_id in survey_ids:
             built_at, entries = self._surveys.get(survey_id, (None, {}))
-            if built_at is not None and time.time() - built_at >= self._ttl:
+            if built_at is not None and time.time() - built_at >= self._keep:
                 built_at, entries = None, {}
+                self._surveys.pop(survey_id, None)
             reads.append(IndexRead(survey_id, built_at, list(entries.get(phone, []))))
         return reads
 
-    async def replace(
-        self, survey_id: int, entries: Mapping[str, list[Candidate]], built_at: float
+    async def merge(
+        self,
+        survey_id: int,
+        add: Sequence[tuple[str, Candidate]],
+        drop: Sequence[tuple[str, int]] = (),
+        *,
+        build: str | None = None,
     ) -> None:
-        self._surveys[survey_id] = (built_at, {k: list(v) for k, v in entries.items()})
+        if build is not None:
+            if build in self._builds:
+                _merged(self._builds[build], add, drop)
+            return
+        _, entries = self._surveys.setdefault(survey_id, (None, {}))
+        _merged(entries, add, drop)
+
+    async def begin(self, survey_id: int) -> str:
+        build = f"{survey_id}:{secrets.token_hex(4)}"
+        self._builds[build] = {}
+        return build
+
+    async def finish(self, survey_id: int, build: str, built_at: float) -> None:
+        self._surveys[survey_id] = (built_at, self._builds.pop(build, {}))
 
     async def forget(self, survey_id: int, phone: str) -> None:
         if survey_id in self._surveys:

@@ -23,7 +23,7 @@ reaches ``GATEWAY_MAX_ATTEMPTS``: then it is marked
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
 from gateway.logging import get_logger
@@ -81,9 +81,12 @@ class CallOutcomes:
         *,
         max_attempts: int,
         retry_delay: int,
+        rescheduled: Callable[[Interaction], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._sdx = sdx
+        # Told of each reschedule (the dispatcher's agenda follows it).
+        self._rescheduled = rescheduled
         self._sessions = sessions
         self._attempts = attempts
         self._max_attempts = max_attempts
@@ -114,5 +117,10 @@ class CallOutcomes:
             return
         interaction = await self._sdx.get_interaction(interaction_id)
         later = datetime.fromtimestamp(self._clock() + self._retry_delay, UTC)
-        await self._sdx.update_interaction(interaction, scheduled_at=later)
+        updated = await self._sdx.update_interaction(interaction, scheduled_at=later)
+        if self._rescheduled is not None:
+            try:
+                await self._rescheduled(updated)
+            except Exception as exc:  # Redis: the next full pass plans it instead
+                log.warning("agenda_not_updated", error=type(exc).__name__)
         log.info("outbound_rescheduled", attempts=attempts, reason=reason)

@@ -82,6 +82,7 @@ class PendingInteractions:
             except SdxError as exc:
                 raise StartFailed(found, exc) from exc
             if not turn.completed:
+                await self._index.feed.begun(found.id)  # never dialled or texted first now
                 return Started(found, turn)
             log.info("pending_interaction_was_completed")
             await self._index.forget(found.survey_id, respondent)
@@ -119,8 +120,12 @@ class PendingInteractions:
             )
         except SdxConflict:
             # One is pending that the index did not show: maybe the reply to
-            # an earlier create was lost, or it is not due yet. List again.
-            await self._index.rebuild(survey_id)
+            # an earlier create was lost, or it is not due yet. Look again.
+            await self._index.feed.look(survey_id)
             return await self._index.find([survey_id], respondent, types)
         log.info("interaction_created", survey_id=survey_id, interaction_id=created.id)
-        return Candidate(created.id, survey_id, CREATED_TYPE[channel], None)
+        candidate = Candidate(created.id, survey_id, CREATED_TYPE[channel], None)
+        # Into the index now: once started, no look for new interactions
+        # (they list the not-started) would show it to a call back.
+        await self._index.remember(respondent, candidate)
+        return candidate

@@ -128,6 +128,12 @@ class NumberRouter:
         assert self._table is not None
         return self._table
 
+    async def survey_ids(self) -> list[int]:
+        """Every survey a number routes to, in id order."""
+        table = await self.table()
+        ids = {sid for numbers in table.values() for sids in numbers.values() for sid in sids}
+        return sorted(ids)
+
     async def refresh(self) -> None:
         """Re-read SDX's surveys (no-op for static routing)."""
         if not self._static:

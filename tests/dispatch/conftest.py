@@ -71,10 +71,12 @@ async def world(
         twilio_api_url=str(emulator.make_url("")).rstrip("/"),
         gateway_public_url=f"http://127.0.0.1:{port}",
         redis_url=redis_url,
-        gateway_call_window="00:00-24:00",
-        gateway_calls_per_second=50,
-        gateway_retry_delay=1,
-        **overrides,
+        **{
+            "gateway_call_window": "00:00-24:00",
+            "gateway_calls_per_second": 50,
+            "gateway_retry_delay": 1,
+            **overrides,
+        },
     )
     gateway = TestServer(create_app(settings), port=port)
     await gateway.start_server()

@@ -112,6 +112,9 @@ async def test_a_dial_reconciled_after_a_lost_claim_counts_once(world: World) ->
     for pattern in ("dispatch:lease", "dispatch:claim:*", "dispatch:queued:*"):
         async for key in world.redis.scan_iter(match=f"{prefix}{pattern}"):
             await world.redis.delete(key)
+    # And the agenda offers them again, as it does when the settled window ends.
+    due = f"{prefix}agenda:due"
+    await world.redis.zadd(due, dict.fromkeys(await world.redis.zrange(due, 0, -1), 0))
     second = world.make_dispatcher()  # the name later polls use: its lease serves them
     await second.poll_once()
     while await second.consume_once("second-0"):

@@ -11,13 +11,14 @@ from redis.asyncio import Redis
 
 from gateway.config import CallWindow
 from gateway.dispatch.poller import DuePoller
-from gateway.dispatch.window import in_call_window, respondent_zone
+from gateway.dispatch.window import in_call_window, next_opening, respondent_zone
 from gateway.run.components import build_router
 from gateway.sandbox.sdx import SandboxState
 from gateway.sdx import SdxClient
 from gateway.state.attempts import AttemptStore, Dial, MemoryAttemptStore, RedisAttemptStore
 from gateway.state.sessions import RedisSessionStore
 from gateway.survey.outcomes import CallOutcomes, data_of
+from tests.helpers.feed import fed
 from tests.helpers.settings import make_settings
 
 NOON_UTC = datetime(2026, 11, 27, 12, 0, tzinfo=UTC).timestamp()
@@ -35,7 +36,8 @@ def poller(
     attempts = attempts or MemoryAttemptStore(ttl=60)
     built = make_settings(**values)
     region = build_router(built, sdx).region_code
-    return DuePoller(sdx, built, attempts, region, clock=lambda: clock)
+    parts = fed(sdx, region=region)
+    return DuePoller(sdx, built, attempts, region, parts.feed, parts.agenda, clock=lambda: clock)
 
 
 def test_time_zone_from_the_number() -> None:
@@ -59,10 +61,10 @@ def test_call_window_in_local_time() -> None:
 
 async def test_due_outbound_and_sms_interactions(sdx: SdxClient, sandbox: SandboxState) -> None:
     jobs = await poller(sdx).find_due()
-    assert [(j.interaction_id, j.channel, j.to, j.from_) for j in jobs] == [
+    assert [(j.interaction_id, j.channel, j.to, j.from_) for j in jobs] == [  # earliest due first
         (1002, "voice", "+61409999999", "+61200000001"),
-        (1005, "voice", "+61400000002", "+61200000001"),
         (1003, "sms", "+61409999999", "+61200000002"),
+        (1005, "voice", "+61400000002", "+61200000001"),
     ]
     first = jobs[0]
     assert first.attempt == str(int(datetime(2025, 1, 6, 9, tzinfo=UTC).timestamp()))
@@ -88,10 +90,17 @@ async def test_outside_the_window_nothing_is_due(sdx: SdxClient, sandbox: Sandbo
 
 
 async def test_given_up_interactions_are_left(sdx: SdxClient, sandbox: SandboxState) -> None:
+    """A status that gave up is in the listing's data: never planned. A count
+    of attempts needs the settings: the dialler's read before dialling
+    (``given_up``) leaves it."""
     await sdx.set_interaction_data(1002, "gateway_status", "unreachable")
     await sdx.set_interaction_data(1005, "gateway_attempts", "3")
-    jobs = await poller(sdx).find_due()
-    assert [j.interaction_id for j in jobs] == [1003]
+    due = poller(sdx)
+    jobs = await due.find_due()
+    assert [j.interaction_id for j in jobs] == [1003, 1005]
+    for interaction_id, given_up in ((1002, True), (1005, True), (1003, False)):
+        item = await sdx.get_interaction(interaction_id, include_data=True)
+        assert due.given_up(item, NOON_UTC) is given_up
 
 
 async def test_the_gateways_own_count_is_a_limit_too(sdx: SdxClient, sandbox: SandboxState) -> None:
@@ -116,7 +125,7 @@ async def test_the_dial_being_placed_does_not_count_against_itself(
     await attempts.record(1005, Dial("2", 2))
     await attempts.record(1005, Dial(attempt, int(NOON_UTC) - 60))
     jobs = await poller(sdx, attempts=attempts).find_due()
-    assert [j.interaction_id for j in jobs] == [1002, 1005, 1003]
+    assert [j.interaction_id for j in jobs] == [1002, 1003, 1005]
     # Past the settled window (GATEWAY_RETRY_DELAY, an hour) it was a call like any other.
     later = await poller(sdx, clock=NOON_UTC + 3600, attempts=attempts).find_due()
     assert [j.interaction_id for j in later] == [1002, 1003]
@@ -186,3 +195,19 @@ async def test_not_reached_counts_the_gateways_own_calls(
     stored = {d.custom_key: d.custom_value for d in sandbox.store.data_for(1002)}
     assert stored == {"gateway_attempts": "1", "gateway_status": "unreachable"}
     assert sandbox.store.interaction(1002).scheduled_at == scheduled  # not rescheduled
+
+
+def test_the_next_opening_of_the_window_in_the_respondents_zone() -> None:
+    window = CallWindow.parse("09:00-20:00")
+    utc = ZoneInfo("UTC")
+    noon_utc = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # 23:00 in Sydney
+    sydney = next_opening("+61290000000", noon_utc, window, utc)
+    assert sydney == datetime(2026, 11, 27, 22, 0, tzinfo=UTC)  # 09:00 next day, AEDT
+    late = datetime(2026, 11, 27, 21, 30, tzinfo=UTC)  # 21:30 in London: tomorrow
+    assert next_opening("+442071234567", late, window, utc) == datetime(
+        2026, 11, 28, 9, 0, tzinfo=UTC
+    )
+    early = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)  # 07:00: later today
+    assert next_opening("+442071234567", early, window, utc) == datetime(
+        2026, 11, 27, 9, 0, tzinfo=UTC
+    )

@@ -83,9 +83,12 @@ async def gateway_behind(
 
 
 async def prime_index(client: TestClient[Any, Any], survey_id: int) -> None:
-    """SDX was listed moments ago (another respondent's turn), so the next
-    turn goes straight to create / start without listing again."""
-    await asyncio.wait_for(client.server.app[COMPONENTS].index.rebuild(survey_id), 5)
+    """SDX was listed, and looked at for an unknown caller moments ago
+    (another respondent's turn), so the next turn goes straight to create /
+    start without listing again."""
+    feed = client.server.app[COMPONENTS].feed
+    await asyncio.wait_for(feed.build(survey_id), 5)
+    await asyncio.wait_for(feed.look(survey_id, unless_within=5), 5)
 
 
 async def sdx_metrics(client: TestClient[Any, Any]) -> tuple[Counter[Any], Counter[Any]]:

@@ -89,3 +89,16 @@ def test_doctor_warns_when_the_routed_numbers_span_regions(
     # SDX unreachable: the region is unknown unless configured.
     assert check_region(settings, None).level == "warn"
     assert check_region(configured, None).detail == "NZ (GATEWAY_DEFAULT_REGION)"
+
+
+async def test_doctor_warns_of_the_retired_index_ttl(setup: tuple[Settings, TwilioState]) -> None:
+    settings, _ = setup
+    lines: list[str] = []
+    await run_checks(settings, lines.append)
+    assert not any("GATEWAY_INDEX_TTL" in line for line in lines)
+    retired = settings.model_copy(update={"gateway_index_ttl": 300})
+    lines.clear()
+    await run_checks(retired, lines.append)
+    (warning,) = [line for line in lines if "GATEWAY_INDEX_TTL" in line.split(":")[0]]
+    assert warning.startswith("warn")
+    assert "GATEWAY_RECONCILE_INTERVAL" in warning

@@ -34,13 +34,14 @@ async def test_first_message_costs(
     phone: Phone, sandbox: SandboxState, redis_round_trips: RoundTrips
 ) -> None:
     # The survey's index, as it usually is.
-    await phone.client.server.app[COMPONENTS].index.rebuild(54)
+    await phone.client.server.app[COMPONENTS].feed.build(54)
     reply, paths, trips = await measure(phone, sandbox, redis_round_trips, "hello")
     assert reply[0].endswith("How likely are you to recommend us to a friend, from 0 to 10?")
     assert paths == ["/interactions/1003/start_survey"]
-    # claim + lock + load + opt-out (one script), the index lookup, the reply
-    # + conversation + lock release (one transaction)
-    assert trips == 3
+    # claim + lock + load + opt-out (one script), the index lookup, the
+    # interaction leaving the dispatcher's agenda (the respondent began it),
+    # the reply + conversation + lock release (one transaction)
+    assert trips == 4
 
 
 async def test_repeated_message_costs_one_round_trip(
@@ -77,5 +78,12 @@ async def test_last_answer_costs_three_and_leaves_the_index(
     assert trips == 3  # the index forgets the number in the last transaction
     before = len(sandbox.requests)
     assert await index.find([54], phone.respondent, ("sms",)) is None
-    # The index was fresh: the miss was answered without listing SDX again.
-    assert sandbox.requests[before:] == []
+    # The miss looked for new interactions: one page, not the survey.
+    (look,) = sandbox.requests[before:]
+    assert (look.path, look.query["_order"], look.query["_offset"]) == (
+        "/interactions",
+        "DESC",
+        "0",
+    )
+    assert await index.find([54], phone.respondent, ("sms",)) is None
+    assert len(sandbox.requests) == before + 1  # not again within GATEWAY_INDEX_MIN_AGE

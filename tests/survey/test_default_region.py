@@ -17,10 +17,9 @@ import pytest
 from gateway.sandbox.sdx import Fault, SandboxState
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxError
-from gateway.state.index import MemoryIndexStore
-from gateway.survey.index import InteractionIndex
 from gateway.survey.routing import NumberRouter
 from tests.helpers.call import Call
+from tests.helpers.feed import fed
 from tests.helpers.phone import Phone
 from tests.helpers.settings import GatewayFactory
 
@@ -146,7 +145,7 @@ async def test_forgetting_a_number_never_fails_for_want_of_a_region(
     """A call that ends on a replica that could never read the routing still ends cleanly."""
     sandbox.faults.add(Fault(method="GET", path="/surveys", status=500))
     router = NumberRouter(sdx, None, refresh=60, region=None)
-    index = InteractionIndex(sdx, MemoryIndexStore(ttl=60), min_age=5, region=router.region_code)
+    index = fed(sdx, region=router.region_code).index
     await index.forget(52, CALLER)  # no SdxError
     with pytest.raises(SdxError):
         await index.find([52], CALLER, ("inbound",))  # finding needs SDX anyway

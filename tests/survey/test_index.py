@@ -11,51 +11,27 @@ from redis.asyncio import Redis
 from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
 from gateway.sdx import SdxClient
-from gateway.sdx.models import Interaction
-from gateway.state.index import Candidate, IndexStore, MemoryIndexStore, RedisIndexStore
-from gateway.survey.index import InteractionIndex, RegionSource, choose, group_by_number
-from gateway.survey.routing import NumberRouter
+from gateway.state.index import Candidate, MemoryIndexStore, RedisIndexStore
+from gateway.survey.index import choose
 from tests.helpers.clock import Clock
+from tests.helpers.feed import fed
 
 VOICE = ("inbound", "outbound")
 
 
 @pytest.fixture(params=["redis", "memory"])
-async def store(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[IndexStore]:
+async def redis(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[Redis | None]:
     if request.param == "memory":
-        yield MemoryIndexStore(ttl=60)
+        yield None
         return
-    redis = Redis.from_url(redis_url)
-    yield RedisIndexStore(redis, prefix="test:", ttl=60)
-    await redis.aclose()
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
 
 
-def au(sdx: SdxClient) -> RegionSource:
-    """The default region of a gateway with GATEWAY_DEFAULT_REGION=AU."""
-    return NumberRouter(sdx, None, refresh=60, region="AU").region_code
-
-
-def listings(sandbox: SandboxState) -> int:
-    """Listings started (first pages): a listing's further pages, including
-    the empty one that proves its end, belong to it."""
-    return sum(
-        1
-        for r in sandbox.requests
-        if r.method == "GET" and r.path == "/interactions" and r.query.get("_offset", "0") == "0"
-    )
-
-
-def test_group_by_number_normalises_and_keeps_phone_channels() -> None:
-    items = [
-        Interaction(id=1, survey_id=5, survey_type="inbound", phone_number="+61 409 999 999"),
-        Interaction(id=2, survey_id=5, survey_type="web", phone_number="+61409999999"),
-        Interaction(id=3, survey_id=5, survey_type="sms", phone_number="+61409999999"),
-        Interaction(id=4, survey_id=5, survey_type="outbound", phone_number=""),
-        Interaction(id=5, survey_id=5, survey_type="outbound", phone_number="garbage"),
-    ]
-    grouped = group_by_number(5, items, "AU")
-    assert list(grouped) == ["+61409999999"]
-    assert [c.id for c in grouped["+61409999999"]] == [1, 3]
+def listed(sandbox: SandboxState) -> int:
+    """SDX listing requests so far (every page counts)."""
+    return sum(1 for r in sandbox.requests if r.method == "GET" and r.path == "/interactions")
 
 
 def test_choose_prefers_type_then_earliest_and_never_the_future() -> None:
@@ -74,114 +50,150 @@ def test_choose_prefers_type_then_earliest_and_never_the_future() -> None:
 
 
 async def test_index_serves_repeat_lookups(
-    store: IndexStore, sdx: SdxClient, sandbox: SandboxState
+    redis: Redis | None, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
-    index = InteractionIndex(sdx, store, region=au(sdx), min_age=5)
+    index = fed(sdx, redis).index
     found = await index.find([52], DEMO_RESPONDENT, VOICE)
     assert found is not None
     assert (found.id, found.survey_type) == (1001, "inbound")
-    assert listings(sandbox) == 1
+    built = listed(sandbox)
+    assert built > 0  # the survey's first lookup lists it in full
     for _ in range(5):
         assert await index.find([52], "+61 409 999 999", VOICE) == found
-    assert listings(sandbox) == 1
+    assert listed(sandbox) == built
 
 
-async def test_a_miss_relists_only_after_min_age(
-    store: IndexStore, sdx: SdxClient, sandbox: SandboxState
+async def test_a_miss_looks_for_new_interactions_once_per_min_age(
+    redis: Redis | None, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
     clock = Clock(2_000_000_000.0)
-    index = InteractionIndex(sdx, store, region=au(sdx), min_age=5, clock=clock)
-    assert await index.find([52], "+61400000555", VOICE) is None
-    assert listings(sandbox) == 1
+    index = fed(sdx, redis, clock=clock).index
+    assert await index.find([52], "+61400000444", VOICE) is None  # the first: a full pass
+    built = listed(sandbox)
+    assert await index.find([52], "+61400000444", VOICE) is None  # a miss: one page
+    assert listed(sandbox) == built + 1
     made = await sdx.create_interaction(52, survey_type="inbound", phone_number="+61400000555")
-    assert await index.find([52], "+61400000555", VOICE) is None  # listed moments ago
-    assert listings(sandbox) == 1
+    assert await index.find([52], "+61400000555", VOICE) is None  # looked for a miss moments ago
+    assert listed(sandbox) == built + 1
     clock.now += 6
     found = await index.find([52], "+61400000555", VOICE)
     assert found is not None
     assert found.id == made.id
-    assert listings(sandbox) == 2
+    assert listed(sandbox) == built + 2  # one page, not the survey
+
+
+async def test_one_created_for_a_caller_is_found_on_their_first_call(
+    redis: Redis | None, sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    """The dispatcher's looks (every poll) do not hold a caller's look back."""
+    parts = fed(sdx, redis)
+    await parts.feed.look(52)  # the survey's first pass
+    made = await sdx.create_interaction(52, survey_type="inbound", phone_number="+61400000555")
+    await parts.feed.look(52)  # a poll's look, moments before the call: finds it
+    other = await sdx.create_interaction(52, survey_type="inbound", phone_number="+61400000666")
+    for interaction, phone in ((made, "+61400000555"), (other, "+61400000666")):
+        found = await parts.index.find([52], phone, VOICE)
+        assert found is not None
+        assert found.id == interaction.id
 
 
 async def test_surveys_are_searched_in_order(
-    store: IndexStore, sdx: SdxClient, sandbox: SandboxState
+    redis: Redis | None, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
-    index = InteractionIndex(sdx, store, region=au(sdx), min_age=5)
+    index = fed(sdx, redis).index
     found = await index.find([53, 52], DEMO_RESPONDENT, VOICE)
     assert found is not None
     assert (found.id, found.survey_id, found.survey_type) == (1002, 53, "outbound")
 
 
 async def test_forget_drops_the_number(
-    store: IndexStore, sdx: SdxClient, sandbox: SandboxState
+    redis: Redis | None, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
     clock = Clock(2_000_000_000.0)
-    index = InteractionIndex(sdx, store, region=au(sdx), min_age=5, clock=clock)
+    index = fed(sdx, redis, clock=clock).index
     assert await index.find([52], DEMO_RESPONDENT, VOICE) is not None
+    built = listed(sandbox)
     await sdx.abandon_survey(1001)
     await index.forget(52, DEMO_RESPONDENT)
     clock.now += 6
     assert await index.find([52], DEMO_RESPONDENT, VOICE) is None
-    assert listings(sandbox) == 2
+    assert listed(sandbox) == built + 1
 
 
-async def test_index_expires(redis_url: str, sdx: SdxClient, sandbox: SandboxState) -> None:
+async def test_a_lost_index_is_listed_again(
+    redis_url: str, sdx: SdxClient, sandbox: SandboxState
+) -> None:
     redis = Redis.from_url(redis_url)
-    index = InteractionIndex(
-        sdx, RedisIndexStore(redis, prefix="t:", ttl=60), region=au(sdx), min_age=5
-    )
+    index = fed(sdx, redis, prefix="t:").index
     await index.find([52], DEMO_RESPONDENT, VOICE)
-    assert 0 < await redis.ttl("t:idx:52") <= 60
-    await redis.delete("t:idx:52")  # as if it expired
-    await index.find([52], DEMO_RESPONDENT, VOICE)
-    assert listings(sandbox) == 2
+    assert 0 < await redis.ttl("t:idx:52") <= 86400  # an unrouted survey's index goes
+    built = listed(sandbox)
+    await redis.delete("t:idx:52")  # as if Redis lost it
+    assert await index.find([52], DEMO_RESPONDENT, VOICE) is not None
+    assert listed(sandbox) == 2 * built
     await redis.aclose()
 
 
-async def test_concurrent_misses_share_one_listing(
-    store: IndexStore, sdx: SdxClient, sandbox: SandboxState
+async def test_concurrent_misses_share_one_look(
+    redis: Redis | None, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
-    index = InteractionIndex(sdx, store, region=au(sdx), min_age=5)
+    clock = Clock(2_000_000_000.0)
+    index = fed(sdx, redis, clock=clock).index
+    await index.find([52], DEMO_RESPONDENT, VOICE)
+    built = listed(sandbox)
+    clock.now += 6
     results = await asyncio.gather(
         *(index.find([52], f"+6140000{n:04d}", VOICE) for n in range(10))
     )
     assert results == [None] * 10
-    assert listings(sandbox) == 1
+    assert listed(sandbox) == built + 1
 
 
 async def test_a_listing_outlives_a_caller_that_gave_up(
-    store: IndexStore, sdx: SdxClient, sandbox: SandboxState
+    redis: Redis | None, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
     """A webhook cut off by its deadline does not cancel the listing the next caller needs."""
     sandbox.faults.add(Fault(method="GET", path="/interactions", delay=0.3, times=1))
-    index = InteractionIndex(sdx, store, region=au(sdx), min_age=5)
+    parts = fed(sdx, redis)
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.1):
-            await index.find([52], DEMO_RESPONDENT, VOICE)
-    found = await index.find([52], DEMO_RESPONDENT, VOICE)
+            await parts.index.find([52], DEMO_RESPONDENT, VOICE)
+    found = await parts.index.find([52], DEMO_RESPONDENT, VOICE)
     assert found is not None
     assert found.id == 1001
-    assert listings(sandbox) == 1
-    await index.close()
+    first_pages = [
+        r for r in sandbox.requests if r.path == "/interactions" and r.query.get("_offset") == "0"
+    ]
+    passes = [r for r in first_pages if r.query.get("_order") == "ASC"]
+    assert len(passes) == 2  # one pass: the not-started, then the started
+    await parts.feed.close()
 
 
-async def test_a_big_survey_is_written_in_chunks_and_swapped_whole(redis_url: str) -> None:
-    """2,500 numbers (three chunks), twice at once as two replicas would: every
-    entry reads back, readers see the old index until the swap, no scratch key
-    is left behind."""
+async def test_a_big_survey_is_built_in_chunks_and_swapped_whole(redis_url: str) -> None:
+    """2,500 numbers (three chunks), built twice at once as two replicas would:
+    every entry reads back, readers see the old index until the swap, no
+    build key is left behind."""
     redis = Redis.from_url(redis_url)
-    store = RedisIndexStore(redis, prefix="test:", ttl=60)
+    store = RedisIndexStore(redis, prefix="test:", keep=60)
     try:
-        old = {"+61400000000": [Candidate(1, 7, "inbound", None)]}
-        await store.replace(7, old, built_at=100.0)
-        entries = {
-            f"+6141{n:07d}": [
+        old = await store.begin(7)
+        await store.merge(7, [("+61400000000", Candidate(1, 7, "inbound", None))], build=old)
+        await store.finish(7, old, built_at=100.0)
+        adds = [
+            (f"+6141{n:07d}", c)
+            for n in range(2500)
+            for c in (
                 Candidate(n, 7, "outbound", 1_800_000_000.5 + n),
                 Candidate(n + 10_000, 7, "sms", None),
-            ]
-            for n in range(2500)
-        }
-        writes = asyncio.gather(*(store.replace(7, entries, built_at=200.0) for _ in range(2)))
+            )
+        ]
+
+        async def build() -> None:
+            name = await store.begin(7)
+            await store.merge(7, adds, build=name)
+            await store.finish(7, name, built_at=200.0)
+
+        writes = asyncio.gather(build(), build())
         seen: set[tuple[str, float | None, int]] = set()
         while not writes.done():  # a reader meanwhile sees one whole index or the other
             for label, phone in (("old", "+61400000000"), ("new", "+61410002499")):
@@ -193,10 +205,31 @@ async def test_a_big_survey_is_written_in_chunks_and_swapped_whole(redis_url: st
         for n in (0, 999, 1000, 2499):
             (read,) = await store.read([7], f"+6141{n:07d}")
             assert read.built_at == 200.0
-            assert read.candidates == entries[f"+6141{n:07d}"]
+            assert [c.id for c in read.candidates] == [n, n + 10_000]
         (gone,) = await store.read([7], "+61400000000")
         assert gone.candidates == []
         assert await redis.hlen("test:idx:7") == 2501  # the numbers and the build time
         assert [k async for k in redis.scan_iter("test:idx:7:*")] == []
     finally:
+        await redis.aclose()
+
+
+@pytest.mark.parametrize("kind", ["redis", "memory"])
+async def test_merge_replaces_by_id_and_drops_ended(kind: str, redis_url: str) -> None:
+    redis = Redis.from_url(redis_url) if kind == "redis" else None
+    store = RedisIndexStore(redis, prefix="test:", keep=60) if redis else MemoryIndexStore(keep=60)
+    phone = "+61400000001"
+    await store.merge(7, [(phone, Candidate(1, 7, "inbound", None))])
+    await store.merge(7, [(phone, Candidate(12, 7, "outbound", 5.0))])
+    await store.merge(7, [(phone, Candidate(1, 7, "inbound", 9.0))])  # rescheduled
+    (read,) = await store.read([7], phone)
+    assert sorted((c.id, c.scheduled_at) for c in read.candidates) == [(1, 9.0), (12, 5.0)]
+    await store.merge(7, [], [(phone, 12), ("+61400000002", 3)])
+    (read,) = await store.read([7], phone)
+    assert [c.id for c in read.candidates] == [1]
+    await store.merge(7, [], [(phone, 1)])
+    (read,) = await store.read([7], phone)
+    assert read.candidates == []
+    if redis is not None:
+        assert not await redis.hexists("test:idx:7", phone)
         await redis.aclose()

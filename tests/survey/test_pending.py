@@ -10,10 +10,9 @@ from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxError
-from gateway.state.index import MemoryIndexStore
-from gateway.survey.index import InteractionIndex
 from gateway.survey.pending import PendingInteractions, StartFailed
 from gateway.survey.routing import Channel, NumberRouter
+from tests.helpers.feed import fed
 from tests.helpers.ledger import START, count
 
 INBOUND, SMS = "+61200000000", "+61200000002"  # surveys 52 and 54
@@ -27,8 +26,7 @@ def make(sdx: SdxClient) -> Make:
     def make(create: bool = False) -> PendingInteractions:
         # The default region derived from the sandbox's (Australian) numbers.
         router = NumberRouter(sdx, None, refresh=300, region=None)
-        store = MemoryIndexStore(ttl=300)
-        index = InteractionIndex(sdx, store, min_age=0, region=router.region_code)
+        index = fed(sdx, min_age=0, region=router.region_code).index
         return PendingInteractions(sdx=sdx, index=index, router=router, create=create)
 
     return make
