@@ -498,7 +498,6 @@ class Bench:
             "GATEWAY_PUBLIC_URL": PUBLIC_URL,
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
             "GATEWAY_REDIS_PREFIX": "bench:",
-            "GATEWAY_INDEX_TTL": "3600",
             "LOG_LEVEL": "WARNING",
             "PORT": str(self.gw_port),
         }
