@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from redis.exceptions import RedisError
+
 from gateway.background import cancel_requested
 from gateway.logging import bind_context, clear_context, get_logger
 from gateway.metrics import survey_event
@@ -47,9 +49,15 @@ class SmsExpiry:
         while True:
             try:
                 await self.sweep()
-            except Exception:  # Redis down: try again next round
+            except (RedisError, OSError, TimeoutError, SdxError) as exc:
+                # Redis or SDX down or slow: the next round tries again, and
+                # /readyz says which. A warning, as for the other loops.
                 if cancel_requested():
                     raise asyncio.CancelledError from None  # shutdown, not a failure
+                log.warning("sms_sweep_failed", error=type(exc).__name__)
+            except Exception:  # a bug: the trace is wanted
+                if cancel_requested():
+                    raise asyncio.CancelledError from None
                 log.exception("sms_sweep_failed")
             await asyncio.sleep(self._interval)
 
