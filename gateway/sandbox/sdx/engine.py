@@ -78,6 +78,7 @@ class SurveyEngine:
         now = self.store.clock()
         interaction.started_at = interaction.updated_at = now
         interaction.respondent_language = interaction.respondent_language or "en"
+        self.store.changed(interaction)
         opening = _prompts(
             (survey.greeting_text, survey.greeting_sound_file),
             (survey.instructions_text, survey.instructions_sound_file),
@@ -123,6 +124,7 @@ class SurveyEngine:
         interaction.completed_at = interaction.updated_at = self.store.clock()
         interaction.survey_ended = answered
         interaction.current_question_id = None
+        self.store.changed(interaction)
 
     def _current_question(self, interaction: Interaction) -> Question:
         if interaction.current_question_id is not None:

@@ -3,11 +3,14 @@
 Seed data is validated through these models, so a typo in ``demo.json`` fails
 loudly at load time. Surveys and questions keep unknown seed fields and serve
 them (real tenants carry more fields than the reference documents, and
-clients must tolerate that); the other records are strict.
+clients must tolerate that); the other records are strict. Interactions,
+of which the sandbox may hold a million, are checked as ``SeededInteraction``
+and kept as the slotted ``Interaction`` record.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -18,7 +21,6 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    model_validator,
 )
 
 from gateway.sandbox.sdx.timefmt import NEVER, format_time, parse_time
@@ -137,13 +139,8 @@ class InteractionDatum(_Strict):
         return self.model_dump(mode="json")
 
 
-class Interaction(_Strict):
-    """An interaction and its survey progress.
-
-    ``started_at``, ``completed_at``, ``survey_ended`` and
-    ``current_question_id`` are the state the survey engine works from;
-    ``status`` is only display text derived from them, as on real SDX.
-    """
+class SeededInteraction(_Strict):
+    """An interaction as a seed gives it: checked here, then kept as an ``Interaction``."""
 
     id: int
     uuid: str
@@ -165,11 +162,51 @@ class Interaction(_Strict):
     current_question_id: int | None = None
     deleted_at: Timestamp | None = None
 
-    @model_validator(mode="after")
-    def _default_web_link(self) -> Interaction:
-        if not self.web_link:
-            self.web_link = WEB_LINK_BASE + self.uuid
-        return self
+    @property
+    def pending(self) -> bool:
+        return self.to_record().pending
+
+    def to_record(self) -> Interaction:
+        # Not model_dump(): its serializers would turn the times into text.
+        return Interaction(**{name: getattr(self, name) for name in type(self).model_fields})
+
+
+@dataclass(slots=True)
+class Interaction:
+    """An interaction and its survey progress, as the store keeps it.
+
+    A plain slotted record rather than a pydantic model: the sandbox holds a
+    million of these for the scale bench, and a model instance costs about
+    four times the memory. Its JSON is built only when it is served.
+
+    ``started_at``, ``completed_at``, ``survey_ended`` and
+    ``current_question_id`` are the state the survey engine works from;
+    ``status`` is only display text derived from them, as on real SDX.
+    Whatever changes them or ``survey_type`` must tell the store
+    (``SdxStore.changed``): its listings are kept by them.
+    """
+
+    id: int
+    uuid: str
+    survey_id: int
+    scheduled_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    phone_number: str = ""
+    email: str = ""
+    survey_type: SurveyType = "web"
+    external_ref: str = ""
+    call_type: str = ""
+    agent_id: str = ""
+    # "" is the default link, built from the uuid when served (not stored a
+    # million times).
+    web_link: str = ""
+    respondent_language: str | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    survey_ended: bool = False
+    current_question_id: int | None = None
+    deleted_at: datetime | None = None
 
     @property
     def started(self) -> bool:
@@ -193,6 +230,11 @@ class Interaction(_Strict):
         return "In Progress" if self.started else "Not Started"
 
     @property
+    def status_rank(self) -> int:
+        """SDX's default list order: not started, then in progress, then ended."""
+        return 2 if self.completed else 1 if self.started else 0
+
+    @property
     def response_type(self) -> ResponseType:
         if self.survey_type in ("inbound", "outbound"):
             return "voice"
@@ -214,7 +256,7 @@ class Interaction(_Strict):
             "call_type": self.call_type,
             "agent_id": self.agent_id,
             "status": self.status,
-            "web_link": self.web_link,
+            "web_link": self.web_link or WEB_LINK_BASE + self.uuid,
             # Real SDX prints MySQL's zero date for "not yet", not null.
             "completed_at": NEVER if completed is None else format_time(completed),
             "respondent_language": self.respondent_language,
@@ -228,6 +270,6 @@ class Seed(_Strict):
     surveys: list[Survey] = Field(default_factory=list)
     questions: list[Question] = Field(default_factory=list)
     users: list[User] = Field(default_factory=list)
-    interactions: list[Interaction] = Field(default_factory=list)
+    interactions: list[SeededInteraction] = Field(default_factory=list)
     responses: list[Response] = Field(default_factory=list)
     interaction_data: list[InteractionDatum] = Field(default_factory=list)

@@ -4,17 +4,24 @@ One store per sandbox app, in memory. Nothing here knows about HTTP: rule
 violations are raised as ``SandboxError`` values carrying their status.
 Handlers never await between reading and writing the store, so requests
 running concurrently on the event loop cannot interleave inside one change.
+
+Interactions are also indexed (``gateway.sandbox.sdx.indexes``) so that the
+scale bench's million of them list and create cheaply; whatever changes an
+interaction's state calls ``changed`` to keep the indexes current.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from gateway.sandbox.sdx.backlog import make_backlog
 from gateway.sandbox.sdx.errors import BadRequest, Conflict, Gone, NotFound
+from gateway.sandbox.sdx.indexes import InteractionIndexes
 from gateway.sandbox.sdx.models import (
     PHONE_TYPES,
     Interaction,
@@ -50,7 +57,11 @@ class SdxStore:
         self.questions: dict[int, Question] = {q.id: q for q in seed.questions}
         # Keyed by lower-cased email: SDX looks users up by email in the path.
         self.users: dict[str, User] = {u.email.lower(): u for u in seed.users}
-        self.interactions: dict[int, Interaction] = {i.id: i for i in seed.interactions}
+        records = sorted((i.to_record() for i in seed.interactions), key=lambda i: i.id)
+        self.interactions: dict[int, Interaction] = {i.id: i for i in records}
+        self.indexes = InteractionIndexes(self.interactions)
+        for interaction in records:
+            self.indexes.added(interaction)
         self.responses: dict[int, Response] = {r.id: r for r in seed.responses}
         self.interaction_data: dict[int, InteractionDatum] = {
             d.id: d for d in seed.interaction_data
@@ -111,6 +122,7 @@ class SdxStore:
         return found
 
     def live_interactions(self) -> Iterator[Interaction]:
+        """Every live interaction: a scan, for tests and rare queries only."""
         return (i for i in self.interactions.values() if i.deleted_at is None)
 
     def questions_for(self, survey_id: int) -> list[Question]:
@@ -169,27 +181,56 @@ class SdxStore:
             updated_at=now,
         )
         self.interactions[interaction.id] = interaction
+        self.indexes.added(interaction)
         for key, value in (data or {}).items():
             self.set_datum(interaction.id, key, value)
         return interaction
 
     def _refuse_duplicate(self, survey_id: int, phone_number: str) -> None:
-        for other in self.live_interactions():
-            same = other.survey_id == survey_id and other.phone_number == phone_number
-            if same and other.pending:
-                raise Conflict(
-                    f"a pending interaction ({other.id}) exists for this number and survey"
-                )
+        other = self.indexes.pending(survey_id, phone_number)
+        if other is not None:
+            raise Conflict(f"a pending interaction ({other.id}) exists for this number and survey")
+
+    def create_many(
+        self,
+        survey_id: int,
+        survey_type: SurveyType,
+        phone_numbers: Sequence[str],
+        scheduled_at: datetime | None = None,
+    ) -> list[Interaction]:
+        """Not-started interactions, one per number, at once (seeding a backlog).
+
+        Checked as ``create_interaction`` checks one, all before any is made:
+        a conflict leaves the store as it was.
+        """
+        self.survey(survey_id)
+        for number in phone_numbers:
+            _check_contact(survey_type, number, "")
+            self._refuse_duplicate(survey_id, number)
+        first = self._next_id["interaction"]
+        # The same int objects serve as dict keys, record ids and list entries.
+        ids = list(range(first, first + len(phone_numbers)))
+        self._next_id["interaction"] = first + len(phone_numbers)
+        now = self.clock()
+        made = make_backlog(ids, survey_id, survey_type, phone_numbers, scheduled_at or now, now)
+        self.interactions.update(zip(ids, made, strict=True))
+        self.indexes.added_many(survey_id, ids, made)
+        return made
+
+    def changed(self, interaction: Interaction) -> None:
+        """Keep the indexes current after the interaction's state, type or number changed."""
+        self.indexes.changed(interaction)
 
     def update_interaction(self, interaction_id: int, changes: Mapping[str, Any]) -> Interaction:
         """Apply already-parsed writable fields, checking the result as a whole."""
         current = self.interaction(interaction_id)
-        proposed = current.model_copy(update=dict(changes))
+        proposed = replace(current, **changes)
         _check_contact(proposed.survey_type, proposed.phone_number, proposed.email)
         # Changed in place: references to the interaction stay current.
         for name, value in changes.items():
             setattr(current, name, value)
         current.updated_at = self.clock()
+        self.changed(current)
         return current
 
     def delete_interaction(self, interaction_id: int) -> Interaction:
@@ -198,6 +239,7 @@ class SdxStore:
         if interaction.started:
             raise Conflict("an interaction cannot be deleted once it has started")
         interaction.deleted_at = self.clock()
+        self.changed(interaction)
         return interaction
 
     # -- answers and data ----------------------------------------------------
