@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Literal, TypeVar
 
 from gateway.sandbox.sdx.errors import BadRequest
@@ -59,6 +60,24 @@ class Page:
         else:
             ordered = sorted(items, key=key, reverse=self.order == "DESC")
         return ordered[self.offset : self.offset + self.limit]
+
+    def window(self, ordered: Sequence[T]) -> list[T]:
+        """The page of a sequence already in order (read from its end for DESC).
+
+        A slice: what a page costs does not depend on how long ``ordered`` is.
+        """
+        if self.order != "DESC":
+            return list(ordered[self.offset : self.offset + self.limit])
+        end = len(ordered) - self.offset
+        if end <= 0:
+            return []
+        return list(reversed(ordered[max(0, end - self.limit) : end]))
+
+    def scan(self, ordered: Sequence[T], keep: Callable[[T], bool]) -> list[T]:
+        """``window`` of the items ``keep`` takes, reading only as far as the page ends."""
+        items = reversed(ordered) if self.order == "DESC" else iter(ordered)
+        kept = (item for item in items if keep(item))
+        return list(islice(kept, self.offset, self.offset + self.limit))
 
 
 def _order(value: str | None) -> Order | None:

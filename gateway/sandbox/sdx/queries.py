@@ -2,6 +2,10 @@
 
 Unknown parameters are ignored, as SDX does (there is no ``phone_number``
 filter, for instance: asking for one returns the unfiltered list).
+
+A survey's interactions are listed from the store's kept selections
+(``gateway.sandbox.sdx.indexes``), so a page costs about its length however
+many interactions the survey has; every other list is a scan.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from datetime import datetime
 from typing import TypeVar
 
 from gateway.sandbox.sdx.errors import BadRequest
+from gateway.sandbox.sdx.indexes import Selection
+from gateway.sandbox.sdx.listing import Page
 from gateway.sandbox.sdx.models import Interaction, InteractionDatum, Question, Response, User
 from gateway.sandbox.sdx.params import Params, optional_bool, optional_int
 from gateway.sandbox.sdx.store import SdxStore
@@ -19,14 +25,19 @@ from gateway.sandbox.sdx.timefmt import parse_time
 T = TypeVar("T")
 Check = Callable[[T], bool]
 
-_INTERACTION_TEXT_FIELDS = ("survey_type", "email", "external_ref", "call_type", "agent_id")
+# Checked row by row; survey_type and the states choose a kept Selection instead.
+_INTERACTION_TEXT_FIELDS = ("email", "external_ref", "call_type", "agent_id")
+_STATES: tuple[tuple[str, Check[Interaction]], ...] = (
+    ("started", lambda i: i.started),
+    ("completed", lambda i: i.completed),
+    ("survey_ended", lambda i: i.survey_ended),
+)
 _USER_TEXT_FIELDS = ("name", "agent_id", "phone")
 
 
 def status_rank(interaction: Interaction) -> tuple[int, int]:
     """SDX's default order: not started, then in progress, then ended; ties by id."""
-    rank = 2 if interaction.completed else 1 if interaction.started else 0
-    return rank, interaction.id
+    return interaction.status_rank, interaction.id
 
 
 def _equals(name: str, wanted: object) -> Callable[[object], bool]:
@@ -51,8 +62,8 @@ def _scheduled(params: Params) -> datetime | None:
         raise BadRequest("scheduled_at must be 'YYYY-MM-DD HH:MM:SS'") from None
 
 
-def interaction_checks(params: Params) -> list[Check[Interaction]]:
-    """Checks for the documented interaction filters other than survey_id."""
+def _row_checks(params: Params) -> list[Check[Interaction]]:
+    """Checks for the interaction filters that no Selection covers."""
     checks: list[Check[Interaction]] = []
     for name in _INTERACTION_TEXT_FIELDS:
         wanted = params.get(name)
@@ -61,26 +72,52 @@ def interaction_checks(params: Params) -> list[Check[Interaction]]:
     scheduled = _scheduled(params)
     if scheduled is not None:
         checks.append(lambda i: i.scheduled_at == scheduled)
-    for name, state in (
-        ("started", lambda i: i.started),
-        ("completed", lambda i: i.completed),
-        ("survey_ended", lambda i: i.survey_ended),
-    ):
+    return checks
+
+
+def _selection(params: Params, survey_id: int) -> Selection:
+    started, completed, ended = (optional_bool(params, name) for name, _ in _STATES)
+    return Selection(survey_id, params.get("survey_type"), started, completed, ended)
+
+
+def interaction_checks(params: Params) -> list[Check[Interaction]]:
+    """Checks for the documented interaction filters other than survey_id."""
+    checks = _row_checks(params)
+    survey_type = params.get("survey_type")
+    if survey_type is not None:
+        checks.append(_equals("survey_type", survey_type))
+    for name, state in _STATES:
         wanted_state = optional_bool(params, name)
         if wanted_state is not None:
             checks.append(_state_is(state, wanted_state))
     return checks
 
 
-def find_interactions(
-    store: SdxStore, params: Params, *, survey_id: int | None = None, agent_id: str | None = None
+def survey_page(
+    store: SdxStore, params: Params, page: Page, *, survey_id: int
 ) -> list[Interaction]:
-    """Live interactions of a survey (or of an agent) matching the filters."""
+    """One page of a survey's live interactions matching the filters.
+
+    survey_type and the states pick a kept list of ids, so with only those
+    the page is a slice of it; any other filter is checked row by row, from
+    where the page's order starts and only until the page is full.
+    """
+    selection = _selection(params, survey_id)
+    checks = _row_checks(params)
+    kept = store.indexes.selections
+    ids = kept.in_id_order(selection) if page.order else kept.in_status_order(selection)
+    records = store.interactions
+    if checks:
+        chosen = page.scan(ids, lambda i: all(check(records[i]) for check in checks))
+    else:
+        chosen = page.window(ids)
+    return [records[i] for i in chosen]
+
+
+def agent_interactions(store: SdxStore, params: Params, *, agent_id: str) -> list[Interaction]:
+    """Live interactions of an agent matching the filters: a scan of them all."""
     checks = interaction_checks(params)
-    if survey_id is not None:
-        checks.append(lambda i: i.survey_id == survey_id)
-    if agent_id is not None:
-        checks.append(lambda i: i.agent_id == agent_id)
+    checks.append(lambda i: i.agent_id == agent_id)
     return _keep(store.live_interactions(), checks)
 
 

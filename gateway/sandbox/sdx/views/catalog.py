@@ -6,11 +6,16 @@ from aiohttp import web
 
 from gateway.sandbox.sdx.models import Question
 from gateway.sandbox.sdx.params import optional_int
-from gateway.sandbox.sdx.queries import find_data, find_interactions, find_questions, find_responses
+from gateway.sandbox.sdx.queries import (
+    find_data,
+    find_questions,
+    find_responses,
+    survey_page,
+)
 from gateway.sandbox.sdx.views.common import (
     data_page,
     id_page,
-    interaction_page,
+    interactions_answer,
     json_answer,
     json_list,
     match_id,
@@ -47,7 +52,8 @@ async def survey_questions(request: web.Request) -> web.Response:
 async def survey_interactions(request: web.Request) -> web.Response:
     store = store_of(request)
     survey = store.survey(match_id(request))
-    return interaction_page(request, find_interactions(store, request.query, survey_id=survey.id))
+    page = survey_page(store, request.query, page_of(request), survey_id=survey.id)
+    return interactions_answer(request, page)
 
 
 async def survey_data(request: web.Request) -> web.Response:

@@ -95,6 +95,11 @@ def interaction_json(store: SdxStore, interaction: Interaction, embed: Embed) ->
 def interaction_page(request: web.Request, found: Iterable[Interaction]) -> web.Response:
     """A page of interactions; without ``_order`` SDX sorts them by status."""
     chosen = page_of(request).apply(found, key=lambda i: i.id, default_key=status_rank)
+    return interactions_answer(request, chosen)
+
+
+def interactions_answer(request: web.Request, chosen: Iterable[Interaction]) -> web.Response:
+    """Interactions already chosen and ordered, with what they embed."""
     embed = Embed.of(request)
     store = store_of(request)
     return json_list(interaction_json(store, i, embed) for i in chosen)

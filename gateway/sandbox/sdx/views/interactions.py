@@ -6,17 +6,18 @@ from aiohttp import web
 
 from gateway.sandbox.sdx.inputs import NewInteraction, interaction_changes
 from gateway.sandbox.sdx.params import required_int
-from gateway.sandbox.sdx.queries import find_data, find_interactions, find_responses
+from gateway.sandbox.sdx.queries import find_data, find_responses, survey_page
 from gateway.sandbox.sdx.views.common import (
     Embed,
     body_params,
     data_page,
     id_page,
     interaction_json,
-    interaction_page,
+    interactions_answer,
     json_answer,
     json_list,
     match_id,
+    page_of,
     store_of,
 )
 
@@ -24,9 +25,8 @@ from gateway.sandbox.sdx.views.common import (
 async def list_interactions(request: web.Request) -> web.Response:
     """``survey_id`` is required; a survey with no matches answers 204."""
     survey_id = required_int(request.query, "survey_id")
-    return interaction_page(
-        request, find_interactions(store_of(request), request.query, survey_id=survey_id)
-    )
+    page = survey_page(store_of(request), request.query, page_of(request), survey_id=survey_id)
+    return interactions_answer(request, page)
 
 
 async def create_interaction(request: web.Request) -> web.Response:

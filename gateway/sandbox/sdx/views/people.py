@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.sandbox.sdx.phone_numbers import lookup
-from gateway.sandbox.sdx.queries import find_interactions, find_users
+from gateway.sandbox.sdx.queries import agent_interactions, find_users
 from gateway.sandbox.sdx.views.common import (
     interaction_page,
     json_answer,
@@ -31,7 +31,9 @@ async def user_interactions(request: web.Request) -> web.Response:
     store = store_of(request)
     user = store.user(request.match_info["email"])
     # A user without an agent id owns nothing (rather than every unassigned one).
-    found = find_interactions(store, request.query, agent_id=user.agent_id) if user.agent_id else []
+    found = []
+    if user.agent_id:
+        found = agent_interactions(store, request.query, agent_id=user.agent_id)
     return interaction_page(request, found)
 
 
