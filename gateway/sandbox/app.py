@@ -16,11 +16,14 @@ from gateway.sandbox.credentials import (
     DEMO_TWILIO_ACCOUNT_SID,
     DEMO_TWILIO_AUTH_TOKEN,
 )
-from gateway.sandbox.sdx import Flavour, create_sdx_sandbox
+from gateway.sandbox.sdx import Flavour, Latency, create_sdx_sandbox
 from gateway.sandbox.settings import load_sandbox_settings
 from gateway.sandbox.twilio import TWILIO_STATE, TwilioState, create_twilio_emulator
 
 TWILIO_PREFIX = "/twilio"
+# Recorded SDX requests a long-running sandbox keeps listed (about this many
+# of the latest; /_sandbox/requests/counts still counts them all).
+KEEP_REQUESTS = 10_000
 EMULATOR = web.AppKey("twilio_emulator", web.Application)
 
 
@@ -32,12 +35,16 @@ def create_sandbox(
     twilio_account_sid: str = DEMO_TWILIO_ACCOUNT_SID,
     twilio_auth_token: str = DEMO_TWILIO_AUTH_TOKEN,
     flavour: Flavour = "plain",
+    latency: Latency | None = None,
+    keep_requests: int | None = None,
 ) -> web.Application:
     app = create_sdx_sandbox(
         customer_uuid=customer_uuid,
         auth_token=auth_token,
         bearer_token=bearer_token,
         flavour=flavour,
+        latency=latency,
+        keep_requests=keep_requests,
     )
     emulator = create_twilio_emulator(account_sid=twilio_account_sid, auth_token=twilio_auth_token)
     app.add_subapp(TWILIO_PREFIX, emulator)
@@ -60,6 +67,7 @@ def run_sandbox(host: str, port: int, flavour: Flavour = "plain") -> int:
         twilio_account_sid=settings.twilio_account_sid,
         twilio_auth_token=settings.twilio_auth_token.get_secret_value(),
         flavour=flavour,
+        keep_requests=KEEP_REQUESTS,
     )
     base = f"http://{host}:{port}"
     print(f"SDX sandbox:      {base}/api     (SDX_API_URL, {flavour} flavour)", flush=True)

@@ -20,7 +20,7 @@ from gateway.logging import configure_logging, get_logger
 from gateway.run.components import build_dispatcher
 from gateway.run.serve import COMPONENTS, create_app
 from gateway.run.twilio_configure import configure
-from gateway.sandbox.app import create_sandbox, twilio_state
+from gateway.sandbox.app import KEEP_REQUESTS, create_sandbox, twilio_state
 from gateway.sandbox.credentials import (
     DEMO_AUTH_TOKEN,
     DEMO_CUSTOMER_UUID,
@@ -105,7 +105,7 @@ def demo(host: str, port: int, sandbox_port: int, flavour: Flavour = "plain") ->
 async def run_demo(host: str, port: int, sandbox_port: int, flavour: Flavour = "plain") -> int:
     settings = demo_settings(host, port, sandbox_port)
     configure_logging("console", settings.log_level)
-    sandbox = create_sandbox(flavour=flavour)
+    sandbox = create_sandbox(flavour=flavour, keep_requests=KEEP_REQUESTS)
     twilio = twilio_state(sandbox)
     twilio.default_outcome = Outcome.NO_ANSWER  # other respondents: rescheduled, not surveyed
     # The demo respondent picks up from a softphone: their calls ring until then.

@@ -46,11 +46,20 @@ PHP/Laravel SDX plausibly does, so the gateway is tested against both:
   ``start_survey`` (the reference says it "redirects"); nothing is recorded.
 
 Only the wire differs: the store holds the same Python objects in both.
+
+For benches (issue 14's scale bench): ``POST /_sandbox/interactions/bulk``
+seeds a backlog of up to millions of interactions in seconds; the store
+lists a survey's interactions at the cost of the page (see ``indexes.py``);
+``PUT /_sandbox/latency`` (or ``create_sdx_sandbox(latency=...)``) makes
+every answer as slow as a real API's; ``GET /_sandbox/requests/counts``
+counts every request by endpoint, while ``gateway sandbox`` lists only the
+latest 10,000 or so under ``/_sandbox/requests``.
 """
 
 from gateway.sandbox.sdx.app import create_sdx_sandbox
 from gateway.sandbox.sdx.errors import BadRequest, Conflict, Gone, NotFound, SandboxError
-from gateway.sandbox.sdx.faults import Fault, FaultSet, RecordedRequest
+from gateway.sandbox.sdx.faults import Fault, FaultSet, RecordedRequest, RequestLog
+from gateway.sandbox.sdx.latency import Latency
 from gateway.sandbox.sdx.seed import load_demo_data
 from gateway.sandbox.sdx.state import FLAVOURS, SANDBOX_STATE, Flavour, SandboxState
 from gateway.sandbox.sdx.store import SdxStore
@@ -64,8 +73,10 @@ __all__ = [
     "FaultSet",
     "Flavour",
     "Gone",
+    "Latency",
     "NotFound",
     "RecordedRequest",
+    "RequestLog",
     "SandboxError",
     "SandboxState",
     "SdxStore",

@@ -11,9 +11,21 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+from gateway.sandbox.sdx.errors import BadRequest
 from gateway.sandbox.sdx.models import Interaction, SurveyType
+from gateway.sandbox.sdx.timefmt import parse_schedule
+
+if TYPE_CHECKING:  # the store imports this module to make its records
+    from gateway.sandbox.sdx.store import SdxStore
+
+# The channels a gateway works a backlog of; more would only be seeding.
+BACKLOG_TYPES: tuple[SurveyType, ...] = ("outbound", "sms", "inbound")
+MAX_BACKLOG = 5_000_000
+_ORDER_FIELDS = frozenset({"survey_id", "survey_type", "count", "first_number", "scheduled_at"})
 
 
 def random_uuids(count: int) -> list[str]:
@@ -64,3 +76,63 @@ def make_backlog(
     finally:
         if collecting:
             gc.enable()
+
+
+@dataclass(frozen=True)
+class BacklogOrder:
+    """The body of ``POST /_sandbox/interactions/bulk``, checked.
+
+    ``{"survey_id": 53, "survey_type": "outbound", "count": 1000000,
+    "first_number": "+61410000000", "scheduled_at": "2031-01-01 09:00:00"}``:
+    ``count`` not-started interactions whose numbers count up from
+    ``first_number``; ``scheduled_at`` (UTC, or ``Now + 30 Days``) is
+    optional, default now.
+    """
+
+    survey_id: int
+    survey_type: SurveyType
+    count: int
+    first_number: str
+    scheduled_at: str | None = None
+
+    @classmethod
+    def from_json(cls, body: Any) -> BacklogOrder:
+        if not isinstance(body, dict):
+            raise BadRequest("the body must be a JSON object")
+        unknown = set(body) - _ORDER_FIELDS
+        if unknown:
+            raise BadRequest(f"unknown fields: {', '.join(sorted(unknown))}")
+        survey_id, count = _integer(body, "survey_id"), _integer(body, "count")
+        if not 1 <= count <= MAX_BACKLOG:
+            raise BadRequest(f"count must be between 1 and {MAX_BACKLOG}")
+        survey_type = body.get("survey_type")
+        if survey_type not in BACKLOG_TYPES:
+            raise BadRequest(f"survey_type must be one of {', '.join(BACKLOG_TYPES)}")
+        first, scheduled = body.get("first_number"), body.get("scheduled_at")
+        if not isinstance(first, str):
+            raise BadRequest("first_number must be a string (E.164)")
+        if scheduled is not None and not isinstance(scheduled, str):
+            raise BadRequest("scheduled_at must be a string")
+        return cls(survey_id, survey_type, count, first, scheduled)
+
+    def phone_numbers(self) -> list[str]:
+        """``first_number`` and the next ``count - 1``, as long as it is."""
+        digits = self.first_number.removeprefix("+")
+        if not self.first_number.startswith("+") or not digits.isdigit():
+            raise BadRequest("first_number must be in international (E.164) format")
+        start, width = int(digits), len(digits)
+        if len(str(start + self.count - 1)) > width:
+            raise BadRequest("the numbers would outgrow first_number's length")
+        return [f"+{n:0{width}d}" for n in range(start, start + self.count)]
+
+    def create_in(self, store: SdxStore) -> list[Interaction]:
+        now = store.clock()
+        scheduled = None if self.scheduled_at is None else parse_schedule(self.scheduled_at, now)
+        return store.create_many(self.survey_id, self.survey_type, self.phone_numbers(), scheduled)
+
+
+def _integer(body: dict[str, Any], name: str) -> int:
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"{name} must be an integer")
+    return value

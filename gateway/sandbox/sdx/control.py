@@ -12,8 +12,10 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.sandbox.sdx.backlog import BacklogOrder
 from gateway.sandbox.sdx.errors import BadRequest, NotFound
 from gateway.sandbox.sdx.faults import Fault
+from gateway.sandbox.sdx.latency import Latency
 from gateway.sandbox.sdx.state import FLAVOURS
 from gateway.sandbox.sdx.views.common import json_answer, match_id, state_of
 
@@ -56,6 +58,12 @@ async def list_requests(request: web.Request) -> web.Response:
     return json_answer([r.as_json() for r in state_of(request).requests])
 
 
+async def request_counts(request: web.Request) -> web.Response:
+    """``{"total": n, "by_endpoint": {"GET /interactions": n, ...}}``: every
+    request since the log was cleared, including those no longer listed."""
+    return json_answer(state_of(request).requests.counts_json())
+
+
 async def clear_requests(request: web.Request) -> web.Response:
     requests = state_of(request).requests
     cleared = len(requests)
@@ -95,6 +103,36 @@ async def recorded_responses(request: web.Request) -> web.Response:
     if interaction_id not in store.interactions:
         raise NotFound(f"no interaction {interaction_id}")
     return json_answer([r.as_json() for r in store.responses_for(interaction_id)])
+
+
+async def add_backlog(request: web.Request) -> web.Response:
+    """Seed many not-started interactions at once (``backlog.BacklogOrder``).
+
+    201 with ``{"created": n, "first_id": .., "last_id": ..}``; the ids are
+    consecutive. 404 for an unknown survey, 409 if a number already has a
+    pending interaction in the survey (then nothing is created).
+    """
+    try:
+        body = await request.json()
+    except ValueError:
+        raise BadRequest("the body must be a JSON object") from None
+    made = BacklogOrder.from_json(body).create_in(state_of(request).store)
+    answer = {"created": len(made), "first_id": made[0].id, "last_id": made[-1].id}
+    return web.json_response(answer, status=201)
+
+
+async def get_latency(request: web.Request) -> web.Response:
+    return json_answer(state_of(request).latency.as_json())
+
+
+async def set_latency(request: web.Request) -> web.Response:
+    """``{"per_request": s, "per_row": s}``: from the next API request on."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    latency = state_of(request).latency = Latency.from_json(body)
+    return json_answer(latency.as_json())
 
 
 async def get_flavour(request: web.Request) -> web.Response:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -126,3 +127,40 @@ class RecordedRequest:
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class RequestLog(list[RecordedRequest]):
+    """The requests the API saw, oldest first, and a count of all of them.
+
+    A list, because tests slice it from a length they noted earlier
+    (``requests[before:]``). With ``keep`` (``gateway sandbox`` sets it), a
+    long-running sandbox holds a bounded number: once there are twice
+    ``keep``, the oldest are dropped down to ``keep``, in one go so that
+    recording stays cheap. Without it (tests, the default) nothing is
+    dropped, so those slices stay right. The counts (``total`` and per
+    endpoint, e.g. ``"GET /interactions/{id}"``) cover every request since
+    the log was last cleared, dropped ones included.
+    """
+
+    def __init__(self, keep: int | None = None) -> None:
+        super().__init__()
+        if keep is not None and keep < 1:
+            raise ValueError("keep must be at least 1 (or None: keep every request)")
+        self.keep = keep
+        self.total = 0
+        self.by_endpoint: Counter[str] = Counter()
+
+    def record(self, request: RecordedRequest, endpoint: str) -> None:
+        self.append(request)
+        self.total += 1
+        self.by_endpoint[endpoint] += 1
+        if self.keep is not None and len(self) > 2 * self.keep:
+            del self[: len(self) - self.keep]
+
+    def clear(self) -> None:
+        super().clear()
+        self.total = 0
+        self.by_endpoint.clear()
+
+    def counts_json(self) -> dict[str, Any]:
+        return {"total": self.total, "by_endpoint": dict(sorted(self.by_endpoint.items()))}

@@ -1,4 +1,4 @@
-"""Middlewares of the API part: recording and faults, auth, error answers.
+"""Middlewares of the API part: recording and faults, latency, auth, error answers.
 
 They wrap only ``/api`` requests (the ``/_sandbox`` control endpoints are
 neither recorded, faulted nor authenticated). The order matters: faults and
@@ -16,6 +16,7 @@ from aiohttp.typedefs import Handler
 
 from gateway.sandbox.sdx.errors import SandboxError, Unprocessable
 from gateway.sandbox.sdx.faults import Fault, RecordedRequest
+from gateway.sandbox.sdx.latency import ROWS
 from gateway.sandbox.sdx.php import check_booleans, php_answer
 from gateway.sandbox.sdx.state import SANDBOX_STATE
 
@@ -42,7 +43,7 @@ async def record_and_fault(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     state = request.app[SANDBOX_STATE]
     record = RecordedRequest(request.method, path, dict(request.query), await _form(request))
-    state.requests.append(record)
+    state.requests.record(record, _endpoint(request))
     fault = state.faults.take(request.method, path)
     record.faulted = fault is not None
     try:
@@ -54,6 +55,29 @@ async def record_and_fault(request: web.Request, handler: Handler) -> web.Stream
         record.status = 500  # what aiohttp answers for an unexpected exception
         raise
     record.status = None if _dropped(request) else response.status
+    return response
+
+
+def _endpoint(request: web.Request) -> str:
+    """The route a request matched, as counted: ``GET /interactions/{id}``.
+
+    Unknown paths and methods are counted together, whatever they were, so
+    that the counts stay a short table however a client misbehaves.
+    """
+    resource = request.match_info.route.resource
+    if resource is None:
+        return f"{request.method} (no route)"
+    return f"{request.method} {resource.canonical.removeprefix(API_PREFIX)}"
+
+
+@web.middleware
+async def simulated_latency(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Hold each API answer back by the latency in force (see latency.py)."""
+    response = await handler(request)
+    if api_path(request) is not None:
+        delay = request.app[SANDBOX_STATE].latency.delay(response.get(ROWS, 0))
+        if delay > 0:
+            await asyncio.sleep(delay)
     return response
 
 

@@ -52,6 +52,7 @@ def _api_routes() -> list[web.RouteDef]:
 def _control_routes() -> list[web.RouteDef]:
     return [
         web.get("/requests", control.list_requests),
+        web.get("/requests/counts", control.request_counts),
         web.delete("/requests", control.clear_requests),
         web.get("/faults", control.list_faults),
         web.post("/faults", control.add_fault),
@@ -60,6 +61,9 @@ def _control_routes() -> list[web.RouteDef]:
         web.get("/flavour", control.get_flavour),
         web.put("/flavour", control.set_flavour),
         web.get(f"/interactions/{_ID}/responses", control.recorded_responses),
+        web.post("/interactions/bulk", control.add_backlog),
+        web.get("/latency", control.get_latency),
+        web.put("/latency", control.set_latency),
     ]
 
 

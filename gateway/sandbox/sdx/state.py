@@ -10,7 +10,8 @@ from aiohttp import web
 
 from gateway.sandbox.sdx.auth import Credentials
 from gateway.sandbox.sdx.engine import SurveyEngine
-from gateway.sandbox.sdx.faults import FaultSet, RecordedRequest
+from gateway.sandbox.sdx.faults import FaultSet, RequestLog
+from gateway.sandbox.sdx.latency import Latency
 from gateway.sandbox.sdx.store import SdxStore
 
 # How the sandbox answers: "plain" as the gateway assumes SDX does, "php" the
@@ -27,7 +28,8 @@ class SandboxState:
     credentials: Credentials
     flavour: Flavour = "plain"
     faults: FaultSet = field(default_factory=FaultSet)
-    requests: list[RecordedRequest] = field(default_factory=list)
+    requests: RequestLog = field(default_factory=RequestLog)
+    latency: Latency = field(default_factory=Latency)
     # Delayed requests still being handled after their client left.
     in_flight: set[asyncio.Task[web.StreamResponse]] = field(default_factory=set)
 
@@ -36,7 +38,7 @@ class SandboxState:
         return SurveyEngine(self.store)
 
     def reset(self) -> None:
-        """Back to the seed data, no faults, no recorded requests (same flavour)."""
+        """Back to the seed data, no faults, no recorded requests (same flavour and latency)."""
         self.store.reset()
         self.faults.clear()
         self.requests.clear()

@@ -8,6 +8,7 @@ from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
+from gateway.sandbox.sdx.latency import ROWS
 from gateway.sandbox.sdx.listing import Page
 from gateway.sandbox.sdx.models import Interaction, InteractionDatum
 from gateway.sandbox.sdx.params import Params, flag, path_int
@@ -55,7 +56,9 @@ def json_list(items: Iterable[dict[str, Any]]) -> web.Response:
     body = list(items)
     if not body:
         return web.Response(status=204)
-    return web.json_response(body)
+    response = web.json_response(body)
+    response[ROWS] = len(body)
+    return response
 
 
 def page_of(request: web.Request) -> Page:
