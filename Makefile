@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test faults fuzz lint serve sandbox bench bench-dispatch clean
+.PHONY: demo test faults fuzz lint serve sandbox bench bench-dispatch bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,14 @@ bench: $(STAMP)
 
 bench-dispatch: $(STAMP)
 	$(BIN)/python bench/dispatch.py
+
+# Issue 14: SDX requests of an idle gateway, a due call and an unknown caller,
+# for backlogs of 10k, 100k and 1M interactions (bench/scale.py --help).
+# E.g. make bench-scale BENCH_ARGS="--label after --sizes 10000,100000".
+# Up to about an hour with 1M; --quick takes about three minutes.
+BENCH_ARGS ?= --label run
+bench-scale: $(STAMP)
+	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
