@@ -313,6 +313,7 @@ def options() -> argparse.Namespace:
     )
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"(default {RESULTS})")
     parser.add_argument("--logs", type=Path, help="copy the processes' logs under this folder")
+    parser.add_argument("--note", default="", help="kept with the label's results")
     opts = parser.parse_args()
     quick = opts.quick
     sizes = opts.sizes or ("10000" if quick else "10000,100000,1000000")

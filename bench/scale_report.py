@@ -75,6 +75,7 @@ def save(opts: argparse.Namespace, results: list[dict[str, Any]]) -> dict[str, A
         "reconcile_interval": opts.reconcile_interval,
         "dispatch_interval": opts.dispatch_interval or "default",
         "quiet_s": opts.quiet,
+        "note": opts.note,
     }
     entry["sizes"].update({str(r["size"]): r for r in results})
     opts.results.write_text(json.dumps(data, indent=2) + "\n")
