@@ -165,7 +165,18 @@ async def idle(world: World, opts: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-async def due_calls(world: World, opts: argparse.Namespace, idle_rate: float) -> dict[str, Any]:
+async def dials(world: World, created: dict[str, float]) -> dict[str, float]:
+    """Seconds from creation to the first dial, for each of ``created`` dialled so far."""
+    first: dict[str, float] = {}
+    for call in await world.control("GET", "/twilio/_twilio/calls"):
+        if call["to"] in created:
+            first.setdefault(call["to"], call["created_at"] - created[call["to"]])
+    return first
+
+
+async def due_calls(
+    world: World, opts: argparse.Namespace, idle_rate: float
+) -> tuple[dict[str, Any], dict[str, float]]:
     numbers = [f"+{DUE_FIRST + k}" for k in range(opts.calls)]
     # Nobody answers: only finding the work and dialling it is measured.
     await world.control("POST", "/twilio/_twilio/outcomes", {n: "hold" for n in numbers})
@@ -178,24 +189,25 @@ async def due_calls(world: World, opts: argparse.Namespace, idle_rate: float) ->
     dialled: dict[str, float] = {}
     while len(dialled) < len(numbers) and time.monotonic() - began < opts.due_cap:
         await watch(world, 1.0)
-        for call in await world.control("GET", "/twilio/_twilio/calls"):
-            if call["to"] in created:
-                dialled.setdefault(call["to"], call["created_at"])
+        dialled = await dials(world, created)
     after, seconds = await world.counts(), time.monotonic() - began
     ours = delta(after, before)
     ours["POST /interactions"] = ours.get("POST /interactions", 0) - len(numbers)
     gateway_requests = ours.pop("total", 0) - len(numbers)
     above_idle = gateway_requests - idle_rate / 60 * seconds
-    return {
+    report = {
         "created": len(numbers),
         "dialled": len(dialled),
         "capped": len(dialled) < len(numbers),
         "seconds": round(seconds, 1),
         "sdx_requests": gateway_requests,
-        "sdx_requests_above_idle_per_call": round(above_idle / max(1, len(dialled)), 1),
+        "sdx_requests_above_idle_per_call": (
+            round(above_idle / len(dialled), 1) if dialled else None
+        ),
         "by_endpoint": {k: v for k, v in ours.items() if v},
-        "dial_delay_s": spread([dialled[n] - created[n] for n in dialled]),
+        "dial_delay_s": spread(list(dialled.values())),
     }
+    return report, created
 
 
 async def unknown_callers(
@@ -252,6 +264,7 @@ async def callers(world: World, opts: argparse.Namespace, idle_rate: float) -> d
 
 async def run_size(size: int, opts: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"size": size, "started": datetime.now(UTC).isoformat(" ", "seconds")}
+    began = time.monotonic()
     extra = {"GATEWAY_CALLS_PER_SECOND": str(opts.calls_per_second)}
     if opts.reconcile_interval is not None:
         extra["GATEWAY_RECONCILE_INTERVAL"] = opts.reconcile_interval
@@ -267,8 +280,15 @@ async def run_size(size: int, opts: argparse.Namespace) -> dict[str, Any]:
             print(f"  {size}: cold start {result['cold_start']}; idle {opts.idle_window} s")
             result["idle"] = await idle(world, opts)
             rate = result["idle"]["requests_per_min"]
-            result["due_calls"] = await due_calls(world, opts, rate)
+            result["due_calls"], created = await due_calls(world, opts, rate)
             result |= await callers(world, opts, rate)
+            if result["due_calls"]["capped"]:
+                # Dials that came after the cap, while the callers were measured.
+                late = await dials(world, created)
+                result["due_calls"]["by_the_end"] = {
+                    "dialled": len(late),
+                    "dial_delay_s": spread(list(late.values())),
+                }
             result["log_events_s"] = world.first_events(LOG_EVENTS, world.gateway_started)
             result["memory_mb"] = {
                 "redis_used": await world.redis_used_mb(),
@@ -280,6 +300,7 @@ async def run_size(size: int, opts: argparse.Namespace) -> dict[str, Any]:
             if isinstance(exc, asyncio.CancelledError):
                 raise
         finally:
+            result["bench_seconds"] = round(time.monotonic() - began)
             if opts.logs is not None:
                 world.keep_logs(opts.logs / f"{opts.label}-{size}")
             await world.close()

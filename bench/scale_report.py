@@ -24,34 +24,62 @@ def git_commit(path: Path) -> str:
     return run.stdout.strip() or "unknown"
 
 
+COLUMNS = (
+    ("size", 8),
+    ("label", 8),
+    ("cold s", 7),
+    ("idle/min", 9),
+    ("due req", 8),
+    ("dial s med/max", 16),
+    ("unk req", 8),
+    ("unk s med/max", 14),
+    ("found", 6),
+    ("redis MB", 8),
+    ("sdx MB", 7),
+)
+
+
+def _pair(spread: dict[str, float] | None, mark: str = "") -> str:
+    return "-" if not spread else f"{spread['median']}/{spread['max']}{mark}"
+
+
+def _row(size: int, label: str, r: dict[str, Any]) -> list[str]:
+    cold, due, unknown = r.get("cold_start", {}), r.get("due_calls", {}), r.get("unknown", {})
+    dial = _pair(due.get("dial_delay_s"))
+    if due.get("capped") and due.get("by_the_end"):
+        dial = _pair(due["by_the_end"]["dial_delay_s"], "*")
+    return [
+        str(size),
+        label,
+        str(cold.get("seconds") or ("cap" if cold else "-")),
+        _cell(r.get("idle", {}).get("requests_per_min")),
+        _cell(due.get("sdx_requests_above_idle_per_call")),
+        dial,
+        _cell(unknown.get("sdx_requests_per_call")),
+        _pair(unknown.get("answer_s")),
+        _found(r.get("new_inbound", {})),
+        _cell(cold.get("redis_used_mb")),
+        _cell(r.get("seed", {}).get("sandbox_rss_mb")),
+    ]
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
 def table(data: dict[str, Any]) -> str:
-    head = (
-        f"{'size':>8} {'label':<8} {'cold s':>7} {'idle/min':>9} {'due req':>8} "
-        f"{'dial s med/max':>15} {'unk req':>8} {'unk s med/max':>14} {'found':>6} "
-        f"{'redis MB':>8} {'sdx MB':>7}"
-    )
-    lines = [head]
+    """Every label's runs, size by size; * marks dials that came after the due cap."""
+    lines = [" ".join(f"{name:>{width}}" for name, width in COLUMNS)]
     sizes = sorted({int(s) for entry in data.values() for s in entry.get("sizes", {})})
     for size in sizes:
         for label, entry in data.items():
             r = entry.get("sizes", {}).get(str(size))
             if r is None:
                 continue
-            cold = r.get("cold_start", {})
-            due, unknown = r.get("due_calls", {}), r.get("unknown", {})
-            dial, answer = due.get("dial_delay_s") or {}, unknown.get("answer_s") or {}
-            lines.append(
-                f"{size:>8} {label:<8} {cold.get('seconds') or 'cap':>7} "
-                f"{r.get('idle', {}).get('requests_per_min', '-'):>9} "
-                f"{due.get('sdx_requests_above_idle_per_call', '-'):>8} "
-                f"{str(dial.get('median', '-')) + '/' + str(dial.get('max', '-')):>15} "
-                f"{unknown.get('sdx_requests_per_call', '-'):>8} "
-                f"{str(answer.get('median', '-')) + '/' + str(answer.get('max', '-')):>14} "
-                f"{_found(r.get('new_inbound', {})):>6} "
-                f"{cold.get('redis_used_mb', '-'):>8} "
-                f"{r.get('seed', {}).get('sandbox_rss_mb', '-'):>7}"
-                + (f"  ERROR {r['error']}" if "error" in r else "")
-            )
+            cells = _row(size, label, r)
+            widths = [width for _, width in COLUMNS]
+            line = " ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True))
+            lines.append(line + (f"  ERROR {r['error']}" if "error" in r else ""))
     return "\n".join(lines)
 
 
