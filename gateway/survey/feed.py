@@ -229,7 +229,11 @@ class InteractionFeed:
                 pages += 1
                 if seen.top is not None:
                     top = seen.top if top is None else max(top, seen.top)
-                await self._marks.lease(survey_id, token, gap + LEASE_SLACK)
+                if not await self._marks.lease(survey_id, token, gap + LEASE_SLACK):
+                    # Stalled past the lease: another replica passes now (this
+                    # build is left to expire).
+                    log.warning("feed_pass_lost", survey_id=survey_id, pages=pages)
+                    return rows
                 if gap:
                     await self._sleep(gap)
         await self._index.finish(survey_id, build, began)

@@ -174,3 +174,26 @@ async def test_one_given_up_on_is_off_the_agenda_but_a_call_back_finds_it(
     await parts.feed.look(SURVEY)
     assert {p.id for p in await parts.agenda.take(1e10, 100, 2e10)} == {1002}
     assert await found(parts, "+61400000002") == [1005]
+
+
+async def test_a_pass_that_lost_its_lease_stops_and_swaps_nothing_in(
+    redis_url: str, sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    backlog(sandbox, 1500)
+    redis = Redis.from_url(redis_url)
+    try:
+        parts = fed(sdx, redis, prefix="t:")
+
+        async def stall(seconds: float) -> None:
+            # Stalled past the lease's expiry: another replica took it.
+            await redis.set(f"t:feed:{SURVEY}:pass", "another", px=60_000)
+
+        parts.feed._sleep = stall
+        before = listed(sandbox)
+        # Its first page, a wait, its second page: then it finds the lease gone.
+        assert await parts.feed.full_pass(SURVEY, paced=True, pages_before=2) == 1502
+        assert listed(sandbox) == before + 2  # not the started ones, nor the rest
+        assert not await redis.exists(f"t:idx:{SURVEY}")  # nothing swapped in
+        assert (await parts.marks.read(SURVEY)).passed is None
+    finally:
+        await redis.aclose()
