@@ -68,6 +68,15 @@ def proc_cpu_s(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def heard(twiml: str, first_question: str) -> str:
+    """What a caller heard, by the texts the gateway was configured with."""
+    known = (("survey", first_question), ("no_survey", NO_SURVEY), ("apology", APOLOGY))
+    for outcome, text in known:
+        if text in twiml:
+            return outcome
+    return "other"
+
+
 def _die_with_parent() -> None:
     # Linux prctl(PR_SET_PDEATHSIG, SIGTERM): even if the bench is killed
     # outright, its children do not run on, holding ports and CPU.
@@ -163,6 +172,18 @@ class World:
         self.gateway_started = datetime.now(UTC)
         self._spawn("dispatch", [*gateway, "dispatch"], env)
         self._spawn("serve", [*gateway, "serve", "--host", "127.0.0.1"], env)
+
+    def rss(self, name: str) -> float | None:
+        proc = self.procs.get(name)
+        return None if proc is None else proc_rss_mb(proc.pid)
+
+    async def watch(self, seconds: float) -> None:
+        """Sleep, but stop at once if a process died."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if self.dead():
+                raise RuntimeError(f"process exited: {', '.join(self.dead())}")
+            await asyncio.sleep(min(1.0, max(0.0, end - time.monotonic())))
 
     def dead(self) -> list[str]:
         return [name for name, proc in self.procs.items() if proc.poll() is not None]
