@@ -194,8 +194,8 @@ class Settings(BaseSettings):
     # replica, its pages spread over half the interval, to catch what a look
     # for new ones cannot see (edits made in SDX); see gateway/survey/feed.py.
     gateway_reconcile_interval: float = Field(default=21600, ge=60)
-    # A caller not in the index looks for new interactions, but not again
-    # within this many seconds of the survey's last look.
+    # A caller not in the index looks for new interactions (one page); the
+    # same number does not look again within this many seconds.
     gateway_index_min_age: float = Field(default=5.0, ge=0)
     # Retired: the index is no longer re-listed on a timer (see above).
     # Still read, so a configuration that sets it loads; `gateway doctor` warns.

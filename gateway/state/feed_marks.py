@@ -4,8 +4,7 @@
 id it has seen (the *top*), and re-lists a survey in full on a slow cadence.
 This keeps, per survey, shared by every replica:
 - ``top``: the highest interaction id seen (raised, never lowered);
-- ``looked``: when new interactions were last looked for, and ``missed``:
-  when last for a caller the index did not know (those are rate-limited);
+- ``looked``: when new interactions were last looked for;
 - ``passed``: when the last full pass finished, and its ``pages``;
 and a lease so that one replica at a time makes a full pass.
 
@@ -27,7 +26,6 @@ from redis.asyncio import Redis
 class Marks:
     top: int | None = None  # None: the survey was never listed (or Redis lost it)
     looked: float | None = None
-    missed: float | None = None
     passed: float | None = None
     pages: int = 0
 
@@ -35,11 +33,8 @@ class Marks:
 class FeedMarks(Protocol):
     async def read(self, survey_id: int) -> Marks: ...
 
-    async def looked(
-        self, survey_id: int, top: int | None, at: float, *, missed: bool = False
-    ) -> None:
-        """New interactions were looked for at ``at`` (for an unknown caller:
-        ``missed``); ``top`` the highest id seen."""
+    async def looked(self, survey_id: int, top: int | None, at: float) -> None:
+        """New interactions were looked for at ``at``; ``top`` the highest id seen."""
         ...
 
     async def passed(self, survey_id: int, top: int | None, at: float, pages: int) -> None: ...
@@ -98,24 +93,14 @@ class RedisFeedMarks:
         return f"{self._prefix}feed:{survey_id}"
 
     async def read(self, survey_id: int) -> Marks:
-        top, looked, missed, passed, pages = await self._redis.hmget(
-            self._key(survey_id), ["top", "looked", "missed", "passed", "pages"]
+        top, looked, passed, pages = await self._redis.hmget(
+            self._key(survey_id), ["top", "looked", "passed", "pages"]
         )
-        return Marks(
-            int(top) if top else None,
-            _number(looked),
-            _number(missed),
-            _number(passed),
-            int(pages or 0),
-        )
+        return Marks(int(top) if top else None, _number(looked), _number(passed), int(pages or 0))
 
-    async def looked(
-        self, survey_id: int, top: int | None, at: float, *, missed: bool = False
-    ) -> None:
-        args: list[str | int] = ["" if top is None else top, "looked", repr(at)]
-        if missed:
-            args += ["missed", repr(at)]
-        await self._raise(keys=[self._key(survey_id)], args=[*args, self._keep])
+    async def looked(self, survey_id: int, top: int | None, at: float) -> None:
+        args = ["" if top is None else top, "looked", repr(at), self._keep]
+        await self._raise(keys=[self._key(survey_id)], args=args)
 
     async def passed(self, survey_id: int, top: int | None, at: float, pages: int) -> None:
         args = ["" if top is None else top, "passed", repr(at), "pages", pages, self._keep]
@@ -143,11 +128,8 @@ class MemoryFeedMarks:
             marks = replace(marks, top=top)
         return marks
 
-    async def looked(
-        self, survey_id: int, top: int | None, at: float, *, missed: bool = False
-    ) -> None:
-        marks = replace(self._raised(survey_id, top), looked=at)
-        self._marks[survey_id] = replace(marks, missed=at) if missed else marks
+    async def looked(self, survey_id: int, top: int | None, at: float) -> None:
+        self._marks[survey_id] = replace(self._raised(survey_id, top), looked=at)
 
     async def passed(self, survey_id: int, top: int | None, at: float, pages: int) -> None:
         self._marks[survey_id] = replace(self._raised(survey_id, top), passed=at, pages=pages)

@@ -90,34 +90,33 @@ class InteractionFeed:
 
     # --- looks ----------------------------------------------------------------
 
-    async def look(self, survey_id: int, *, unless_within: float = 0.0) -> int | None:
+    async def look(self, survey_id: int, *, fresh: bool = False) -> int | None:
         """Merge what was created since the last look; returns rows seen, None
         while another replica makes the survey's first full pass.
 
-        ``unless_within`` (for a caller the index did not know): nothing is
-        listed if a look for such a caller was made that few seconds ago. A
-        survey never listed gets its full pass first. Concurrent callers in
-        this process share one look; it is shielded, so a caller cut off by
-        its webhook deadline does not waste it for the next one.
+        A survey never listed gets its full pass first. Concurrent callers in
+        this process share one look, unless ``fresh``: a look for a caller
+        the index did not know must begin after the call did (one already
+        under way may have read its page before their interaction was
+        created). It is shielded, so a caller cut off by its webhook deadline
+        does not waste it.
         """
-        task = self._looking.get(survey_id)
+        task = None if fresh else self._looking.get(survey_id)
         if task is None:
-            work = self._look(survey_id, unless_within)
-            task = asyncio.create_task(work, name=f"feed-look-{survey_id}")
-            self._looking[survey_id] = task
+            task = asyncio.create_task(self._look(survey_id), name=f"feed-look-{survey_id}")
+            if not fresh:
+                self._looking[survey_id] = task
             task.add_done_callback(lambda done: self._done(self._looking, survey_id, done))
         return await asyncio.shield(task)
 
-    async def _look(self, survey_id: int, unless_within: float) -> int | None:
+    async def _look(self, survey_id: int) -> int | None:
         marks = await self._marks.read(survey_id)
         if marks.top is None:
             return await self.build(survey_id)
         began = self._clock()
-        if unless_within and marks.missed is not None and began - marks.missed < unless_within:
-            return 0
         seen = await self._newest(survey_id, above=marks.top)
         await self._apply(survey_id, seen)
-        await self._marks.looked(survey_id, seen.top, began, missed=unless_within > 0)
+        await self._marks.looked(survey_id, seen.top, began)
         if seen.rows:
             log.info("feed_looked", survey_id=survey_id, new=seen.rows)
         return seen.rows

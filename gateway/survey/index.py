@@ -8,10 +8,11 @@ every ``GATEWAY_RECONCILE_INTERVAL``.
 
 A number missing from the index is not proof of absence: the interaction
 may have been created since the last look. So a miss looks for new
-interactions (one page, whatever the backlog), but not again within
-``GATEWAY_INDEX_MIN_AGE`` seconds of the survey's last look, which bounds
-SDX listing however many unknown callers ring. A survey with no index at
-all (first call, Redis lost) is listed in full.
+interactions (one page, whatever the backlog), a look of its own that
+begins after the call did, so an interaction created for a caller is found
+on their first call. The same number does not cause another look within
+``GATEWAY_INDEX_MIN_AGE`` seconds (a caller ringing again and again). A
+survey with no index at all (first call, Redis lost) is listed in full.
 
 SDX's numbers may be written without a country code (``0412 345 678``):
 they are read in the gateway's default region (``GATEWAY_DEFAULT_REGION``,
@@ -27,9 +28,14 @@ from gateway.logging import get_logger
 from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx.errors import SdxError
 from gateway.state.index import Candidate, IndexRead, IndexStore
+from gateway.state.ttl_cache import TtlCache
 from gateway.survey.feed import InteractionFeed
 
 log = get_logger(__name__)
+
+# Recent misses remembered (a few dozen bytes each): past it the oldest go,
+# which only allows that number one more look.
+ASKED_LIMIT = 10_000
 
 # The default region's code, e.g. NumberRouter.region_code.
 RegionSource = Callable[[], Awaitable[str]]
@@ -61,6 +67,8 @@ class InteractionIndex:
         self._min_age = min_age
         self._region = region
         self._clock = clock
+        # (survey, number) of recent misses: each makes one look, not more.
+        self._asked: TtlCache[tuple[int, str], bool] = TtlCache(ASKED_LIMIT, clock=clock)
 
     async def find(
         self, survey_ids: Sequence[int], phone: str, types: Sequence[str]
@@ -81,7 +89,7 @@ class InteractionIndex:
             if found:
                 return found
         for read in reads:
-            if not await self._listed_again(read):
+            if not await self._listed_again(read, phone):
                 continue  # nothing new: the miss is real
             again = await self._store.read([read.survey_id], phone)
             found = choose(again[0].candidates, types, now)
@@ -89,14 +97,14 @@ class InteractionIndex:
                 return found
         return None
 
-    async def _listed_again(self, read: IndexRead) -> bool:
+    async def _listed_again(self, read: IndexRead, phone: str) -> bool:
         """Bring the survey's index up to date for a miss; False: nothing changed."""
         if read.built_at is None and await self.feed.build(read.survey_id) is not None:
             return True  # the index was missing: listed in full
-        # What was created since the last look: one page, and not again
-        # within GATEWAY_INDEX_MIN_AGE however many unknown callers ring.
+        if not self._asked.add((read.survey_id, phone), True, self._min_age):
+            return False  # this number looked moments ago
         # (None: being listed in full elsewhere, and merged in as it goes.)
-        rows = await self.feed.look(read.survey_id, unless_within=self._min_age)
+        rows = await self.feed.look(read.survey_id, fresh=True)
         return rows is None or rows > 0
 
     async def remember(self, phone: str, candidate: Candidate) -> None:

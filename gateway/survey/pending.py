@@ -121,7 +121,7 @@ class PendingInteractions:
         except SdxConflict:
             # One is pending that the index did not show: maybe the reply to
             # an earlier create was lost, or it is not due yet. Look again.
-            await self._index.feed.look(survey_id)
+            await self._index.feed.look(survey_id, fresh=True)
             return await self._index.find([survey_id], respondent, types)
         log.info("interaction_created", survey_id=survey_id, interaction_id=created.id)
         candidate = Candidate(created.id, survey_id, CREATED_TYPE[channel], None)

@@ -82,13 +82,13 @@ async def gateway_behind(
     return client, settings
 
 
-async def prime_index(client: TestClient[Any, Any], survey_id: int) -> None:
-    """SDX was listed, and looked at for an unknown caller moments ago
-    (another respondent's turn), so the next turn goes straight to create /
-    start without listing again."""
-    feed = client.server.app[COMPONENTS].feed
-    await asyncio.wait_for(feed.build(survey_id), 5)
-    await asyncio.wait_for(feed.look(survey_id, unless_within=5), 5)
+async def prime_index(client: TestClient[Any, Any], survey_id: int, caller: str) -> None:
+    """SDX was listed, and the caller rang moments ago (not found, if new),
+    so the next turn goes straight to create / start without listing again."""
+    parts = client.server.app[COMPONENTS]
+    await asyncio.wait_for(parts.feed.build(survey_id), 5)
+    types = ("inbound", "outbound", "sms")
+    await asyncio.wait_for(parts.index.find([survey_id], caller, types), 5)
 
 
 async def sdx_metrics(client: TestClient[Any, Any]) -> tuple[Counter[Any], Counter[Any]]:
@@ -201,7 +201,7 @@ async def test_voice_sdx_down(
     caller = NEW_CALLER if step == "create" else DEMO_RESPONDENT
     call = Call(client, settings, caller=caller, called=INBOUND)
     if step in {"create", "start"}:
-        await prime_index(client, VOICE_SURVEY)
+        await prime_index(client, VOICE_SURVEY, caller)
     if step in {"submit", "abandon"}:
         await call.start()
         assert call.spoken()[-1].startswith(Q1)
@@ -259,7 +259,7 @@ async def test_sms_sdx_down(
     respondent = NEW_RESPONDENT if step == "create" else DEMO_RESPONDENT
     phone = Phone(client, settings, respondent=respondent, number=SMS_NUMBER)
     if step in {"create", "start"}:
-        await prime_index(client, SMS_SURVEY)
+        await prime_index(client, SMS_SURVEY, respondent)
     if step in {"submit", "abandon"}:
         (first,) = await phone.send("hello")
         assert first.endswith(SMS_Q1)
