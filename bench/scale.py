@@ -62,7 +62,7 @@ LISTINGS = ("GET /interactions", "GET /surveys/{id}/interactions")
 # What the issue-14 gateway logs once it has listed the backlog: the cold
 # start ends at the first of them, if it comes before a quiet spell.
 BUILT_EVENTS = ("feed_built", "reconcile_done")
-LOG_EVENTS = (*BUILT_EVENTS, "dispatch_queued", "index_rebuilt")
+LOG_EVENTS = (*BUILT_EVENTS, "feed_passed", "dispatch_queued", "index_rebuilt")
 GATEWAY = ("dispatch", "serve", "sandbox")
 
 
