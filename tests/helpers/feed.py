@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from gateway.sandbox.sdx import SandboxState
 from gateway.sdx import SdxClient
 from gateway.state.agenda import Agenda, MemoryAgenda, RedisAgenda
 from gateway.state.feed_marks import FeedMarks, MemoryFeedMarks, RedisFeedMarks
@@ -14,6 +15,11 @@ from gateway.state.index import IndexStore, MemoryIndexStore, RedisIndexStore
 from gateway.survey.feed import InteractionFeed, RegionSource
 from gateway.survey.index import InteractionIndex
 from gateway.survey.routing import NumberRouter
+
+
+def listed(sandbox: SandboxState) -> int:
+    """SDX listing requests so far (every page counts)."""
+    return sum(1 for r in sandbox.requests if r.method == "GET" and r.path == "/interactions")
 
 
 def au(sdx: SdxClient) -> RegionSource:

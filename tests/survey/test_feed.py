@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,23 +12,9 @@ from gateway.sandbox.sdx import SandboxState
 from gateway.sdx import SdxClient
 from gateway.survey.feed import OVERLAP, spread
 from tests.helpers.clock import Clock
-from tests.helpers.feed import fed
+from tests.helpers.feed import fed, listed
 
 SURVEY = 53  # outbound, with a caller-facing number too
-
-
-@pytest.fixture(params=["redis", "memory"])
-async def redis(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[Redis | None]:
-    if request.param == "memory":
-        yield None
-        return
-    client = Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
-def listed(sandbox: SandboxState) -> int:
-    return sum(1 for r in sandbox.requests if r.method == "GET" and r.path == "/interactions")
 
 
 WEEK_AHEAD = datetime.now(UTC) + timedelta(days=7)

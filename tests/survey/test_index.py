@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -14,24 +13,9 @@ from gateway.sdx import SdxClient
 from gateway.state.index import Candidate, MemoryIndexStore, RedisIndexStore
 from gateway.survey.index import choose
 from tests.helpers.clock import Clock
-from tests.helpers.feed import fed
+from tests.helpers.feed import fed, listed
 
 VOICE = ("inbound", "outbound")
-
-
-@pytest.fixture(params=["redis", "memory"])
-async def redis(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[Redis | None]:
-    if request.param == "memory":
-        yield None
-        return
-    client = Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
-def listed(sandbox: SandboxState) -> int:
-    """SDX listing requests so far (every page counts)."""
-    return sum(1 for r in sandbox.requests if r.method == "GET" and r.path == "/interactions")
 
 
 def test_choose_prefers_type_then_earliest_and_never_the_future() -> None:
