@@ -64,6 +64,15 @@ def _e164(number: str | None, region: str) -> str | None:
         return None
 
 
+def _sender(survey_type: str | None, numbers: SurveyNumbers | None) -> tuple[Channel, str] | None:
+    """How an interaction of this type is reached, and from which of our numbers."""
+    if numbers is not None and survey_type == "outbound" and numbers.outbound:
+        return "voice", numbers.outbound
+    if numbers is not None and survey_type == "sms" and numbers.sms:
+        return "sms", numbers.sms
+    return None
+
+
 class DuePoller:
     def __init__(
         self,
@@ -139,26 +148,18 @@ class DuePoller:
 
     @staticmethod
     def _job_of(plan: Plan, numbers: SurveyNumbers | None) -> Job | None:
-        if numbers is None:
+        sending = _sender(plan.survey_type, numbers)
+        if sending is None:
             return None
-        channel: Channel
-        if plan.survey_type == "outbound" and numbers.outbound:
-            channel, sender = "voice", numbers.outbound
-        elif plan.survey_type == "sms" and numbers.sms:
-            channel, sender = "sms", numbers.sms
-        else:
-            return None
+        channel, sender = sending
         attempt = str(int(plan.scheduled_at))
         return Job(plan.id, plan.survey_id, channel, plan.phone, sender, attempt)
 
     def job_for(self, item: Interaction, numbers: SurveyNumbers, now: float) -> Job | None:
-        channel: Channel
-        if item.survey_type == "outbound" and numbers.outbound:
-            channel, sender = "voice", numbers.outbound
-        elif item.survey_type == "sms" and numbers.sms:
-            channel, sender = "sms", numbers.sms
-        else:
+        sending = _sender(item.survey_type, numbers)
+        if sending is None:
             return None
+        channel, sender = sending
         to = _e164(item.phone_number, numbers.region)
         if to is None:
             return None
