@@ -67,7 +67,8 @@ async def _components(app: web.Application) -> AsyncIterator[None]:
     # Number routing is re-read from SDX in the background (a failure keeps
     # the last good table); idle SMS conversations are abandoned in SDX.
     # Each routed survey is listed in full every GATEWAY_RECONCILE_INTERVAL
-    # (by one replica: dispatcher or web), the first time at start.
+    # (by one replica: dispatcher or web); the web process first looks a
+    # minute after start (a lookup lists a survey with no index meanwhile).
     tasks = [
         asyncio.create_task(parts.router.run(), name="routing-refresh"),
         asyncio.create_task(parts.sms_expiry.run(), name="sms-expiry"),
