@@ -34,7 +34,7 @@ from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Interaction
-from gateway.state.agenda import Agenda, Plan
+from gateway.state.agenda import Plan
 from gateway.state.attempts import AttemptStore, Dial
 from gateway.survey.feed import InteractionFeed
 from gateway.survey.outcomes import FINAL_STATUSES, STATUS, data_of
@@ -81,14 +81,13 @@ class DuePoller:
         attempts: AttemptStore,
         region: Callable[[], Awaitable[str]],
         feed: InteractionFeed,
-        agenda: Agenda,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._sdx = sdx
         self._settings = settings
         self._attempts = attempts
         self.feed = feed
-        self.agenda = agenda
+        self.agenda = feed.agenda  # the one the feed fills
         # The last poll found a survey's first full pass running elsewhere:
         # the agenda is still filling, so the next poll should come soon.
         self.filling = False

@@ -212,7 +212,7 @@ def build_dispatcher(
     pace = Pacer(store, tuning.rate).wait
     router = router or build_router(settings, sdx)
     feed = feed or build_feed(settings, sdx, build_stores(settings, redis), router.region_code)
-    poller = DuePoller(sdx, settings, attempts, router.region_code, feed, feed.agenda)
+    poller = DuePoller(sdx, settings, attempts, router.region_code, feed)
     dialer = Dialer(
         settings=settings,
         sdx=sdx,

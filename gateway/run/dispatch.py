@@ -11,7 +11,7 @@ from aiohttp import web
 from gateway.background import stop_tasks
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.logging import configure_logging, get_logger
-from gateway.run.components import build_dispatcher, build_router, build_stores
+from gateway.run.components import build_dispatcher, build_feed, build_router, build_stores
 from gateway.run.connections import http_session, sdx_client
 from gateway.run.exposure import refuse_if_exposed
 from gateway.state.redis_client import worker_redis
@@ -64,6 +64,7 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
                 stores.conversations,
                 attempts=stores.attempts,
                 router=router,
+                feed=build_feed(settings, sdx, stores, router.region_code),
             )
             try:
                 await dispatcher.run(stop)

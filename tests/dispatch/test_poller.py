@@ -37,7 +37,7 @@ def poller(
     built = make_settings(**values)
     region = build_router(built, sdx).region_code
     parts = fed(sdx, region=region)
-    return DuePoller(sdx, built, attempts, region, parts.feed, parts.agenda, clock=lambda: clock)
+    return DuePoller(sdx, built, attempts, region, parts.feed, clock=lambda: clock)
 
 
 def test_time_zone_from_the_number() -> None:
