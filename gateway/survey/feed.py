@@ -34,7 +34,7 @@ from typing import Any
 from gateway.background import cancel_requested
 from gateway.logging import get_logger
 from gateway.sdx import SdxClient
-from gateway.sdx.client import MAX_PAGE
+from gateway.sdx.client import MAX_PAGE, Order
 from gateway.sdx.models import Interaction
 from gateway.state.agenda import Agenda
 from gateway.state.feed_marks import FeedMarks, new_token
@@ -128,14 +128,7 @@ class InteractionFeed:
         offset, size = 0, FIRST_PAGE
         previous: set[int] = set()  # a page repeats the end of the one before
         while True:
-            rows, sent = await self._sdx.interactions_page(
-                survey_id,
-                limit=size,
-                offset=offset,
-                order="DESC",
-                started=False,
-                _include_data=True,
-            )
+            rows, sent = await self._page(survey_id, size, offset, "DESC", started=False)
             for item in rows:
                 if item.id > above and item.id not in previous:
                     note(seen, item, region, started=False)
@@ -259,14 +252,8 @@ class InteractionFeed:
         offset = 0
         previous: set[int] = set()
         while True:
-            rows, sent = await self._sdx.interactions_page(
-                survey_id,
-                limit=MAX_PAGE,
-                offset=offset,
-                order="ASC",
-                started=started,
-                completed=False,
-                _include_data=True,  # a gateway_status that gave up on it
+            rows, sent = await self._page(
+                survey_id, MAX_PAGE, offset, "ASC", started=started, completed=False
             )
             seen = Seen()
             for n, item in enumerate(rows, 1):
@@ -293,6 +280,15 @@ class InteractionFeed:
                 if cancel_requested():
                     raise asyncio.CancelledError from None  # shutdown, not a failure
                 log.warning("feed_keep_failed", error=type(exc).__name__)
+
+    async def _page(
+        self, survey_id: int, limit: int, offset: int, order: Order, **filters: bool
+    ) -> tuple[list[Interaction], int]:
+        """One page of a listing, each row with its data (a gateway_status that
+        gave up on it)."""
+        return await self._sdx.interactions_page(
+            survey_id, limit=limit, offset=offset, order=order, _include_data=True, **filters
+        )
 
     def _last(self, sent: int, asked: int) -> bool:
         """Is a page of ``sent`` rows (``asked`` for) the listing's last? A

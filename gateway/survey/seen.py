@@ -57,5 +57,7 @@ def note(seen: Seen, item: Interaction, region: str, *, started: bool | None) ->
         # dialled or texted first again, though a call back still takes it.
         seen.unplan.append(item.id)
     elif item.survey_type in AGENDA_TYPES:
-        plan = Plan(item.id, item.survey_id, item.survey_type, at or 0.0, phone)
+        # In whole seconds, as the dial's attempt is: the dialler rebuilds the
+        # plan from its job, and the agenda compares the two (``hold``).
+        plan = Plan(item.id, item.survey_id, item.survey_type, float(int(at or 0)), phone)
         seen.plans.append(plan)
