@@ -7,7 +7,6 @@ environment names in lower case, so an error can name the variable exactly.
 from __future__ import annotations
 
 import re
-from datetime import time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,10 +20,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from gateway.config.window import CallWindow as CallWindow  # re-exported: part of Settings
 from gateway.numbers import FALLBACK_REGION, check_region, parse_routes
 
 _TWILIO_SID = re.compile(r"AC[0-9a-fA-F]{32}")
-_WINDOW = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 
 # Plain-language descriptions used in start-up errors, so an operator sees
 # what the variable is for and not only that it is wrong.
@@ -47,45 +46,6 @@ DEMO_SECRETS = frozenset({DEMO_SDX_AUTH_TOKEN, DEMO_SDX_BEARER_TOKEN, DEMO_TWILI
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line for the operator."""
-
-
-class CallWindow:
-    """Local-time window in which outbound calls may be placed, e.g. 09:00-20:00."""
-
-    def __init__(self, start: time, end: time, *, all_day: bool = False) -> None:
-        self.start = start
-        self.end = end
-        self.all_day = all_day
-
-    @classmethod
-    def parse(cls, text: str) -> CallWindow:
-        match = _WINDOW.fullmatch(text)
-        if not match:
-            raise ValueError("expected HH:MM-HH:MM, e.g. 09:00-20:00")
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        if (h1, m1, h2, m2) == (0, 0, 24, 0):
-            return cls(time(0, 0), time(0, 0), all_day=True)  # 00:00-24:00: any time
-        try:
-            start, end = time(h1, m1), time(h2, m2)
-        except ValueError as exc:
-            raise ValueError(f"not a time of day: {exc}") from None
-        if start == end:
-            raise ValueError("start and end are equal, so no call could ever be placed")
-        return cls(start, end)
-
-    def contains(self, moment: time) -> bool:
-        if self.all_day:
-            return True
-        # A window may wrap past midnight (e.g. 18:00-02:00).
-        if self.start < self.end:
-            return self.start <= moment < self.end
-        return moment >= self.start or moment < self.end
-
-    def __str__(self) -> str:
-        return "00:00-24:00" if self.all_day else f"{self.start:%H:%M}-{self.end:%H:%M}"
-
-    def __repr__(self) -> str:
-        return f"CallWindow({self})"
 
 
 def _http_url(value: str, name: str) -> str:
