@@ -12,7 +12,7 @@ from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx.models import Interaction
 from gateway.state.agenda import AGENDA_TYPES, Plan
 from gateway.state.index import Candidate
-from gateway.survey.outcomes import FINAL_STATUSES, STATUS, data_of
+from gateway.survey.outcomes import FINAL_STATUSES, STATUS, data_of, redial_due
 
 PHONE_TYPES = ("inbound", "outbound", "sms")
 
@@ -52,9 +52,11 @@ def note(seen: Seen, item: Interaction, region: str, *, started: bool | None) ->
         return
     at = item.scheduled_at.timestamp() if item.scheduled_at else None
     seen.add.append((phone, Candidate(item.id, item.survey_id, str(item.survey_type), at)))
-    if started or data_of(item).get(STATUS) in FINAL_STATUSES:
+    if (started and not redial_due(item)) or data_of(item).get(STATUS) in FINAL_STATUSES:
         # Begun (only its own conversation goes on), or given up on: never
         # dialled or texted first again, though a call back still takes it.
+        # A begun one the gateway moved to reach again (its call found a
+        # machine, its first text never arrived) is the exception.
         seen.unplan.append(item.id)
     elif item.survey_type in AGENDA_TYPES:
         # In whole seconds, as the dial's attempt is: the dialler rebuilds the

@@ -182,3 +182,28 @@ async def test_a_pass_that_lost_its_lease_stops_and_swaps_nothing_in(
         assert (await parts.marks.read(SURVEY)).passed is None
     finally:
         await redis.aclose()
+
+
+async def test_a_started_one_moved_to_be_reached_again_stays_on_the_agenda(
+    redis: Redis | None, sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    """A call that found a machine after the greeting began (or a first text
+    that never arrived) moves a started interaction with ``gateway_redial``:
+    a full pass keeps it planned at that time, and only at that time."""
+    backlog(sandbox, 2)
+    clock = Clock(time.time())
+    parts = fed(sdx, redis, clock=clock, reconcile=3600)
+    await parts.feed.look(SURVEY)
+    moved, other = [(await found(parts, f"+6141{n:07d}"))[0] for n in range(2)]
+    at = int(clock.now) + 600
+    for interaction_id, marker in ((moved, at), (other, at + 1)):  # the other's is stale
+        await sdx.start_survey(interaction_id)
+        await sdx.set_interaction_data(interaction_id, "gateway_redial", str(marker))
+        item = await sdx.get_interaction(interaction_id)
+        await sdx.update_interaction(item, scheduled_at=datetime.fromtimestamp(at, UTC))
+    clock.now += 3600 * (1 + spread(SURVEY))
+    await parts.feed.full_pass(SURVEY, paced=False)
+    due = await parts.agenda.take(clock.now + 1e7, 100, clock.now + 2e7)
+    assert moved in {p.id for p in due}
+    assert other not in {p.id for p in due}
+    assert {p.scheduled_at for p in due if p.id == moved} == {float(at)}
