@@ -44,7 +44,9 @@ SDX_ROWS_SKIPPED = Counter(
     ["endpoint", "model"],
 )
 SURVEYS = Counter(
-    "gateway_surveys_total", "Surveys started, completed, abandoned", ["channel", "event"]
+    "gateway_surveys_total",
+    "Surveys started, completed, abandoned, or ended by an answering machine",
+    ["channel", "event"],
 )
 DIALS = Counter("gateway_dials_total", "Dispatcher jobs by outcome", ["channel", "outcome"])
 # Work the dispatcher could not read as a job, set aside in the dead-letter
@@ -74,5 +76,5 @@ def survey_event(channel: str, event: str) -> None:
     SURVEYS.labels(channel, event).inc()
     if event == "started":
         ACTIVE_SESSIONS.labels(channel).inc()
-    elif event in ("completed", "abandoned"):
+    elif event in ("completed", "abandoned", "machine"):
         ACTIVE_SESSIONS.labels(channel).dec()

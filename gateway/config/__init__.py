@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     gateway_max_attempts: int = Field(default=3, ge=1)
     gateway_retry_delay: int = Field(default=3600, ge=0)
     gateway_machine_detection: bool = True
+    # "async": the survey starts the moment the call is answered and a machine
+    # found meanwhile is told apart on a callback (no silence before the
+    # greeting); "sync": Twilio keeps the line silent until it has decided.
+    gateway_machine_detection_mode: Literal["async", "sync"] = "async"
     # Left on an answering machine before hanging up ("" = hang up silently).
     gateway_machine_message: str = ""
     # Port on which `gateway dispatch` serves /metrics and /healthz (0: none).

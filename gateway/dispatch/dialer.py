@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from gateway.config import Settings
+from gateway.dispatch.calls import place_call
 from gateway.dispatch.jobs import Job
 from gateway.dispatch.placing import (
     CLOCK_SLACK,
@@ -46,7 +47,6 @@ from gateway.twilio.rest import (
 
 log = get_logger(__name__)
 
-STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
 # A resend of a first SMS that Twilio refused for the moment.
 SMS_RETRIES = 5
 SMS_RETRY_DELAY = 60.0
@@ -205,21 +205,7 @@ class Dialer:
     # --- calls --------------------------------------------------------------
 
     async def _call(self, job: Job) -> str:
-        base = self._settings.gateway_public_url
-        detection = None
-        if self._settings.gateway_machine_detection:
-            # To leave a message, wait for the beep; otherwise decide at once.
-            detection = "DetectMessageEnd" if self._settings.gateway_machine_message else "Enable"
-        creating = asyncio.ensure_future(
-            self._twilio.create_call(
-                to=job.to,
-                from_=job.from_,
-                url=f"{base}/twilio/voice?interaction={job.interaction_id}",
-                status_callback=f"{base}/twilio/voice/status?interaction={job.interaction_id}",
-                events=STATUS_EVENTS,
-                machine_detection=detection,
-            )
-        )
+        creating = asyncio.ensure_future(place_call(self._twilio, self._settings, job))
         try:
             # Shielded: a shutdown must not leave "was the call placed?" open.
             placed = await asyncio.shield(creating)

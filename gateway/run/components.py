@@ -40,6 +40,7 @@ from gateway.survey.pending import PendingInteractions
 from gateway.survey.routing import NumberRouter
 from gateway.twilio.rest import TwilioRest
 from gateway.twilio.urls import WebhookUrls
+from gateway.voice.machine import LiveCalls
 from gateway.voice.survey import CallTexts, VoiceSurvey
 from gateway.voice.twiml import VoiceStyle
 
@@ -121,7 +122,11 @@ def build_router(settings: Settings, sdx: SdxClient) -> NumberRouter:
     )
 
 
-def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) -> Components:
+def build_components(
+    settings: Settings, sdx: SdxClient, redis: Redis | None, twilio: LiveCalls | None = None
+) -> Components:
+    """The web process's parts; ``twilio`` redirects calls a machine answered
+    (None, as in tests of the parts alone: the next webhook ends them)."""
     stores = build_stores(settings, redis)
     router = build_router(settings, sdx)
     feed = build_feed(settings, sdx, stores, router.region_code)
@@ -159,6 +164,7 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
         urls=WebhookUrls(settings.gateway_public_url),
         max_reprompts=settings.gateway_max_reprompts,
         deadline=settings.gateway_webhook_deadline,
+        calls=twilio,
     )
     sms = SmsSurvey(
         sdx=sdx,

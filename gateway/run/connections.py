@@ -3,12 +3,16 @@ credentials and tuning for them."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import aiohttp
 
 from gateway import __version__
 from gateway.config import Settings
 from gateway.sdx import SdxClient
 from gateway.sdx.transport import RetryPolicy, SdxTransport
+from gateway.twilio.rest import TwilioRest
 
 
 def sdx_client(settings: Settings, session: aiohttp.ClientSession) -> SdxClient:
@@ -40,3 +44,14 @@ def http_session() -> aiohttp.ClientSession:
         # socket the server is closing (which would make it ambiguous).
         connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=10),
     )
+
+
+@contextlib.asynccontextmanager
+async def twilio_rest(settings: Settings) -> AsyncIterator[TwilioRest]:
+    """Twilio's REST client, open for the block."""
+    client = TwilioRest(settings)
+    await client.start()
+    try:
+        yield client
+    finally:
+        await client.close()

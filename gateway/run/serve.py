@@ -16,10 +16,11 @@ from gateway.background import stop_tasks
 from gateway.config import Settings, load_settings
 from gateway.logging import configure_logging, get_logger
 from gateway.run.components import Components, build_components
-from gateway.run.connections import http_session, sdx_client
+from gateway.run.connections import http_session, sdx_client, twilio_rest
 from gateway.run.exposure import refuse_if_exposed
 from gateway.sms.routes import SMS, add_sms_routes
 from gateway.state.redis_client import server_redis
+from gateway.twilio.rest import TwilioRest
 from gateway.voice.routes import VOICE, add_voice_routes
 from gateway.web.app import webhook_app
 from gateway.web.keys import HTTP_SESSION, REDIS, SDX, SETTINGS
@@ -30,13 +31,17 @@ log = get_logger(__name__)
 COMPONENTS = web.AppKey("components", Components)
 # How often the web process looks for surveys due a full pass.
 KEEP_EVERY = 60.0
+# Twilio's REST API: a call that asynchronous detection found answered by a
+# machine is redirected through it.
+TWILIO = web.AppKey("twilio", TwilioRest)
 
 
 async def _connections(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    async with http_session() as session:
+    async with http_session() as session, twilio_rest(settings) as twilio:
         app[HTTP_SESSION] = session
         app[SDX] = sdx_client(settings, session)
+        app[TWILIO] = twilio
         if settings.redis_url is None:
             log.warning(
                 "redis_url_unset",
@@ -60,7 +65,7 @@ async def _components(app: web.Application) -> AsyncIterator[None]:
             detail="GATEWAY_VALIDATE_SIGNATURES=false: anyone can post webhooks; "
             "never run this way in production",
         )
-    parts = build_components(app[SETTINGS], app[SDX], app[REDIS])
+    parts = build_components(app[SETTINGS], app[SDX], app[REDIS], app[TWILIO])
     app[COMPONENTS] = parts
     app[VOICE] = parts.voice
     app[SMS] = parts.sms

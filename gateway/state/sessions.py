@@ -25,7 +25,8 @@ from redis.asyncio import Redis
 from gateway.sdx.models import Question
 from gateway.state.ttl_cache import Clock, TtlCache
 
-SessionStatus = Literal["active", "completed", "abandoned", "faulted"]
+# "machine": asynchronous detection found an answering machine mid-call.
+SessionStatus = Literal["active", "completed", "abandoned", "faulted", "machine"]
 
 # A turn claim only needs to outlive one webhook (Twilio gives up after 15 s).
 TURN_CLAIM_TTL = 60

@@ -29,6 +29,7 @@ _quiet.setLevel(logging.WARNING)
 # Twilio error codes the gateway acts on.
 UNSUBSCRIBED = 21610  # the recipient replied STOP
 INVALID_TO = 21211  # not a valid phone number
+NOT_IN_PROGRESS = 21220  # a call that is over cannot be redirected
 NOT_MOBILE = 21614  # not a number that can receive SMS
 
 # How many of the latest calls or messages to one number a reconciliation reads.
@@ -110,7 +111,20 @@ class TwilioRest:
         status_callback: str,
         events: Sequence[str],
         machine_detection: str | None,
+        machine_callback: str | None = None,
     ) -> PlacedCall:
+        """``machine_callback``: detect asynchronously, reporting there (the
+        call's Url is fetched the moment it is answered); None: the Url is
+        fetched once Twilio has decided who answered, and says who."""
+        detection: dict[str, str] = {}
+        if machine_detection:
+            detection["machine_detection"] = machine_detection
+            if machine_callback:
+                detection.update(
+                    async_amd="true",
+                    async_amd_status_callback=machine_callback,
+                    async_amd_status_callback_method="POST",
+                )
         call = await _checked(
             self.client.calls.create_async(
                 to=to,
@@ -120,10 +134,20 @@ class TwilioRest:
                 status_callback=status_callback,
                 status_callback_method="POST",
                 status_callback_event=list(events),
-                **({"machine_detection": machine_detection} if machine_detection else {}),
+                **detection,
             )
         )
         return PlacedCall(sid=str(call.sid), status=str(call.status))
+
+    async def redirect_call(self, sid: str, twiml: str) -> bool:
+        """Make a live call follow ``twiml`` now; False if the call is already over."""
+        try:
+            await _checked(self.client.calls(sid).update_async(twiml=twiml))
+        except TwilioApiError as exc:
+            if exc.code == NOT_IN_PROGRESS:
+                return False
+            raise
+        return True
 
     async def send_message(self, *, to: str, from_: str, body: str) -> str:
         message = await _checked(self.client.messages.create_async(to=to, from_=from_, body=body))

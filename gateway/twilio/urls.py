@@ -2,7 +2,7 @@
 
 The paths are the operator contract's routes (``/twilio/voice``,
 ``/twilio/voice/status``, ``/twilio/sms``) and the gateway's own follow-ups
-(Gather actions, no-input redirects). Absolute URLs are built on
+(Gather actions, no-input redirects, answering machine detection). Absolute URLs are built on
 ``GATEWAY_PUBLIC_URL``, never on the address a request arrived at, so
 Twilio's signatures match behind proxies.
 """
@@ -17,6 +17,7 @@ VOICE: Final = "/twilio/voice"
 VOICE_STATUS: Final = "/twilio/voice/status"
 VOICE_ANSWER: Final = "/twilio/voice/answer"
 VOICE_SILENCE: Final = "/twilio/voice/silence"
+VOICE_MACHINE: Final = "/twilio/voice/machine"
 SMS: Final = "/twilio/sms"
 
 
@@ -32,6 +33,10 @@ class WebhookUrls:
 
     def voice_status(self, interaction_id: int | None = None) -> str:
         return self.base + VOICE_STATUS + _interaction(interaction_id)
+
+    def voice_machine(self, interaction_id: int) -> str:
+        """Where asynchronous answering machine detection reports who answered."""
+        return self.base + VOICE_MACHINE + _interaction(interaction_id)
 
     def voice_answer(self, query: str) -> str:
         return f"{self.base}{VOICE_ANSWER}?{query}"

@@ -23,15 +23,12 @@ from gateway.state.sessions import CallSession, SessionStore
 from gateway.survey.duplicates import wait_for_reply
 from gateway.survey.index import InteractionIndex
 from gateway.survey.outcomes import NOT_REACHED, CallOutcomes
+from gateway.voice.machine import ABANDON_CLAIM, ABANDON_CLAIM_TTL, MACHINE
 
 log = get_logger(__name__)
 
 # Statuses after which the call is over (Twilio's CallStatus values).
 FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
-# Twilio's AnsweredBy values (answering machine detection) that are not a person.
-MACHINE = frozenset(
-    {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
-)
 # Twilio waits for the TwiML while a machine's outcome is recorded: bounded.
 MACHINE_RECORD_WAIT = 3.0
 # Marking a call faulted is best effort within this: the caller is waiting.
@@ -180,7 +177,8 @@ class CallEnding:
                     return
         if session is None:
             return
-        if session.status == "active" and await self._sessions.once(f"abandon:{call_sid}", 86400):
+        claim = ABANDON_CLAIM.format(call_sid=call_sid)
+        if session.status == "active" and await self._sessions.once(claim, ABANDON_CLAIM_TTL):
             try:
                 await ambiguous.abandon(self._sdx, session.interaction_id)
                 log.info("survey_abandoned", reason="hung_up")

@@ -88,8 +88,17 @@ async def status(request: web.Request) -> web.Response:
     return twiml_response(render_empty())
 
 
+async def machine(request: web.Request) -> web.Response:
+    """POST /twilio/voice/machine: asynchronous answering machine detection decided."""
+    call_sid, form = await _call_form(request)
+    interaction = _interaction(request)
+    await request.app[VOICE].machine(call_sid, interaction, field(form, "AnsweredBy"))
+    return twiml_response(render_empty())
+
+
 def add_voice_routes(app: web.Application) -> None:
     app.router.add_post(urls.VOICE, incoming)
     app.router.add_post(urls.VOICE_ANSWER, answer)
     app.router.add_post(urls.VOICE_SILENCE, silence)
     app.router.add_post(urls.VOICE_STATUS, status)
+    app.router.add_post(urls.VOICE_MACHINE, machine)

@@ -33,7 +33,8 @@ from gateway.survey.interpret import answer_from_digits, answer_from_speech
 from gateway.survey.outcomes import CallOutcomes
 from gateway.survey.pending import PendingInteractions, StartFailed
 from gateway.twilio.urls import WebhookUrls
-from gateway.voice.ending import MACHINE, CallEnding, leave_index, turn_settled
+from gateway.voice.ending import CallEnding, leave_index, turn_settled
+from gateway.voice.machine import MACHINE, LiveCalls, MachineAnswers
 from gateway.voice.turns import TurnRef, turn_query
 from gateway.voice.twiml import (
     Prompt,
@@ -79,6 +80,7 @@ class VoiceSurvey:
         urls: WebhookUrls,
         max_reprompts: int,
         deadline: float = 9.0,
+        calls: LiveCalls | None = None,
     ) -> None:
         self._sdx = sdx
         self._sessions = sessions
@@ -96,6 +98,14 @@ class VoiceSurvey:
             index=index,
             outcomes=outcomes,
             apology=self._apology,
+            deadline=deadline,
+        )
+        # Asynchronous answering machine detection's callbacks.
+        self.machines = MachineAnswers(
+            sessions=sessions,
+            outcomes=outcomes,
+            calls=calls,
+            message=render_message(texts.machine, style),
             deadline=deadline,
         )
 
@@ -131,6 +141,10 @@ class VoiceSurvey:
     ) -> None:
         """The status callback (see ``gateway.voice.ending``)."""
         await self.ending.status(call_sid, call_status, answered_by, interaction_id)
+
+    async def machine(self, call_sid: str, interaction_id: int | None, answered_by: str) -> None:
+        """Asynchronous detection's callback (see ``gateway.voice.machine``)."""
+        await self.machines.detected(call_sid, interaction_id, answered_by)
 
     # --- the first webhook of a call ----------------------------------------
 

@@ -65,24 +65,98 @@ async def test_no_answer_and_failed_count_as_attempts(world: World) -> None:
     assert data(world.sdx, 1005)["gateway_attempts"] == "1"
 
 
+MESSAGE = "Sorry we missed you. We will call again."
+GREETING = "Hello, this is Example Co calling with a short survey about your recent support case."
+FIRST_QUESTION = "How likely are you to recommend us to a friend, from 0 to 10?"
+
+
 @pytest.mark.parametrize(
     "world",
     [
-        {"gateway_machine_message": ""},
-        {"gateway_machine_message": "Sorry we missed you. We will call again."},
+        {"gateway_machine_message": "", "gateway_machine_detection_mode": "sync"},
+        {"gateway_machine_message": MESSAGE, "gateway_machine_detection_mode": "sync"},
     ],
     indirect=True,
 )
-async def test_answering_machine(world: World) -> None:
+async def test_answering_machine_found_before_the_call_starts(world: World) -> None:
+    """Synchronous detection: the line is silent until Twilio decided, then the message."""
     message = world.settings.gateway_machine_message
     world.twilio.outcomes[DEMO_RESPONDENT] = "machine"
     world.twilio.outcomes[OTHER] = "busy"
     await world.dispatch_all()
     (call,) = calls_to(world, DEMO_RESPONDENT)
     assert call.machine_detection == ("DetectMessageEnd" if message else "Enable")
+    assert call.async_amd_callback is None
     assert call.heard == ([("say", message)] if message else [])
     assert not world.sdx.store.interaction(OUTBOUND_ID).started  # not surveyed
     assert data(world.sdx, OUTBOUND_ID)["gateway_attempts"] == "1"
+
+
+def _heard_before_detection(moment: str) -> list[tuple[str, str]]:
+    """What a machine hears of the survey before asynchronous detection reports."""
+    if moment == "answer":
+        return []
+    first = [
+        ("say", GREETING),
+        (
+            "say",
+            "Answer each question with your keypad or by saying your answer. "
+            "After a number, press the hash key.",
+        ),
+        ("say", FIRST_QUESTION),
+    ]
+    if moment == "gather":
+        return first
+    # A machine never answers: the first Gather times out and is asked again.
+    return [*first, ("say", "Sorry, I didn't catch that."), ("say", FIRST_QUESTION)]
+
+
+@pytest.mark.parametrize("moment", ["answer", "gather", "after"])
+@pytest.mark.parametrize(
+    "world",
+    [{"gateway_machine_message": ""}, {"gateway_machine_message": MESSAGE}],
+    indirect=True,
+    ids=["hang-up", "message"],
+)
+async def test_answering_machine_found_while_the_survey_runs(world: World, moment: str) -> None:
+    """Asynchronous detection (the default): the greeting starts at once; when the
+    callback says machine, wherever the call stands, the message is left (or the
+    call ends) and the interaction is dialled again later, from where it stood."""
+    message = world.settings.gateway_machine_message
+    world.twilio.detection_moment = moment  # type: ignore[assignment]
+    world.twilio.outcomes[DEMO_RESPONDENT] = "machine"
+    world.twilio.outcomes[OTHER] = "busy"
+    await world.dispatch_all()
+    (call,) = calls_to(world, DEMO_RESPONDENT)
+    base = world.settings.gateway_public_url
+    assert call.async_amd_callback == f"{base}/twilio/voice/machine?interaction={OUTBOUND_ID}"
+    assert call.machine_detection == ("DetectMessageEnd" if message else "Enable")
+    assert call.answered_by == ("machine_end_beep" if message else "machine_start")
+    left = [("say", message)] if message else []
+    assert call.heard == _heard_before_detection(moment) + left
+    assert call.status == "completed"
+    interaction = world.sdx.store.interaction(OUTBOUND_ID)
+    assert interaction.started == (moment != "answer")
+    assert not interaction.completed  # the machine's hang-up abandoned nothing
+    assert answers(world.sdx, OUTBOUND_ID) == []  # a machine answers nothing
+    recorded = data(world.sdx, OUTBOUND_ID)
+    assert recorded["gateway_attempts"] == "1"
+    assert interaction.scheduled_at is not None
+    assert recorded["gateway_redial"] == str(int(interaction.scheduled_at.timestamp()))
+
+    # The retry reaches a person, who takes the whole survey.
+    world.twilio.outcomes[DEMO_RESPONDENT] = "answer"
+    world.twilio.script(DEMO_RESPONDENT, ["9", "4", "1", "speech:Fine"])
+    await asyncio.sleep(1.1)  # GATEWAY_RETRY_DELAY
+    await world.dispatch_all()
+    _, second = calls_to(world, DEMO_RESPONDENT)
+    assert second.answered_by == "human"
+    assert second.heard[-1] == ("say", "That is all. Thank you for your time. Goodbye.")
+    assert answers(world.sdx, OUTBOUND_ID) == ["9", "4", "Yes", "Fine"]
+    assert data(world.sdx, OUTBOUND_ID)["gateway_attempts"] == "2"
+    await asyncio.sleep(1.1)
+    await world.dispatch_all()
+    assert len(calls_to(world, DEMO_RESPONDENT)) == 2  # completed: never again
 
 
 async def test_sms_first_message_replies_and_completion(world: World) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import inspect
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,7 +82,7 @@ async def empty_list(response: aiohttp.ClientResponse) -> None:
 
 # --- The Twilio emulator (tests/sandbox/test_twilio_*.py) --------------------
 
-from collections.abc import AsyncIterator, Callable, Mapping  # noqa: E402
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 from twilio.http.async_http_client import AsyncTwilioHttpClient  # noqa: E402
@@ -114,7 +115,9 @@ class Hit:
 
 # What a fake gateway route answers: TwiML text, or a function of the params
 # giving TwiML or (status, body, content type).
-Answer = str | Callable[[Mapping[str, str]], "str | tuple[int, str, str]"]
+# A TwiML answer, a (status, body, content type) answer, or a coroutine giving
+# one (an answer that first calls the REST API, as a gateway would).
+Answer = str | Callable[[Mapping[str, str]], "str | tuple[int, str, str] | Awaitable[str]"]
 
 
 class FakeGateway:
@@ -146,6 +149,8 @@ class FakeGateway:
             return web.Response(status=403, text="bad signature")
         answer = self.answers.get(request.path, "<Response/>")
         result = answer(params) if callable(answer) else answer
+        if inspect.isawaitable(result):  # an answer that acts first (a REST call)
+            result = await result
         status, body, content_type = (
             (200, result, "text/xml") if isinstance(result, str) else result
         )

@@ -98,6 +98,11 @@ async def test_control_endpoints(twilio_server: TestServer, gateway: FakeGateway
         assert state.outcome_for(RESPONDENT) is Outcome.BUSY
         await body_of(await http.post(url("outcomes"), json={RESPONDENT: "nope"}), 400)
 
+        detection = await body_of(await http.post(url("detection"), json={"moment": "after"}))
+        assert detection == {"moment": "after"}
+        assert state.detection_moment == "after"
+        await body_of(await http.post(url("detection"), json={"moment": "later"}), 400)
+
         scripted = await body_of(
             await http.post(url("scripts"), json={"number": "+61400000007", "inputs": ["5#"]})
         )

@@ -7,11 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestServer
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from gateway.sandbox.twilio import CallRecord, GatherEvent, Outcome, TwilioState
+from gateway.twilio.rest import TwilioApiError, TwilioRest
+from tests.helpers.settings import make_settings
 from tests.sandbox.conftest import (
     OUR_NUMBER,
     RESPONDENT,
@@ -445,3 +448,105 @@ async def test_a_held_call_sends_nothing_until_canceled(
     await asyncio.wait_for(twilio_state.calls[created.sid].wait(), 5)
     assert survey.statuses() == ["canceled"]
     assert twilio_state.active_calls() == []
+
+
+@pytest.mark.parametrize("moment", ["answer", "gather", "after"])
+@pytest.mark.parametrize("outcome", [Outcome.MACHINE, Outcome.ANSWER])
+async def test_asynchronous_detection_reports_once_on_its_own_callback(
+    twilio: Client, twilio_state: TwilioState, survey: FakeGateway, moment: str, outcome: Outcome
+) -> None:
+    """AsyncAmd: the call's Url is fetched at once and never says who answered;
+    the result is posted (signed: FakeGateway checks) to AsyncAmdStatusCallback,
+    once, at the moment the emulator is set to."""
+    twilio_state.outcomes[RESPONDENT] = outcome
+    twilio_state.detection_moment = moment  # type: ignore[assignment]
+    twilio_state.script(RESPONDENT, ["1"])
+    call = await dial(
+        twilio,
+        twilio_state,
+        survey,
+        machine_detection="Enable",
+        async_amd="true",
+        async_amd_status_callback=survey.url("/amd"),
+    )
+    expected = "machine_start" if outcome is Outcome.MACHINE else "human"
+    [report] = survey.at("/amd")
+    assert report.params["AnsweredBy"] == expected
+    assert report.params["CallSid"] == call.sid
+    assert report.params["MachineDetectionDuration"].isdigit()
+    assert call.answered_by == expected
+    for hit in survey.at("/voice") + survey.at("/status"):
+        assert "AnsweredBy" not in hit.params
+    # Where it fell in the call: before the first webhook, at the first Gather
+    # (its prompts heard), or at the next one: this survey has none, so as
+    # the call ends, before its final status.
+    kinds = [kind for kind, _ in call.transcript]
+    where = {"answer": 0, "gather": 2, "after": len(kinds) - 1}[moment]
+    assert kinds.index("machine_detection") == where
+    assert survey.hits.index(report) < survey.hits.index(survey.at("/status")[-1])
+
+
+async def test_a_redirect_made_on_the_callback_takes_effect_at_once(
+    twilio: Client, twilio_state: TwilioState, survey: FakeGateway
+) -> None:
+    """What an application does with a machine: update the live call with new TwiML."""
+    twilio_state.outcomes[RESPONDENT] = Outcome.MACHINE
+    twilio_state.detection_moment = "gather"
+    leave = "<Response><Say>Sorry we missed you.</Say><Hangup/></Response>"
+
+    async def redirect(params: Mapping[str, str]) -> str:
+        await twilio.calls(params["CallSid"]).update_async(twiml=leave)
+        return "<Response/>"
+
+    survey.answers["/amd"] = redirect
+    call = await dial(
+        twilio,
+        twilio_state,
+        survey,
+        machine_detection="DetectMessageEnd",
+        async_amd="true",
+        async_amd_status_callback=survey.url("/amd"),
+    )
+    assert call.heard == [
+        ("say", "How likely are you to recommend us?"),
+        ("play", survey.url("/sounds/beep.mp3")),
+        ("say", "Sorry we missed you."),
+    ]
+    assert call.voicemail == ["How likely are you to recommend us?", "Sorry we missed you."]
+    assert [w.url for w in call.webhooks] == ["/voice"]  # the Gather never ran its course
+
+
+async def test_the_gateway_redirects_a_live_call_but_not_one_that_is_over(
+    twilio_server: TestServer, twilio_state: TwilioState, gateway: FakeGateway
+) -> None:
+    """``TwilioRest.redirect_call``: True while the call is not over, False
+    (Twilio's 21220) once it is; any other refusal raises."""
+    rest = TwilioRest(make_settings(twilio_api_url=str(twilio_server.make_url("")).rstrip("/")))
+    await rest.start()
+    leave = "<Response><Say>Goodbye.</Say><Hangup/></Response>"
+
+    async def place() -> str:
+        placed = await rest.create_call(
+            to=RESPONDENT,
+            from_=OUR_NUMBER,
+            url=gateway.url("/voice"),
+            status_callback=gateway.url("/status"),
+            events=ALL_EVENTS,
+            machine_detection=None,
+        )
+        return placed.sid
+
+    try:
+        twilio_state.outcomes[RESPONDENT] = Outcome.HOLD  # queued until told otherwise
+        held = await place()
+        assert await rest.redirect_call(held, leave)  # it starts there once answered
+        assert twilio_state.calls[held].twiml == leave
+        twilio_state.outcomes[RESPONDENT] = Outcome.BUSY
+        over = await place()
+        await twilio_state.calls[over].wait()
+        assert not await rest.redirect_call(over, leave)
+        with pytest.raises(TwilioApiError) as refused:
+            await rest.redirect_call("CA" + "0" * 32, leave)
+        assert refused.value.code == 20404
+    finally:
+        await rest.close()

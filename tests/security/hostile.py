@@ -22,7 +22,14 @@ from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.twilio import urls
 
 INBOUND, SMS_NUMBER = "+61200000000", "+61200000002"
-ROUTES = [urls.VOICE, urls.VOICE_ANSWER, urls.VOICE_SILENCE, urls.VOICE_STATUS, urls.SMS]
+ROUTES = [
+    urls.VOICE,
+    urls.VOICE_ANSWER,
+    urls.VOICE_SILENCE,
+    urls.VOICE_STATUS,
+    urls.VOICE_MACHINE,
+    urls.SMS,
+]
 # Beside the routes: still under the signature check, never a handler.
 UNKNOWN = ["/twilio/", "/twilio/voice/", "/twilio/Voice", "/twilio/sms/status", "/twilio/x/y"]
 FORM = "application/x-www-form-urlencoded"

@@ -19,6 +19,7 @@ def test_absolute_urls_are_built_on_the_public_base() -> None:
     assert made.voice_status(7) == f"{BASE}/twilio/voice/status?interaction=7"
     assert made.voice_answer("turn=1&i=2") == f"{BASE}/twilio/voice/answer?turn=1&i=2"
     assert made.voice_silence("turn=1&i=2") == f"{BASE}/twilio/voice/silence?turn=1&i=2"
+    assert made.voice_machine(1002) == f"{BASE}/twilio/voice/machine?interaction=1002"
     assert made.sms() == f"{BASE}/twilio/sms"
 
 
@@ -34,6 +35,7 @@ def test_the_server_answers_every_path_twilio_is_given() -> None:
         ("POST", urls.VOICE_STATUS),
         ("POST", urls.VOICE_ANSWER),
         ("POST", urls.VOICE_SILENCE),
+        ("POST", urls.VOICE_MACHINE),
         ("POST", urls.SMS),
     }
 

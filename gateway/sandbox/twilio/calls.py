@@ -13,7 +13,9 @@ from gateway.sandbox.twilio.sids import API_VERSION, new_sid, rfc2822, utc_now
 
 # Statuses after which a call is over (Twilio's CallStatus values).
 FINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
-MACHINE = frozenset({"machine_start", "machine_end_beep", "machine_end_silence"})
+MACHINE = frozenset(
+    {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
+)
 _SUBRESOURCES = ("notifications", "recordings", "payments", "events", "siprec", "streams")
 
 
@@ -47,6 +49,9 @@ class CallRecord:
     status_callback_method: str = "POST"
     status_callback_events: frozenset[str] = frozenset()
     machine_detection: str | None = None
+    # AsyncAmd: detection's result goes here, not into the call's webhooks.
+    async_amd_callback: str | None = None
+    async_amd_method: str = "POST"
     timeout: int = 60
     phone_number_sid: str | None = None
     sid: str = field(default_factory=lambda: new_sid("CA"))
@@ -106,7 +111,7 @@ class CallRecord:
             "From": self.from_,
             "To": self.to,
         }
-        if self.answered_by is not None:
+        if self.answered_by is not None and self.async_amd_callback is None:
             params["AnsweredBy"] = self.answered_by
         return params
 

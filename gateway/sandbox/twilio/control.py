@@ -14,6 +14,10 @@ itself as JSON, 400 for a bad body:
   ``"Calls"`` or ``"Messages"``, ``to`` a number or null (any), ``times`` 1
   by default.
 
+``POST /_twilio/detection`` ``{moment}`` sets when asynchronous answering
+machine detection reports (``answer``, ``gather`` or ``after``: see
+``gateway.sandbox.twilio.detection``).
+
 ``POST /_twilio/reset`` clears both, with everything else (``TwilioState.reset``).
 """
 
@@ -24,6 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.sandbox.twilio.detection import MOMENTS
 from gateway.sandbox.twilio.errors import NotConfigured, WebhookFailed
 from gateway.sandbox.twilio.respondent import Outcome, parse_input
 from gateway.sandbox.twilio.views.common import state_of
@@ -90,6 +95,17 @@ async def set_outcomes(request: web.Request) -> web.Response:
     state = state_of(request)
     state.outcomes.update(outcomes)
     return web.json_response({number: o.value for number, o in state.outcomes.items()})
+
+
+async def set_detection(request: web.Request) -> web.Response:
+    """``{"moment": "answer" | "gather" | "after"}``: when asynchronous machine
+    detection reports on the calls placed from now on."""
+    moment = (await json_object(request)).get("moment")
+    if moment not in MOMENTS:
+        raise bad(f"moment is one of {', '.join(MOMENTS)}")
+    state = state_of(request)
+    state.detection_moment = MOMENTS[MOMENTS.index(moment)]
+    return web.json_response({"moment": state.detection_moment})
 
 
 async def add_script(request: web.Request) -> web.Response:

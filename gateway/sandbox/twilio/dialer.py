@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from gateway.logging import get_logger
 from gateway.sandbox.twilio.callbacks import StatusCallbacks
 from gateway.sandbox.twilio.calls import CallRecord
+from gateway.sandbox.twilio.detection import AsyncDetection, answered_by
 from gateway.sandbox.twilio.interpreter import Fetch, Inline, Interpreter
 from gateway.sandbox.twilio.line import HangUp, Interrupted
 from gateway.sandbox.twilio.respondent import GatherEvent, Input, Outcome, next_input
@@ -30,12 +31,13 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-# What answering machine detection reports for a machine, per MachineDetection mode.
-_MACHINE_ANSWER = {"Enable": "machine_start", "DetectMessageEnd": "machine_end_beep"}
-
 
 def _interpreter(
-    state: TwilioState, call: CallRecord, respondent: str, machine: bool = False
+    state: TwilioState,
+    call: CallRecord,
+    respondent: str,
+    machine: bool = False,
+    detection: AsyncDetection | None = None,
 ) -> Interpreter:
     def ask(event: GatherEvent) -> Awaitable[Input]:
         return next_input(state.scripts, state.responders, event)
@@ -47,6 +49,7 @@ def _interpreter(
         respondent=respondent,
         max_requests=state.max_webhooks,
         machine=machine,
+        detection=detection,
     )
 
 
@@ -62,14 +65,20 @@ async def _outbound(state: TwilioState, call: CallRecord, callbacks: StatusCallb
     await call.line.run(asyncio.sleep(state.ring_delay))
     if outcome in (Outcome.BUSY, Outcome.NO_ANSWER):
         return outcome.value
-    if call.machine_detection in _MACHINE_ANSWER:
-        machine = outcome is Outcome.MACHINE
-        call.answered_by = _MACHINE_ANSWER[call.machine_detection] if machine else "human"
+    machine = outcome is Outcome.MACHINE
+    result, detection = answered_by(call.machine_detection, machine), None
+    if result is not None and call.async_amd_callback is not None:
+        detection = AsyncDetection(call, state.webhooks(), result, state.detection_moment)
+    elif result is not None:
+        call.answered_by = result  # decided before the first webhook, which says so
     call.start_time, call.answered_at = utc_now(), time.monotonic()
     await callbacks.send("in-progress")
     first = Inline(call.twiml) if call.twiml is not None else Fetch(call.url or "", call.method)
-    interpreter = _interpreter(state, call, call.to, machine=outcome is Outcome.MACHINE)
-    return await interpreter.run(first)
+    interpreter = _interpreter(state, call, call.to, machine=machine, detection=detection)
+    status = await interpreter.run(first)
+    if detection is not None:
+        await detection.report()  # the call ended before its moment came
+    return status
 
 
 async def _inbound(state: TwilioState, call: CallRecord) -> str:

@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 
 from gateway.sandbox.twilio import twiml
 from gateway.sandbox.twilio.calls import CallRecord, WebhookRecord
+from gateway.sandbox.twilio.detection import AsyncDetection, Moment
 from gateway.sandbox.twilio.errors import WebhookFailed
 from gateway.sandbox.twilio.line import HangUp, Interrupted
 from gateway.sandbox.twilio.line import Redirect as RedirectCommand
@@ -91,6 +92,7 @@ class Interpreter:
         respondent: str,
         max_requests: int,
         machine: bool = False,
+        detection: AsyncDetection | None = None,
     ) -> None:
         self.call = call
         self._webhooks = webhooks
@@ -99,11 +101,14 @@ class Interpreter:
         self._max_requests = max_requests
         self._machine = machine  # a machine listens, and never answers a Gather
         self._since_input = 0  # transcript index after the last input
+        self._detection = detection  # asynchronous machine detection, if asked for
+        self._gathered = False  # the first Gather has had its input
 
     async def run(self, first: Fetch | Inline) -> str:
         step: Step = first
         while not isinstance(step, End):
             try:
+                await self._detected("answer")
                 step = await self._execute(await self._load(step))
             except Interrupted as exc:
                 step = self._command_step(exc)
@@ -176,11 +181,13 @@ class Interpreter:
     async def _gather(self, document: Document, gather: twiml.Gather) -> Step | None:
         for prompt in gather.prompts:
             self._hear(document, prompt)
+        await self._detected("after" if self._gathered else "gather")
         answer = (
             SILENCE if self._machine else await self.call.line.run(self._ask(self._event(gather)))
         )
         self.call.transcript.append(("input", str(answer)))
         self._since_input = len(self.call.transcript)
+        self._gathered = True
         if answer.kind == "hangup":
             return End("completed")
         params = gathered(gather, answer)
@@ -192,6 +199,13 @@ class Interpreter:
                 HTTP_RETRIEVAL_FAILURE, "a Gather with no action in inline TwiML"
             )
         return Fetch(action, gather.method, params or {})
+
+    async def _detected(self, moment: Moment) -> None:
+        """Asynchronous detection reports at ``moment`` if due there; a redirect
+        the application made meanwhile takes effect at once."""
+        if self._detection is not None:
+            await self._detection.reached(moment)
+            self.call.line.check()
 
     def _event(self, gather: twiml.Gather) -> GatherEvent:
         heard = tuple(e for e in self.call.transcript[self._since_input :] if e[0] != "input")

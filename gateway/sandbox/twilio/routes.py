@@ -39,6 +39,7 @@ def _control_routes() -> list[web.RouteDef]:
         web.get("/messages", control.list_messages),
         web.get("/requests", control.list_requests),
         web.post("/outcomes", control.set_outcomes),
+        web.post("/detection", control.set_detection),
         web.post("/scripts", control.add_script),
         web.post("/failures", control.add_failure),
         web.post("/slow", control.add_slow),

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from gateway.sandbox.twilio import inbound
 from gateway.sandbox.twilio.calls import CallRecord
+from gateway.sandbox.twilio.detection import Moment
 from gateway.sandbox.twilio.errors import EmulatorError
 from gateway.sandbox.twilio.faults import (
     ForcedError,
@@ -68,6 +69,8 @@ class TwilioState:
     forced: ForcedErrors = field(default_factory=ForcedErrors)
     slow: SlowCreates = field(default_factory=SlowCreates)
     ring_delay: float = 0.0
+    # When asynchronous machine detection reports (gateway.sandbox.twilio.detection).
+    detection_moment: Moment = "gather"
     delivery_delay: float = 0.0
     webhook_timeout: float = 15.0  # Twilio's own limit for a TwiML answer
     max_webhooks: int = 200  # per call: a redirect loop ends as an application error

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from gateway.dispatch.dialer import STATUS_EVENTS
+from gateway.dispatch.calls import STATUS_EVENTS
 from gateway.sandbox.softphone.answer import answer_calls
 from gateway.sandbox.softphone.call import HOW_TO
 from gateway.twilio.rest import TwilioRest
@@ -31,8 +31,9 @@ async def twilio(world: World) -> AsyncIterator[TwilioRest]:
     await rest.close()
 
 
-async def _dial(world: World, twilio: TwilioRest) -> str:
-    """Call the respondent for the outbound interaction, as the dispatcher does."""
+async def _dial(world: World, twilio: TwilioRest, *, detect: bool = False) -> str:
+    """Call the respondent for the outbound interaction, as the dispatcher does
+    (``detect``: with asynchronous answering machine detection)."""
     base = world.gateway_url
     placed = await twilio.create_call(
         to=RESPONDENT,
@@ -40,7 +41,8 @@ async def _dial(world: World, twilio: TwilioRest) -> str:
         url=f"{base}/twilio/voice?interaction={OUTBOUND}",
         status_callback=f"{base}/twilio/voice/status?interaction={OUTBOUND}",
         events=STATUS_EVENTS,
-        machine_detection=None,
+        machine_detection="Enable" if detect else None,
+        machine_callback=f"{base}/twilio/voice/machine?interaction={OUTBOUND}" if detect else None,
     )
     return placed.sid
 
@@ -92,3 +94,25 @@ async def test_a_call_waiting_before_the_softphone_and_declined(
     call = world.twilio.calls[sid]
     await asyncio.wait_for(call.finished.wait(), 5)
     assert (call.status, call.transcript[-1]) == ("completed", ("input", "hangup"))
+
+
+async def test_a_call_with_machine_detection_says_a_person_answered(
+    world: World, twilio: TwilioRest
+) -> None:
+    """The softphone is a person: asynchronous detection reports "human" (shown
+    where it arrives, at the first question) and the survey goes on."""
+    console = ScriptedConsole(["", "8#", "hangup"])
+    answering = asyncio.ensure_future(answer_calls(world.phone(), console, RESPONDENT, once=True))
+    await console.shown(WAITING)
+    sid = await _dial(world, twilio, detect=True)
+    await asyncio.wait_for(answering, 5)
+    detected = "[Twilio's answering machine detection: human]"
+    assert console.output[3:7] == [
+        "Hello, this is Example Co calling with a short survey about your recent support case.",
+        "Answer each question with your keypad or by saying your answer. "
+        "After a number, press the hash key.",
+        "How likely are you to recommend us to a friend, from 0 to 10?",
+        detected,
+    ]
+    assert world.twilio.calls[sid].answered_by == "human"
+    assert world.answers(OUTBOUND)[0] == ("recommend", "8")

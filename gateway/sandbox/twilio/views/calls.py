@@ -37,6 +37,8 @@ def _new_call(state: TwilioState, form: Form) -> CallRecord:
         raise bad_request(21205, url)
     events = {event for value in form.getall("StatusCallbackEvent") for event in value.split()}
     timeout = form.get("Timeout") or "60"
+    asynchronous = (form.get("AsyncAmd") or "").lower() == "true"
+    amd_callback = params.optional_url(form, "AsyncAmdStatusCallback", 21609)
     return CallRecord(
         account_sid=state.account_sid,
         to=to,
@@ -48,6 +50,8 @@ def _new_call(state: TwilioState, form: Form) -> CallRecord:
         status_callback_method=params.method(form, "StatusCallbackMethod", 21209),
         status_callback_events=frozenset(events & _EVENTS),
         machine_detection=form.get("MachineDetection"),
+        async_amd_callback=amd_callback if asynchronous else None,
+        async_amd_method=params.method(form, "AsyncAmdStatusCallbackMethod", 21209),
         timeout=int(timeout) if timeout.isdigit() else 60,
     )
 
