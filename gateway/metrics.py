@@ -56,6 +56,15 @@ DEAD_LETTERS = Counter(
     "Dispatch entries moved to the dead-letter stream",
     ["source"],
 )
+# What texts cost: Twilio bills each segment. "kind" is "reply" (TwiML
+# answering a respondent) or "first" (the dispatcher's first text); per
+# survey, see the "sms_segments" log line (survey ids are unbounded).
+SMS_SEGMENTS = Counter("gateway_sms_segments_total", "SMS segments sent", ["kind", "encoding"])
+SMS_MESSAGES = Counter(
+    "gateway_sms_messages_total",
+    "SMS messages sent (each of one or more segments)",
+    ["kind", "encoding"],
+)
 ACTIVE_SESSIONS = Gauge(
     "gateway_active_sessions", "Surveys in progress (sum over replicas)", ["channel"]
 )
@@ -78,3 +87,8 @@ def survey_event(channel: str, event: str) -> None:
         ACTIVE_SESSIONS.labels(channel).inc()
     elif event in ("completed", "abandoned", "machine"):
         ACTIVE_SESSIONS.labels(channel).dec()
+
+
+def sms_segments_sent(kind: str, encoding: str, segments: int) -> None:
+    SMS_SEGMENTS.labels(kind, encoding).inc(segments)
+    SMS_MESSAGES.labels(kind, encoding).inc()

@@ -40,6 +40,7 @@ def test_defaults_follow_the_operator_contract(env: pytest.MonkeyPatch) -> None:
     assert (s.gateway_max_attempts, s.gateway_retry_delay) == (3, 3600)
     assert s.gateway_machine_detection is True
     assert s.gateway_sms_session_ttl == 86400
+    assert s.gateway_sms_max_segments == 10  # Twilio's advice
     assert s.gateway_sdx_timeout < 15  # Twilio's webhook limit
     assert s.gateway_default_region is None  # derived from the routed numbers
     assert s.routing_region == "US"
@@ -68,6 +69,7 @@ def test_every_contract_variable_is_read_from_the_environment(env: pytest.Monkey
         "GATEWAY_RETRY_DELAY": "600",
         "GATEWAY_MACHINE_DETECTION": "false",
         "GATEWAY_SMS_SESSION_TTL": "3600",
+        "GATEWAY_SMS_MAX_SEGMENTS": "3",
         "GATEWAY_DEFAULT_REGION": "au",
     }
     for name, value in values.items():
@@ -89,6 +91,7 @@ def test_every_contract_variable_is_read_from_the_environment(env: pytest.Monkey
     assert (s.gateway_max_attempts, s.gateway_retry_delay) == (5, 600)
     assert s.gateway_machine_detection is False
     assert s.gateway_sms_session_ttl == 3600
+    assert s.gateway_sms_max_segments == 3
     assert s.gateway_default_region == "AU"
 
 
@@ -153,6 +156,8 @@ def test_bearer_token_replaces_basic_credentials(env: pytest.MonkeyPatch) -> Non
         ("LOG_FORMAT", "xml", "LOG_FORMAT is invalid"),
         ("GATEWAY_CALLS_PER_SECOND", "0", "GATEWAY_CALLS_PER_SECOND is invalid"),
         ("GATEWAY_SDX_TIMEOUT", "30", "GATEWAY_SDX_TIMEOUT is invalid"),
+        ("GATEWAY_SMS_MAX_SEGMENTS", "0", "GATEWAY_SMS_MAX_SEGMENTS is invalid"),
+        ("GATEWAY_SMS_MAX_SEGMENTS", "11", "GATEWAY_SMS_MAX_SEGMENTS is invalid"),
         ("TWILIO_AUTH_TOKEN", " ", "TWILIO_AUTH_TOKEN is invalid: must not be empty"),
         ("GATEWAY_WEBHOOK_SHARED_KEY", "", "GATEWAY_WEBHOOK_SHARED_KEY is invalid"),
     ],

@@ -149,6 +149,10 @@ class Settings(BaseSettings):
     )
     # Reply to a message with no text (a picture alone).
     gateway_sms_text_only_message: str = "Please answer with a text message."
+    # Segments one text message may take (153 GSM-7 characters each, 67 when
+    # an emoji or another script makes it UCS-2); a longer text is sent as
+    # several messages, split between words. Twilio advises at most 10.
+    gateway_sms_max_segments: int = Field(default=10, ge=1, le=10)
     # Twilio waits 15 s for a webhook's answer; past this the caller hears the
     # apology instead (and the survey stays open for a call back).
     gateway_webhook_deadline: float = Field(default=9.0, gt=0, le=14)

@@ -32,7 +32,7 @@ from gateway.metrics import survey_event
 from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxError
 from gateway.sdx.models import Interaction, SurveyTurn
-from gateway.sms.text import join_prompts, split_message
+from gateway.sms.text import first_text, note_sent
 from gateway.state.agenda import Plan
 from gateway.state.attempts import AttemptStore, Dial
 from gateway.state.conversations import Conversation, ConversationStore, conversation_key
@@ -254,13 +254,14 @@ class Dialer:
             await self._store.settle(job, "completed", self._settled_ttl)
             return "completed"
         conversation = await self._open_conversation(job, turn)
-        for number, piece in enumerate(split_message(join_prompts(turn.prompts))):
+        for number, piece in enumerate(first_text(turn.prompts, self._settings)):
             if number:
                 await self._pace()  # the first piece uses the slot the job came with
             try:
-                await self._twilio.send_message(to=job.to, from_=job.from_, body=piece)
+                await self._twilio.send_message(to=job.to, from_=job.from_, body=piece.body)
             except TwilioApiError as exc:
                 return await self._text_refused(job, conversation, exc, sent=number)
+            note_sent("first", piece, job.survey_id, job.interaction_id)
         await self._store.settle(job, "sent", self._settled_ttl)
         log.info("sms_sent", interaction_id=job.interaction_id)
         return "sent"
@@ -302,9 +303,8 @@ class Dialer:
             if retries < SMS_RETRIES:
                 resend = replace(job, attempt=f"retry-{retries + 1}")
                 await self._store.retry_later(resend, time.time() + SMS_RETRY_DELAY * 2**retries)
-                await self._store.settle(
-                    job, "retry", self._settled_ttl
-                )  # the resend is its own job
+                # The resend is its own job.
+                await self._store.settle(job, "retry", self._settled_ttl)
                 return "retry"
             status = "send_failed"
         elif exc.code == UNSUBSCRIBED:

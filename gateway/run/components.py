@@ -178,6 +178,7 @@ def build_components(
         ),
         idle_ttl=settings.gateway_sms_session_ttl,
         region=settings.routing_region,
+        max_segments=settings.gateway_sms_max_segments,
         deadline=settings.gateway_webhook_deadline,
     )
     expiry = SmsExpiry(

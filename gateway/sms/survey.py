@@ -27,7 +27,14 @@ from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 from gateway.sdx.models import SurveyTurn
 from gateway.sms.keywords import keyword_of
-from gateway.sms.text import clean_body, join_prompts, render_messages
+from gateway.sms.text import (
+    Piece,
+    clean_body,
+    join_prompts,
+    message_pieces,
+    note_sent,
+    render_messages,
+)
 from gateway.state.conversations import (
     Conversation,
     ConversationBusy,
@@ -72,6 +79,7 @@ class SmsSurvey:
         texts: SmsTexts,
         idle_ttl: int,
         region: str,
+        max_segments: int,
         deadline: float = 9.0,
     ) -> None:
         self._sdx = sdx
@@ -83,6 +91,7 @@ class SmsSurvey:
         self._pending = pending
         self._texts = texts
         self._idle_ttl = idle_ttl
+        self._max_segments = max_segments  # per reply message: longer replies are split
         # The whole message must be answered within ``deadline``: at most half
         # of it waiting for the conversation, the rest applying the message.
         self._deadline = deadline
@@ -95,7 +104,7 @@ class SmsSurvey:
             # SDX errors and the deadline are handled inside; this is Redis
             # down, or a bug.
             log.exception("sms_failed")
-            return render_messages([self._texts.try_later])
+            return self._reply([self._texts.try_later])
 
     async def _receive(self, sms: IncomingSms) -> str:
         try:
@@ -108,6 +117,8 @@ class SmsSurvey:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._deadline
         repeat: MessageTurn | None = None
+        sent: list[Piece] = []
+        survey_id: int | None = None
         try:
             receiving = self._store.receive(
                 sms.message_sid, key, self._deadline / 2, self._idle_ttl
@@ -120,19 +131,22 @@ class SmsSurvey:
                     texts, conversation = await self._apply_by(
                         deadline, sms, conversation, turn.opted_out
                     )
-                    reply = render_messages(texts)
+                    sent = message_pieces(texts, self._max_segments)
+                    survey_id = None if conversation is None else conversation.survey_id
+                    reply = render_messages(sent)
                     turn.conclude(reply, conversation)
                 else:
                     repeat = turn
         except ConversationBusy:
             log.warning("sms_conversation_busy")
-            reply = render_messages([self._texts.try_later])
+            sent = message_pieces([self._texts.try_later], self._max_segments)
+            reply = render_messages(sent)
             await self._store.finish(sms.message_sid, reply, None, self._idle_ttl)
         except Exception:
             # Redis failing mid-way: if it is back for this write, a repeat of
             # the MessageSid gets the apology instead of waiting for nothing.
             with contextlib.suppress(Exception):
-                reply = render_messages([self._texts.try_later])
+                reply = render_messages(message_pieces([self._texts.try_later], self._max_segments))
                 await self._store.finish(sms.message_sid, reply, None, self._idle_ttl)
             raise
         if repeat is not None:
@@ -140,7 +154,18 @@ class SmsSurvey:
             if repeat.stored_reply is not None:
                 return repeat.stored_reply
             return await self._await_reply(sms.message_sid)
+        # Counted once per MessageSid, when the reply is kept: a repeat is
+        # answered from the store and not counted again.
+        for piece in sent:
+            note_sent("reply", piece, survey_id)
         return reply
+
+    def _reply(self, texts: list[str]) -> str:
+        """TwiML sending ``texts``, counted as sent."""
+        pieces = message_pieces(texts, self._max_segments)
+        for piece in pieces:
+            note_sent("reply", piece, None)
+        return render_messages(pieces)
 
     async def _apply_by(
         self,

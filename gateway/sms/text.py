@@ -1,25 +1,40 @@
-"""SMS text: survey prompts as readable messages, and messages as TwiML (pure functions).
+"""SMS text: survey prompts as readable messages, and messages as TwiML.
 
-Sound files have no place in a text message and are never sent. Twilio
-refuses a message body over 1600 characters, so longer replies are split
-into several ``<Message>``s, on word boundaries where the text has them.
+Sound files have no place in a text message and are never sent. What is
+sent is first made cheap and then cut to size: typographic look-alikes
+(curly quotes, dashes, non-breaking spaces) become their GSM-7 equivalents
+(``gateway.sms.lookalikes``), so only characters GSM-7 really lacks send a
+message as UCS-2; then a text longer than GATEWAY_SMS_MAX_SEGMENTS segments
+(or Twilio's 1600 characters) is split into several messages, between
+words, each measured in its own encoding (``gateway.sms.segments``).
 Characters XML 1.0 cannot carry are dropped by ``xml_safe`` (see
 ``gateway.twilio.xml_text``) before anything is measured or split, so the
 limits hold for what is sent, and the first text the dispatcher sends
 through the REST API (``join_prompts`` too) never holds a lone surrogate,
 which could not even be encoded as UTF-8.
+
+All pure functions but ``note_sent``, which counts what was sent: the
+``gateway_sms_segments_total`` metric, and a log line with the survey.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from twilio.twiml.messaging_response import MessagingResponse
 
+from gateway.config import Settings
+from gateway.logging import get_logger
+from gateway.metrics import sms_segments_sent
+from gateway.sms.lookalikes import plain_text
+from gateway.sms.segments import MAX_BODY, Encoding, count_segments, split_to_budget
 from gateway.twilio.xml_text import render_twiml, xml_safe
 
-MAX_MESSAGE = 1600  # Twilio's limit for one message body
+MAX_MESSAGE = MAX_BODY  # Twilio's limit for one message body
+
+log = get_logger(__name__)
 
 _SPACES = re.compile(r"\s+")
 
@@ -35,29 +50,50 @@ def join_prompts(prompts: Sequence[str]) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """``text`` in pieces of at most ``limit`` characters, cut at whitespace.
+@dataclass(frozen=True)
+class Piece:
+    """One message as sent: its body, its encoding and the segments it is billed as."""
 
-    A single word longer than ``limit`` (a long URL) is cut where it must be.
-    """
-    text = text.strip()
-    if not text:
-        return []
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = max(text.rfind(" ", 0, limit + 1), text.rfind("\n", 0, limit + 1))
-        if cut <= 0:
-            cut = limit
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    pieces.append(text)
+    body: str
+    encoding: Encoding
+    segments: int
+
+
+def message_pieces(texts: Sequence[str], max_segments: int) -> list[Piece]:
+    """Each text as the messages that carry it: look-alikes replaced, split to the budget."""
+    pieces: list[Piece] = []
+    for text in texts:
+        for body in split_to_budget(plain_text(xml_safe(text)), max_segments):
+            segments = count_segments(body)
+            pieces.append(Piece(body, segments.encoding, segments.count))
     return pieces
 
 
-def render_messages(texts: Sequence[str]) -> str:
-    """TwiML replying with each text (split when too long); none gives ``<Response />``."""
+def render_messages(pieces: Sequence[Piece]) -> str:
+    """TwiML replying with one ``<Message>`` per piece; none gives ``<Response />``."""
     response = MessagingResponse()
-    for text in texts:
-        for piece in split_message(xml_safe(text)):
-            response.message(piece)
+    for piece in pieces:
+        response.message(piece.body)
     return render_twiml(response)
+
+
+def first_text(prompts: Sequence[str], settings: Settings) -> list[Piece]:
+    """The survey's first text, sent by the dispatcher: its prompts as messages in the budget."""
+    return message_pieces([join_prompts(prompts)], settings.gateway_sms_max_segments)
+
+
+def note_sent(
+    kind: str, piece: Piece, survey_id: int | None, interaction_id: int | None = None
+) -> None:
+    """Count a message sent (``kind``: "reply" or "first"): its segments, in the metric
+    and in a log line with the survey. Never the body, nor the numbers: only its size."""
+    sms_segments_sent(kind, piece.encoding, piece.segments)
+    context = {} if interaction_id is None else {"interaction_id": interaction_id}
+    log.info(
+        "sms_segments",
+        kind=kind,
+        survey_id=survey_id,
+        segments=piece.segments,
+        encoding=piece.encoding,
+        **context,
+    )

@@ -23,6 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.sandbox.sdx.store import SdxStore
+from gateway.sms.lookalikes import plain_text
 from gateway.twilio.xml_text import xml_safe
 from tests.helpers.call import Call
 from tests.helpers.phone import Phone
@@ -101,10 +102,17 @@ def words(text: str) -> str:
     return " ".join(text.split())
 
 
-def assert_opening_heard(heard: list[str], prompts: Prompts) -> None:
+def assert_opening_heard(
+    heard: list[str], prompts: Prompts, sent: Callable[[str], str] = xml_safe
+) -> None:
     said = words(" ".join(heard))
     for prompt in prompts.opening:
-        assert words(xml_safe(prompt)) in said, (prompt, heard)
+        assert words(sent(prompt)) in said, (prompt, heard)
+
+
+def texted(prompt: str) -> str:
+    """A prompt as texted: typographic look-alikes replaced (gateway.sms.lookalikes)."""
+    return plain_text(xml_safe(prompt))
 
 
 def parsed(step: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
@@ -149,7 +157,7 @@ async def text_through(harness: Harness, prompts: Prompts, texts: list[str]) -> 
     )
     first = await parsed(lambda: phone.send("hello"))()
     check_twiml(phone.xml)
-    assert_opening_heard(first, prompts)
+    assert_opening_heard(first, prompts, texted)
     for text in texts:
         await parsed(lambda text=text: phone.send(text))()
         check_twiml(phone.xml)
