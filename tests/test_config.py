@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config import CallWindow, ConfigError, Settings, load_settings
+from gateway.config.messaging import is_messaging_service, split_services
 from gateway.numbers import parse_routes
 
 REQUIRED = {
@@ -134,6 +135,9 @@ def test_bearer_token_replaces_basic_credentials(env: pytest.MonkeyPatch) -> Non
     assert s.sdx_bearer_token.get_secret_value() == "pat-123"
 
 
+SERVICE, OTHER_SERVICE = "MG" + "ab" * 16, "MG" + "cd" * 16
+
+
 @pytest.mark.parametrize(
     ("name", "value", "fragment"),
     [
@@ -145,6 +149,18 @@ def test_bearer_token_replaces_basic_credentials(env: pytest.MonkeyPatch) -> Non
         ("REDIS_URL", "localhost:6379", "REDIS_URL is invalid"),
         ("GATEWAY_NUMBERS", "+61200000000:52", "GATEWAY_NUMBERS is invalid"),
         ("GATEWAY_NUMBERS", "12=52", "GATEWAY_NUMBERS is invalid"),
+        ("GATEWAY_NUMBERS", "MG123=52", "GATEWAY_NUMBERS is invalid: 'MG123' is not a Messaging"),
+        ("GATEWAY_NUMBERS", f"{SERVICE}=52,{OTHER_SERVICE}=52", "survey 52 is given two Messaging"),
+        (
+            "TWILIO_MESSAGING_SERVICE_SID",
+            "PN" + "0" * 32,
+            "TWILIO_MESSAGING_SERVICE_SID is invalid",
+        ),
+        (
+            "TWILIO_MESSAGING_SERVICE_SID",
+            "MG" + "g" * 32,
+            "TWILIO_MESSAGING_SERVICE_SID is invalid",
+        ),
         ("GATEWAY_CALL_WINDOW", "9am-5pm", "GATEWAY_CALL_WINDOW is invalid"),
         ("GATEWAY_CALL_WINDOW", "25:00-26:00", "GATEWAY_CALL_WINDOW is invalid"),
         ("GATEWAY_DEFAULT_TIMEZONE", "Mars/Olympus", "GATEWAY_DEFAULT_TIMEZONE is invalid"),
@@ -222,6 +238,25 @@ def test_gateway_numbers_without_a_country_code_are_read_in_the_default_region(
     assert load_settings().gateway_numbers == {"+61200000000": (52,)}
 
 
+def test_messaging_services_default_and_per_survey(env: pytest.MonkeyPatch) -> None:
+    """TWILIO_MESSAGING_SERVICE_SID for every survey; a GATEWAY_NUMBERS entry
+    MG...=ID for one, which comes first. The numbers still route."""
+    s = load_settings()
+    assert (s.messaging_service(52), s.messaging_services) == (None, frozenset())
+    env.setenv("TWILIO_MESSAGING_SERVICE_SID", f" {SERVICE} ")
+    s = load_settings()
+    assert s.twilio_messaging_service_sid == SERVICE
+    assert s.messaging_service(52) == s.messaging_service(53) == SERVICE
+    env.setenv("GATEWAY_NUMBERS", f"+61200000000=52, {OTHER_SERVICE}=53, +61200000001=53")
+    s = load_settings()
+    assert s.gateway_numbers == {"+61200000000": (52,), "+61200000001": (53,)}
+    assert (s.messaging_service(52), s.messaging_service(53)) == (SERVICE, OTHER_SERVICE)
+    assert s.messaging_services == {SERVICE, OTHER_SERVICE}
+    env.setenv("TWILIO_MESSAGING_SERVICE_SID", "")  # "": none, as when unset
+    s = load_settings()
+    assert (s.messaging_service(52), s.messaging_services) == (None, {OTHER_SERVICE})
+
+
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 
 
@@ -233,3 +268,15 @@ def test_env_example_lists_every_variable_and_loads() -> None:
     settings = load_settings()
     assert settings.sdx_api_url == "http://127.0.0.1:8081/api"
     assert settings.gateway_no_input_message == "Sorry, I didn't catch that."
+
+
+def test_messaging_service_entries_are_kept_apart_from_the_routes() -> None:
+    text = f"+61200000000=52,{SERVICE}=53, +61200000001=53"
+    numbers, services = split_services(text)
+    assert parse_routes(numbers, "AU") == {"+61200000000": (52,), "+61200000001": (53,)}
+    assert services == {53: SERVICE}
+    assert is_messaging_service(SERVICE)
+    assert not is_messaging_service("+61200000000")
+    assert not is_messaging_service("PN" + SERVICE[2:])
+    with pytest.raises(ValueError, match="not SERVICE_SID=SURVEY_ID"):
+        split_services(f"{SERVICE}=fifty")

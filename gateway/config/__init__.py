@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from gateway.config.messaging import MessagingSettings, split_services
 from gateway.config.window import CallWindow as CallWindow  # re-exported: part of Settings
 from gateway.numbers import FALLBACK_REGION, check_region, parse_routes
 
@@ -55,8 +56,11 @@ def _http_url(value: str, name: str) -> str:
     return value
 
 
-class Settings(BaseSettings):
-    """Every knob of the gateway. Durations are seconds."""
+class Settings(BaseSettings, MessagingSettings):
+    """Every knob of the gateway. Durations are seconds.
+
+    ``TWILIO_MESSAGING_SERVICE_SID`` is declared in ``MessagingSettings``.
+    """
 
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -238,7 +242,10 @@ class Settings(BaseSettings):
     def _parse_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         # A malformed region is reported on its own: read these as US meanwhile.
         region = info.data.get("gateway_default_region") or FALLBACK_REGION
-        return parse_routes(value, region) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        numbers, _ = split_services(value)  # checks the MG...=ID entries too
+        return parse_routes(numbers, region)
 
     @field_validator("gateway_call_window", mode="before")
     @classmethod
