@@ -3,6 +3,9 @@
 The only place that builds a ``twilio.rest.Client``: its base URL comes from
 ``TWILIO_API_URL`` when set (the sandbox's emulator), and its own request
 logging, which would print recipients and message bodies, is kept quiet.
+
+A text's sender is one of our numbers or a Messaging Service SID (``MG...``,
+see ``gateway.config.messaging``): through a service, Twilio picks the From.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from gateway.config import Settings
+from gateway.config.messaging import is_messaging_service
 
 T = TypeVar("T")
 
@@ -64,6 +68,18 @@ class NumberConfig:
 
 
 @dataclass(frozen=True)
+class ServiceConfig:
+    """A Messaging Service's inbound settings, and its pool's numbers."""
+
+    sid: str
+    friendly_name: str
+    inbound_request_url: str
+    inbound_method: str
+    use_inbound_webhook_on_number: bool
+    numbers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PlacedCall:
     sid: str
     status: str
@@ -88,7 +104,9 @@ class TwilioRest:
             environment={},  # nothing from os.environ (TWILIO_EDGE, ...)
         )
         if self._settings.twilio_api_url:
+            # Messaging Services live on their own domain (messaging.twilio.com).
             self._client.api.base_url = self._settings.twilio_api_url
+            self._client.messaging.base_url = self._settings.twilio_api_url
 
     async def close(self) -> None:
         if self._http is not None:
@@ -150,7 +168,9 @@ class TwilioRest:
         return True
 
     async def send_message(self, *, to: str, from_: str, body: str) -> str:
-        message = await _checked(self.client.messages.create_async(to=to, from_=from_, body=body))
+        """Send ``body`` from ``from_``: one of our numbers, or a Messaging Service SID."""
+        sender = _sender(from_)
+        message = await _checked(self.client.messages.create_async(to=to, body=body, **sender))
         return str(message.sid)
 
     async def calls_since(self, *, to: str, from_: str, since: datetime) -> list[str]:
@@ -169,11 +189,24 @@ class TwilioRest:
 
     async def messages_since(self, *, to: str, from_: str, since: datetime) -> list[str]:
         """SIDs of messages from ``from_`` to ``to`` created at or after ``since``
-        (see ``calls_since``: a queued message has no DateSent either)."""
+        (see ``calls_since``: a queued message has no DateSent either).
+
+        ``from_`` a Messaging Service: a message it has not yet given a From
+        has none to filter on, and Twilio's list has no service filter, so the
+        latest messages to ``to`` are read and the service's kept.
+        """
+        service = is_messaging_service(from_)
         found = await _checked(
-            self.client.messages.list_async(to=to, from_=from_, limit=RECENT, page_size=RECENT)
+            self.client.messages.list_async(
+                to=to, **({} if service else {"from_": from_}), limit=RECENT, page_size=RECENT
+            )
         )
-        return [str(m.sid) for m in found if _created_since(m.date_created, since)]
+        return [
+            str(m.sid)
+            for m in found
+            if _created_since(m.date_created, since)
+            and (not service or m.messaging_service_sid == from_)
+        ]
 
     async def account_status(self) -> str:
         """The account's status ("active"); a TwilioApiError (401) for bad credentials."""
@@ -191,6 +224,46 @@ class TwilioRest:
         """Change webhook settings (voice_url, voice_method, status_callback, sms_url, ...)."""
         updated = await _checked(self.client.incoming_phone_numbers(sid).update_async(**changes))
         return _number_config(updated)
+
+    async def find_service(self, sid: str) -> ServiceConfig | None:
+        """A Messaging Service and its pool's numbers; None if the account has no such one."""
+        service = self.client.messaging.v1.services(sid)
+        try:
+            found = await _checked(service.fetch_async())
+        except TwilioApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        numbers = await _checked(service.phone_numbers.list_async(limit=1000))
+        return _service_config(found, tuple(str(n.phone_number) for n in numbers))
+
+    async def update_service(self, sid: str, *, inbound_request_url: str) -> None:
+        """Send the service's inbound messages to ``inbound_request_url`` (POST),
+        whichever of its numbers they reach."""
+        await _checked(
+            self.client.messaging.v1.services(sid).update_async(
+                inbound_request_url=inbound_request_url,
+                inbound_method="POST",
+                use_inbound_webhook_on_number=False,
+            )
+        )
+
+
+def _sender(from_: str) -> dict[str, str]:
+    if is_messaging_service(from_):
+        return {"messaging_service_sid": from_}
+    return {"from_": from_}
+
+
+def _service_config(service: Any, numbers: tuple[str, ...]) -> ServiceConfig:
+    return ServiceConfig(
+        sid=str(service.sid),
+        friendly_name=service.friendly_name or "",
+        inbound_request_url=service.inbound_request_url or "",
+        inbound_method=service.inbound_method or "",
+        use_inbound_webhook_on_number=bool(service.use_inbound_webhook_on_number),
+        numbers=numbers,
+    )
 
 
 def _created_since(created: datetime | None, since: datetime) -> bool:

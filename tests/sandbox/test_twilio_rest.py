@@ -140,18 +140,6 @@ async def test_message_segments(twilio: Client) -> None:
     assert (long_gsm.num_segments, emoji.num_segments) == ("2", "2")
 
 
-async def test_messaging_service_sends_from_its_pool(twilio: Client) -> None:
-    service = "MG" + "a" * 32
-    message = await twilio.messages.create_async(
-        to=RESPONDENT, messaging_service_sid=service, body="Hi"
-    )
-    assert (message.status, message.from_, message.messaging_service_sid) == (
-        "accepted",
-        None,
-        service,
-    )
-
-
 @pytest.mark.parametrize(
     ("kwargs", "code"),
     [

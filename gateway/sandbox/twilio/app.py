@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 import aiohttp
 from aiohttp import web
@@ -21,14 +21,17 @@ def create_twilio_emulator(
     account_sid: str = DEMO_TWILIO_ACCOUNT_SID,
     auth_token: str = DEMO_TWILIO_AUTH_TOKEN,
     numbers: Sequence[str] = DEMO_NUMBERS,
+    services: Mapping[str, Sequence[str]] | None = None,
 ) -> web.Application:
     """The REST API under ``/2010-04-01`` and control endpoints under ``/_twilio``.
 
-    ``numbers`` are the account's IncomingPhoneNumbers (no webhooks set).
+    ``numbers`` are the account's IncomingPhoneNumbers (no webhooks set);
+    ``services`` its Messaging Services, sid -> pool (see ``services``).
     Every app has its own state, ``app[TWILIO_STATE]``.
     """
     app = web.Application(middlewares=[twilio_api])
-    app[TWILIO_STATE] = TwilioState(account_sid, auth_token, tuple(numbers))
+    seeded = {sid: tuple(pool) for sid, pool in (services or {}).items()}
+    app[TWILIO_STATE] = TwilioState(account_sid, auth_token, tuple(numbers), seeded)
     app.cleanup_ctx.append(_webhook_session)
     app.on_shutdown.append(_stop_calls)
     setup_routes(app)

@@ -18,6 +18,9 @@ itself as JSON, 400 for a bad body:
 machine detection reports (``answer``, ``gather`` or ``after``: see
 ``gateway.sandbox.twilio.detection``).
 
+``POST /_twilio/services`` ``{numbers, sid?}`` adds a Messaging Service over
+those of the account's numbers (``TwilioState.add_service``) and answers it.
+
 ``POST /_twilio/reset`` clears both, with everything else (``TwilioState.reset``).
 """
 
@@ -29,9 +32,10 @@ from typing import Any
 from aiohttp import web
 
 from gateway.sandbox.twilio.detection import MOMENTS
-from gateway.sandbox.twilio.errors import NotConfigured, WebhookFailed
+from gateway.sandbox.twilio.errors import EmulatorError, NotConfigured, WebhookFailed
 from gateway.sandbox.twilio.respondent import Outcome, parse_input
 from gateway.sandbox.twilio.views.common import state_of
+from gateway.sandbox.twilio.views.services import api_base
 
 
 def bad(reason: str) -> web.HTTPBadRequest:
@@ -155,6 +159,20 @@ async def add_slow(request: web.Request) -> web.Response:
     except (ValueError, OverflowError) as exc:
         raise bad(f"bad slow create: {exc}") from None
     return web.json_response(slow.as_json(), status=201)
+
+
+async def add_service(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    numbers, sid = body.get("numbers"), body.get("sid")
+    if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
+        raise bad("numbers must be a list of the account's numbers")
+    if not isinstance(sid, str | None):
+        raise bad("sid must be a string or null")
+    try:
+        service = state_of(request).add_service(numbers, sid=sid)
+    except EmulatorError as exc:
+        raise bad(str(exc)) from None
+    return web.json_response(service.as_json(api_base(request)), status=201)
 
 
 async def inbound_sms(request: web.Request) -> web.Response:

@@ -14,6 +14,7 @@ from typing import Any
 # Messages Twilio gives for the codes the emulator answers with (or is told
 # to answer with by ``fail_next``); other codes get a generic text.
 MESSAGES: dict[int, str] = {
+    20001: "Invalid parameter",
     20003: "Authenticate",
     20004: "Method not allowed",
     20404: "The requested resource was not found",
@@ -38,6 +39,9 @@ MESSAGES: dict[int, str] = {
     21612: "The 'To' phone number is not currently reachable via SMS",
     21614: "'To' number is not a valid mobile number",
     21617: "The concatenated message body exceeds the 1600 character limit.",
+    21701: "The Messaging Service does not exist",
+    21704: "The Messaging Service contains no phone numbers",
+    21705: "The Messaging Service is invalid",
 }
 
 

@@ -1,7 +1,9 @@
 """A respondent calls or texts one of the account's numbers.
 
 Both find the number's webhook (VoiceUrl, SmsUrl) as Twilio would, and send
-Twilio's signed request to it. A call is then followed like any other (the
+Twilio's signed request to it; an SMS to a number of a Messaging Service's
+pool goes where the service says (see ``services``), with its
+``MessagingServiceSid``. A call is then followed like any other (the
 caller's script or responder answers its Gathers); an SMS's TwiML reply is
 read for ``<Message>`` replies, which are "sent" back to the sender.
 """
@@ -63,13 +65,30 @@ def begin_inbound_call(
     return call, start_call(state, call, outbound=False)
 
 
-async def inbound_sms(state: TwilioState, from_: str, to: str, body: str) -> list[str]:
-    """Text ``body`` to ``to``; the bodies of the replies sent back (in order)."""
+def _sms_webhook(state: TwilioState, to: str) -> tuple[str, str, str | None]:
+    """(url, method, messaging service sid) of the webhook a text to ``to`` reaches."""
     number = _number(state, to)
+    service = state.service_of(to)
+    if service is not None and not service.use_inbound_webhook_on_number:
+        if not service.inbound_request_url:
+            raise NotConfigured(f"{to}'s Messaging Service has no inbound request URL")
+        return service.inbound_request_url, service.inbound_method, service.sid
     if not number.sms_url:
         raise NotConfigured(f"{to} has no SmsUrl")
+    return number.sms_url, number.sms_method, service.sid if service else None
+
+
+async def inbound_sms(state: TwilioState, from_: str, to: str, body: str) -> list[str]:
+    """Text ``body`` to ``to``; the bodies of the replies sent back (in order)."""
+    url, method, service = _sms_webhook(state, to)
     received = MessageRecord(
-        state.account_sid, to=to, from_=from_, body=body, direction="inbound", status="received"
+        state.account_sid,
+        to=to,
+        from_=from_,
+        body=body,
+        direction="inbound",
+        status="received",
+        messaging_service_sid=service,
     )
     state.add_message(received)
     params = {
@@ -79,7 +98,7 @@ async def inbound_sms(state: TwilioState, from_: str, to: str, body: str) -> lis
         "NumSegments": str(received.num_segments),
         "SmsMessageSid": received.sid,
     }
-    answer = await state.webhooks().send(number.sms_url, number.sms_method, params)
+    answer = await state.webhooks().send(url, method, params)
     try:
         replies = twiml.parse_messaging(twiml_text(answer))
     except twiml.TwimlError as exc:
@@ -98,6 +117,7 @@ def _reply(state: TwilioState, received: MessageRecord, reply: twiml.Message) ->
         body=reply.body,
         direction="outbound-reply",
         status="sent",
+        messaging_service_sid=received.messaging_service_sid,
         date_sent=utc_now(),
     )
     if len(reply.body) > MAX_BODY:

@@ -65,6 +65,11 @@ class MessageRecord:
     def uri(self) -> str:
         return f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{self.sid}.json"
 
+    @property
+    def shown_from(self) -> str | None:
+        """The From Twilio shows: with a messaging service it picks one later, null till then."""
+        return None if self.messaging_service_sid and self.status == "accepted" else self.from_
+
     def as_json(self) -> dict[str, Any]:
         return {
             "account_sid": self.account_sid,
@@ -76,10 +81,7 @@ class MessageRecord:
             "direction": self.direction,
             "error_code": self.error_code,
             "error_message": self.error_message,
-            # With a messaging service Twilio picks the sender later: null at first.
-            "from": None
-            if self.messaging_service_sid and self.status == "accepted"
-            else self.from_,
+            "from": self.shown_from,
             "messaging_service_sid": self.messaging_service_sid,
             "num_media": "0",
             "num_segments": str(self.num_segments),

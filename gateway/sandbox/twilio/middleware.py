@@ -1,7 +1,8 @@
 """The REST API's middleware: record every request, check Basic auth, answer errors as JSON.
 
-Only requests under ``/2010-04-01`` are touched, wherever the app is
-mounted; ``/_twilio`` control requests pass straight through.
+Only requests under ``/2010-04-01`` and ``/v1`` (Messaging Services) are
+touched, wherever the app is mounted; ``/_twilio`` control requests pass
+straight through.
 """
 
 from __future__ import annotations
@@ -19,15 +20,18 @@ from gateway.sandbox.twilio.params import Form
 from gateway.sandbox.twilio.sids import API_VERSION
 from gateway.sandbox.twilio.state import TWILIO_STATE, TwilioState
 
-_ROOT = f"/{API_VERSION}"
+_ROOTS = (f"/{API_VERSION}", "/v1")
 
 
 def api_path(request: web.Request) -> str | None:
-    """The path from ``/2010-04-01`` on, or None for anything else."""
-    index = request.path.find(_ROOT + "/")
-    if index < 0 and request.path.endswith(_ROOT):
-        index = len(request.path) - len(_ROOT)
-    return request.path[index:] if index >= 0 else None
+    """The path from ``/2010-04-01`` (or ``/v1``) on, or None for anything else."""
+    for root in _ROOTS:
+        index = request.path.find(root + "/")
+        if index < 0 and request.path.endswith(root):
+            index = len(request.path) - len(root)
+        if index >= 0:
+            return request.path[index:]
+    return None
 
 
 def error_response(error: TwilioError) -> web.Response:

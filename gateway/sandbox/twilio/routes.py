@@ -1,4 +1,5 @@
-"""The route table: Twilio's REST API under ``/2010-04-01``, control under ``/_twilio``.
+"""The route table: Twilio's REST API under ``/2010-04-01`` (Messaging Services under
+``/v1``), control under ``/_twilio``.
 
 Paths are relative to the app, so it works at the root or mounted with
 ``add_subapp``. Routes are per method: another method is Twilio's 405.
@@ -11,7 +12,7 @@ from aiohttp import web
 from gateway.sandbox.twilio import control
 from gateway.sandbox.twilio.phone import phone_routes
 from gateway.sandbox.twilio.sids import API_VERSION
-from gateway.sandbox.twilio.views import calls, incoming_numbers, messages
+from gateway.sandbox.twilio.views import calls, incoming_numbers, messages, services
 
 _ACCOUNT = f"/{API_VERSION}/Accounts/{{account}}"
 
@@ -33,6 +34,14 @@ def _api_routes() -> list[web.RouteDef]:
     ]
 
 
+def _messaging_routes() -> list[web.RouteDef]:
+    return [
+        web.get("/Services/{sid}", services.fetch_service),
+        web.post("/Services/{sid}", services.update_service),
+        web.get("/Services/{sid}/PhoneNumbers", services.list_service_numbers),
+    ]
+
+
 def _control_routes() -> list[web.RouteDef]:
     return [
         web.get("/calls", control.list_calls),
@@ -43,6 +52,7 @@ def _control_routes() -> list[web.RouteDef]:
         web.post("/scripts", control.add_script),
         web.post("/failures", control.add_failure),
         web.post("/slow", control.add_slow),
+        web.post("/services", control.add_service),
         web.post("/inbound/sms", control.inbound_sms),
         web.post("/inbound/call", control.inbound_call),
         web.post("/reset", control.reset),
@@ -56,4 +66,5 @@ def _prefixed(prefix: str, routes: list[web.RouteDef]) -> list[web.RouteDef]:
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_routes(_prefixed(_ACCOUNT, _api_routes()))
+    app.router.add_routes(_prefixed("/v1", _messaging_routes()))
     app.router.add_routes(_prefixed("/_twilio", _control_routes()))

@@ -30,6 +30,7 @@ from gateway.sandbox.twilio.faults import (
 from gateway.sandbox.twilio.incoming_numbers import PhoneNumber
 from gateway.sandbox.twilio.messages import MessageRecord
 from gateway.sandbox.twilio.respondent import Outcome, Responder, add_script
+from gateway.sandbox.twilio.services import MessagingService
 from gateway.sandbox.twilio.webhooks import Webhooks
 
 # fail_next without a status: the HTTP status that goes with Twilio's code.
@@ -49,15 +50,19 @@ class TwilioState:
     ``default_outcome``); ``scripts`` and ``responders`` answer Gathers for a
     respondent's number; ``number_errors`` makes every message to a number
     fail with ``(status, code)``; ``forced`` and ``slow`` hold what
-    ``fail_next`` and ``slow_create`` set up. ``ring_delay`` is waited between initiated
-    and ringing and again before the answer; ``delivery_delay`` before each
-    message status. Delays are in seconds.
+    ``fail_next`` and ``slow_create`` set up. ``services`` are the Messaging
+    Services by sid (``seed_services``, sid -> pool, are those a reset brings
+    back). ``ring_delay`` is waited between initiated and ringing and again
+    before the answer; ``delivery_delay`` before each message status. Delays
+    are in seconds.
     """
 
     account_sid: str
     auth_token: str
     seed_numbers: tuple[str, ...]
+    seed_services: dict[str, tuple[str, ...]] = field(default_factory=dict)
     numbers: dict[str, PhoneNumber] = field(default_factory=dict)
+    services: dict[str, MessagingService] = field(default_factory=dict)
     calls: dict[str, CallRecord] = field(default_factory=dict)
     messages: list[MessageRecord] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -86,11 +91,32 @@ class TwilioState:
         for phone in self.seed_numbers:
             number = PhoneNumber(self.account_sid, phone)
             self.numbers[number.sid] = number
+        self.services = {}
+        for sid, pool in self.seed_services.items():
+            self.add_service(pool, sid=sid)
 
     # --- lookups -------------------------------------------------------------
 
     def number(self, phone: str) -> PhoneNumber | None:
         return next((n for n in self.numbers.values() if n.phone_number == phone), None)
+
+    def service_of(self, phone: str) -> MessagingService | None:
+        """The Messaging Service whose pool holds ``phone`` (a number is in one at most)."""
+        return next((s for s in self.services.values() if phone in s.numbers), None)
+
+    def add_service(self, numbers: Iterable[str], *, sid: str | None = None) -> MessagingService:
+        """A Messaging Service over ``numbers`` (the account's), taken from any other pool."""
+        pool = list(numbers)
+        unknown = [phone for phone in pool if self.number(phone) is None]
+        if unknown:
+            raise EmulatorError(f"not the account's numbers: {', '.join(unknown)}")
+        for other in self.services.values():
+            other.numbers = [phone for phone in other.numbers if phone not in pool]
+        service = MessagingService(self.account_sid, pool)
+        if sid is not None:
+            service.sid = sid
+        self.services[service.sid] = service
+        return service
 
     def outcome_for(self, phone: str) -> Outcome:
         return Outcome(self.outcomes.get(phone, self.default_outcome))

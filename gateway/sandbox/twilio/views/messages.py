@@ -13,22 +13,30 @@ from gateway.sandbox.twilio.filters import DateFilter, newest_first
 from gateway.sandbox.twilio.messages import MAX_BODY, MessageRecord
 from gateway.sandbox.twilio.paging import page_json
 from gateway.sandbox.twilio.params import Form
+from gateway.sandbox.twilio.services import INVALID, NOT_FOUND, SERVICE_SID
 from gateway.sandbox.twilio.state import TwilioState
 from gateway.sandbox.twilio.views.common import found, list_uri, matches, resource, state_of
 from gateway.sandbox.twilio.views.creates import answer_create
 
 
-def _sender(state: TwilioState, form: Form) -> tuple[str, str | None]:
+def _sender(state: TwilioState, form: Form, to: str) -> tuple[str, str | None]:
     """(the sending number, the messaging service sid or None)."""
-    from_, service = form.get("From"), form.get("MessagingServiceSid")
-    if from_ is None and service is None:
+    from_, service_sid = form.get("From"), form.get("MessagingServiceSid")
+    if from_ is None and service_sid is None:
         raise bad_request(21603)
+    service = None
+    if service_sid is not None:
+        if not SERVICE_SID.fullmatch(service_sid):
+            raise bad_request(INVALID, service_sid)
+        service = state.services.get(service_sid)
+        if service is None:
+            raise bad_request(NOT_FOUND, service_sid)
     if from_ is not None:
         if state.number(from_) is None:
             raise bad_request(21606, from_)
-        return from_, service
-    # A messaging service sends from its pool: here, the account's first number.
-    return (state.seed_numbers[0] if state.seed_numbers else ""), service
+        return from_, service_sid
+    assert service is not None
+    return service.sender_for(to), service_sid  # the service picks from its pool
 
 
 def _new_message(state: TwilioState, form: Form) -> MessageRecord:
@@ -36,7 +44,7 @@ def _new_message(state: TwilioState, form: Form) -> MessageRecord:
     if to in state.number_errors:
         status, code = state.number_errors[to]
         raise TwilioError(status, code)
-    from_, service = _sender(state, form)
+    from_, service = _sender(state, form, to)
     body = form.get("Body")
     if body is None:
         raise bad_request(21602)
@@ -72,7 +80,7 @@ async def list_messages(request: web.Request) -> web.Response:
     chosen = [
         message.as_json()
         for message in newest_first(state.messages)
-        if matches(query, {"To": message.to, "From": message.from_})
+        if matches(query, {"To": message.to, "From": message.shown_from})
         and sent.match(message.date_sent)
     ]
     kept = ("To", "From", *sent.names)
