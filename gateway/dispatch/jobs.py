@@ -24,7 +24,9 @@ class Job:
     survey_id: int
     channel: Channel
     to: str  # respondent, E.164
-    from_: str  # our number, E.164
+    # Our number (E.164), or for a text the Messaging Service SID it goes
+    # through (Twilio then picks the From from the service's pool).
+    from_: str
     # Identity of this attempt: the interaction's scheduled_at (epoch
     # seconds), which a reschedule changes; or "retry-N" for a resend.
     attempt: str

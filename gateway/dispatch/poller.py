@@ -51,7 +51,7 @@ LOOK_AGAIN = 300.0
 class SurveyNumbers:
     survey_id: int
     outbound: str | None  # calls come from here
-    sms: str | None  # texts come from here
+    sms: str | None  # texts come from here: a number, or a Messaging Service SID
     region: str  # the respondents' numbers are read in it
 
 
@@ -95,7 +95,11 @@ class DuePoller:
         self._clock = clock
 
     async def surveys(self) -> AsyncIterator[SurveyNumbers]:
-        """Surveys with a number to dial or text from (limited to GATEWAY_NUMBERS if set)."""
+        """Surveys with a number to dial or text from (limited to GATEWAY_NUMBERS if set).
+
+        A survey with an SMS number whose texts go through a Messaging Service
+        (``Settings.messaging_service``) texts through it instead, no From.
+        """
         static: dict[int, str] = {}
         for number, survey_ids in self._settings.gateway_numbers.items():
             for survey_id in survey_ids:
@@ -106,10 +110,11 @@ class DuePoller:
             if static and survey.id not in static:
                 continue
             fallback = static.get(survey.id)
+            sms = _e164(survey.sms_number, own) or fallback
             numbers = SurveyNumbers(
                 survey.id,
                 _e164(survey.outbound_number, own) or fallback,
-                _e164(survey.sms_number, own) or fallback,
+                sms and (self._settings.messaging_service(survey.id) or sms),
                 region,
             )
             if numbers.outbound or numbers.sms:

@@ -180,6 +180,7 @@ def build_components(
         region=settings.routing_region,
         max_segments=settings.gateway_sms_max_segments,
         deadline=settings.gateway_webhook_deadline,
+        services=settings.messaging_services,
     )
     expiry = SmsExpiry(
         sdx=sdx, store=stores.conversations, idle_ttl=settings.gateway_sms_session_ttl

@@ -30,7 +30,10 @@ async def incoming(request: web.Request) -> web.Response:
         raise bad_request("From and To are required")
     # Keep more than a message can hold, so the answer is cut in one place.
     body = field(form, "Body", MAX_MESSAGE * 2)
-    sms = IncomingSms(message_sid, respondent, number, body, field(form, "OptOutType", 16))
+    opt_out_type = field(form, "OptOutType", 16)
+    # Present when the number is in a Messaging Service's pool.
+    service = field(form, "MessagingServiceSid", 64)
+    sms = IncomingSms(message_sid, respondent, number, body, opt_out_type, service)
     return twiml_response(await request.app[SMS].receive(sms))
 
 

@@ -6,6 +6,11 @@ keywords (STOP, START, HELP...) are handled before anything could be
 submitted; then the message answers the open question, or starts the
 respondent's pending sms interaction.
 
+A conversation is (respondent, our sender): the number they texted, or,
+when that number is in one of the Messaging Services the gateway sends
+through, the service, since Twilio sends its texts from any number of the
+pool (the reply comes back to that one, not to the survey's own number).
+
 No answer is lost or doubled: a message is submitted at most once (its
 MessageSid is claimed), and after a submit that SDX may or may not have
 applied (timeout, 5xx) the next message first asks SDX where the survey
@@ -67,6 +72,8 @@ class IncomingSms:
     # Twilio's Advanced Opt-Out classification (STOP / START / HELP), which
     # also covers keywords the operator added in Twilio (e.g. "ALTO").
     opt_out_type: str = ""
+    # The Messaging Service whose pool holds ``number`` (MessagingServiceSid), if any.
+    service: str = ""
 
 
 class SmsSurvey:
@@ -81,6 +88,7 @@ class SmsSurvey:
         region: str,
         max_segments: int,
         deadline: float = 9.0,
+        services: frozenset[str] = frozenset(),
     ) -> None:
         self._sdx = sdx
         # Reads Twilio's From and To. They carry their country code, so any
@@ -95,6 +103,9 @@ class SmsSurvey:
         # The whole message must be answered within ``deadline``: at most half
         # of it waiting for the conversation, the rest applying the message.
         self._deadline = deadline
+        # The Messaging Services the gateway sends through: their
+        # conversations are keyed by the service, not by the number.
+        self._services = services
 
     async def receive(self, sms: IncomingSms) -> str:
         """TwiML for one incoming message; whatever fails, the "try later" reply."""
@@ -113,7 +124,7 @@ class SmsSurvey:
         except InvalidNumber:
             log.info("sms_unreadable_number")
             return render_messages([])
-        key = conversation_key(sms.respondent, sms.number)
+        key = conversation_key(sms.respondent, self._sender_of(sms))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._deadline
         repeat: MessageTurn | None = None
@@ -125,7 +136,7 @@ class SmsSurvey:
             )
             async with receiving as turn:
                 if turn.first:
-                    conversation = turn.conversation
+                    conversation = turn.conversation or await self._by_number(sms, key)
                     if conversation is not None:
                         bind_context(interaction_id=conversation.interaction_id)
                     texts, conversation = await self._apply_by(
@@ -166,6 +177,17 @@ class SmsSurvey:
         for piece in pieces:
             note_sent("reply", piece, None)
         return render_messages(pieces)
+
+    def _sender_of(self, sms: IncomingSms) -> str:
+        """The conversation's sender: our Messaging Service, else the number texted."""
+        return sms.service if sms.service in self._services else sms.number
+
+    async def _by_number(self, sms: IncomingSms, key: str) -> Conversation | None:
+        """A conversation keyed by the number although it is in our service: opened
+        before the service was configured, or texted from a bare number of its pool.
+        It goes on under its own key (the service's lock orders the messages)."""
+        by_number = conversation_key(sms.respondent, sms.number)
+        return None if by_number == key else await self._store.load(by_number)
 
     async def _apply_by(
         self,
@@ -282,7 +304,7 @@ class SmsSurvey:
             return [self._texts.no_survey], None
         conversation = Conversation(
             respondent=sms.respondent,
-            number=sms.number,
+            number=self._sender_of(sms),
             interaction_id=started.interaction.id,
             survey_id=started.interaction.survey_id,
             updated_at=time.time(),

@@ -1,6 +1,7 @@
 """SMS conversations: state between a respondent's messages, in Redis or memory.
 
-A conversation is keyed by (respondent number, our number). Besides the
+A conversation is keyed by (respondent number, our sender): the number, or
+the Messaging Service our texts go through (``gateway.sms.survey``). Besides the
 conversation itself the store keeps:
 
 * which MessageSids were processed, and the reply each got, so a webhook
@@ -45,7 +46,7 @@ IN_FLIGHT = "\x00in-flight"
 
 class Conversation(BaseModel):
     respondent: str  # E.164, the conversation's key: kept in Redis, never logged
-    number: str  # our Twilio number, E.164
+    number: str  # our Twilio number (E.164), or the Messaging Service SID texts go through
     interaction_id: int
     survey_id: int | None = None
     question: Question | None = None

@@ -211,3 +211,47 @@ def test_the_next_opening_of_the_window_in_the_respondents_zone() -> None:
     assert next_opening("+442071234567", early, window, utc) == datetime(
         2026, 11, 27, 9, 0, tzinfo=UTC
     )
+
+
+SERVICE, SURVEY_SERVICE = "MG" + "5e" * 16, "MG" + "0f" * 16
+
+
+@pytest.mark.parametrize(
+    ("settings", "sender"),
+    [
+        ({}, "+61200000002"),
+        ({"twilio_messaging_service_sid": SERVICE}, SERVICE),
+        ({"gateway_numbers": f"+61200000002=54,{SURVEY_SERVICE}=54"}, SURVEY_SERVICE),
+        (  # a survey's own service comes before the default...
+            {
+                "twilio_messaging_service_sid": SERVICE,
+                "gateway_numbers": f"+61200000002=54,{SURVEY_SERVICE}=54",
+            },
+            SURVEY_SERVICE,
+        ),
+        (  # ...and another survey's is not its
+            {
+                "twilio_messaging_service_sid": SERVICE,
+                "gateway_numbers": f"+61200000002=54,{SURVEY_SERVICE}=53,+61200000001=53",
+            },
+            SERVICE,
+        ),
+    ],
+)
+async def test_texts_go_through_the_surveys_messaging_service(
+    sdx: SdxClient, settings: dict[str, object], sender: str
+) -> None:
+    jobs = await poller(sdx, **settings).find_due()
+    assert [(j.interaction_id, j.from_) for j in jobs if j.channel == "sms"] == [(1003, sender)]
+    # Calls still come from the survey's number.
+    assert {j.from_ for j in jobs if j.channel == "voice"} <= {"+61200000001"}
+
+
+async def test_a_service_does_not_make_a_survey_without_an_sms_number_text(
+    sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    sandbox.store.surveys[54].sms_number = ""
+    jobs = await poller(sdx, twilio_messaging_service_sid=SERVICE).find_due()
+    assert [j for j in jobs if j.channel == "sms"] == []
+    only_service = await poller(sdx, gateway_numbers=f"{SURVEY_SERVICE}=54").find_due()
+    assert [j for j in only_service if j.channel == "sms"] == []

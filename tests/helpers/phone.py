@@ -20,12 +20,19 @@ def new_message_sid() -> str:
 
 class Phone:
     def __init__(
-        self, client: TestClient[Any, Any], settings: Settings, *, respondent: str, number: str
+        self,
+        client: TestClient[Any, Any],
+        settings: Settings,
+        *,
+        respondent: str,
+        number: str,
+        service: str = "",
     ) -> None:
         self.client = client
         self.settings = settings
         self.respondent = respondent
         self.number = number
+        self.service = service  # the Messaging Service whose pool holds ``number``, if any
         self.xml = ""
 
     async def send(self, body: str, message_sid: str | None = None) -> list[str]:
@@ -38,6 +45,8 @@ class Phone:
             "Body": body,
             "NumMedia": "0",
         }
+        if self.service:
+            params["MessagingServiceSid"] = self.service
         response = await signed_post(self.client, "/twilio/sms", params, settings=self.settings)
         assert response.status == 200, await response.text()
         assert response.content_type == "text/xml"
