@@ -26,6 +26,7 @@ from gateway.sdx.errors import SdxError, SdxUnauthorized
 from gateway.survey.routing import Table, region_for
 from gateway.twilio.number_config import plan
 from gateway.twilio.rest import TwilioApiError, TwilioRest
+from gateway.twilio.service_config import plan_services
 from gateway.twilio.urls import WebhookUrls
 
 Level = Literal["ok", "warn", "FAIL"]
@@ -228,6 +229,29 @@ async def check_numbers(settings: Settings, table: Table, twilio: TwilioRest) ->
     return checks
 
 
+async def check_services(settings: Settings, twilio: TwilioRest) -> list[Check]:
+    """Each Messaging Service texts go through: there, able to send, and where replies go."""
+    checks = []
+    urls = WebhookUrls(settings.gateway_public_url)
+    for item in await plan_services(urls, settings.messaging_services, twilio):
+        name = f"messaging service {item.sid}"
+        fix = "run: gateway twilio configure"
+        if item.found is None:
+            fix = "correct TWILIO_MESSAGING_SERVICE_SID or GATEWAY_NUMBERS' MG... entries"
+            checks.append(Check(name, "FAIL", "not in this Twilio account", fix))
+        elif not item.found.numbers:
+            fix = "add the surveys' numbers to its sender pool in the Twilio console"
+            checks.append(Check(name, "FAIL", "has no phone numbers: Twilio refuses to send", fix))
+        elif item.changes:
+            detail = f"inbound messages go to {item.inbound}, not this gateway"
+            checks.append(Check(name, "FAIL", detail, fix))
+        else:
+            count = len(item.found.numbers)
+            detail = f"sends from {count} number(s); inbound messages go to {item.inbound}"
+            checks.append(Check(name, "ok", detail))
+    return checks
+
+
 def doctor() -> int:
     """``gateway doctor``: exit status 1 when any check fails."""
     try:
@@ -268,13 +292,16 @@ async def run_checks(settings: Settings, say: Callable[[str], None]) -> int:
             if table is not None and twilio_check.level == "ok":
                 for check in await _guard(check_numbers(settings, table, twilio)):
                     record(check)
+            if twilio_check.level == "ok":
+                for check in await _guard(check_services(settings, twilio), "messaging services"):
+                    record(check)
         finally:
             await twilio.close()
     return sum(1 for check in results if check.level == "FAIL")
 
 
-async def _guard(checks: Awaitable[list[Check]]) -> list[Check]:
+async def _guard(checks: Awaitable[list[Check]], name: str = "routed numbers") -> list[Check]:
     try:
         return await checks
     except TwilioApiError as exc:
-        return [Check("routed numbers", "FAIL", str(exc), "check access to Twilio")]
+        return [Check(name, "FAIL", str(exc), "check access to Twilio")]
