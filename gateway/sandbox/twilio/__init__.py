@@ -6,7 +6,7 @@ to it unchanged with ``client.api.base_url = "http://host:port"`` (or
 ``app[TWILIO_STATE]`` is the account and all that happened in it, and the
 knobs: ``outcomes``, ``script()``, ``responders``, ``fail_next()``,
 ``slow_create()`` (a create held back, before or after it is made),
-``number_errors``, ``ring_delay``; ``inbound_call()`` and ``inbound_sms()``
+``number_errors``, ``fail_delivery()``, ``ring_delay``; ``inbound_call()`` and ``inbound_sms()``
 play a respondent calling or texting in; ``watch(number)`` tells of calls and
 messages to a number. ``/_twilio/...`` does the same over HTTP (``control``),
 and ``/_twilio/phone/...`` lets a softphone in another process take a call
@@ -34,8 +34,10 @@ Where Twilio's behaviour is not copied:
 - Verbs other than the ones above are noted in the transcript and skipped.
 - The ``answered`` status callback is sent just before the Url is requested
   (Twilio sends both at about the same time, in no promised order).
-- Outbound messages go queued -> sent -> delivered; the status callback
-  hears ``sent`` and ``delivered``.
+- Outbound messages (API messages, and TwiML replies with an ``action``) go
+  queued -> sent -> delivered; the status callback hears ``sent`` and
+  ``delivered``. ``fail_delivery(to, code)`` makes them end ``failed`` (or
+  ``sent`` then ``undelivered``) with that ErrorCode instead.
 - ``Status=completed`` on a call not yet answered cancels it (``canceled``);
   ``Status=canceled`` on an answered call changes nothing, as on Twilio.
 """

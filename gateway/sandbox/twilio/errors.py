@@ -38,6 +38,12 @@ MESSAGES: dict[int, str] = {
     21612: "The 'To' phone number is not currently reachable via SMS",
     21614: "'To' number is not a valid mobile number",
     21617: "The concatenated message body exceeds the 1600 character limit.",
+    # Delivery failures, reported by a message's status callback (ErrorCode).
+    30003: "Unreachable destination handset",
+    30005: "Unknown destination handset",
+    30006: "Landline or unreachable carrier",
+    30007: "Message filtered",
+    30008: "Unknown error",
 }
 
 
