@@ -54,6 +54,15 @@ DEAD_LETTERS = Counter(
     "Dispatch entries moved to the dead-letter stream",
     ["source"],
 )
+# Texts Twilio reported failed or undelivered, by what the gateway did:
+# retry, unreachable, invalid_number, not_sms_capable, opted_out, filtered,
+# resend (a later prompt: asked again at the next reply) or moved_on (the
+# conversation had moved on: nothing).
+SMS_DELIVERY_FAILURES = Counter(
+    "gateway_sms_delivery_failures_total",
+    "Texts that were not delivered, by the gateway's outcome",
+    ["outcome"],
+)
 ACTIVE_SESSIONS = Gauge(
     "gateway_active_sessions", "Surveys in progress (sum over replicas)", ["channel"]
 )
@@ -76,3 +85,7 @@ def survey_event(channel: str, event: str) -> None:
         ACTIVE_SESSIONS.labels(channel).inc()
     elif event in ("completed", "abandoned"):
         ACTIVE_SESSIONS.labels(channel).dec()
+
+
+def sms_delivery_failure(outcome: str) -> None:
+    SMS_DELIVERY_FAILURES.labels(outcome).inc()

@@ -18,6 +18,7 @@ from gateway.dispatch.store import DispatchStore, Pacer, RedisDispatchStore
 from gateway.dispatch.store_memory import MemoryDispatchStore
 from gateway.dispatch.worker import Dispatcher, DispatchTuning
 from gateway.sdx import SdxClient
+from gateway.sms.delivery import SmsDelivery
 from gateway.sms.expiry import SmsExpiry
 from gateway.sms.survey import SmsSurvey, SmsTexts
 from gateway.state.agenda import Agenda, MemoryAgenda, RedisAgenda
@@ -109,6 +110,7 @@ class Components:
     voice: VoiceSurvey
     sms: SmsSurvey
     sms_expiry: SmsExpiry
+    sms_delivery: SmsDelivery
 
 
 def build_router(settings: Settings, sdx: SdxClient) -> NumberRouter:
@@ -139,6 +141,7 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
         retry_delay=settings.gateway_retry_delay,
         rescheduled=feed.saw,
     )
+    urls = WebhookUrls(settings.gateway_public_url)
     voice = VoiceSurvey(
         sdx=sdx,
         sessions=stores.sessions,
@@ -156,7 +159,7 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
             no_input=settings.gateway_no_input_message,
             machine=settings.gateway_machine_message,
         ),
-        urls=WebhookUrls(settings.gateway_public_url),
+        urls=urls,
         max_reprompts=settings.gateway_max_reprompts,
         deadline=settings.gateway_webhook_deadline,
     )
@@ -172,12 +175,24 @@ def build_components(settings: Settings, sdx: SdxClient, redis: Redis | None) ->
         ),
         idle_ttl=settings.gateway_sms_session_ttl,
         region=settings.routing_region,
+        urls=urls,
         deadline=settings.gateway_webhook_deadline,
     )
     expiry = SmsExpiry(
         sdx=sdx, store=stores.conversations, idle_ttl=settings.gateway_sms_session_ttl
     )
-    return Components(stores, feed, index, router, voice, sms, expiry)
+    delivery = SmsDelivery(
+        sdx=sdx,
+        store=stores.conversations,
+        sessions=stores.sessions,
+        attempts=stores.attempts,
+        outcomes=outcomes,
+        max_attempts=settings.gateway_max_attempts,
+        idle_ttl=settings.gateway_sms_session_ttl,
+        region=settings.routing_region,
+        deadline=settings.gateway_webhook_deadline,
+    )
+    return Components(stores, feed, index, router, voice, sms, expiry, delivery)
 
 
 def build_dispatcher(

@@ -39,6 +39,7 @@ from gateway.survey.duplicates import wait_for_reply
 from gateway.survey.interpret import answer_from_speech
 from gateway.survey.outcomes import note_status
 from gateway.survey.pending import PendingInteractions, StartFailed
+from gateway.twilio.urls import WebhookUrls
 
 log = get_logger(__name__)
 
@@ -72,9 +73,13 @@ class SmsSurvey:
         texts: SmsTexts,
         idle_ttl: int,
         region: str,
+        urls: WebhookUrls | None = None,
         deadline: float = 9.0,
     ) -> None:
         self._sdx = sdx
+        # Replies carry a StatusCallback naming the question they ask, so a
+        # reply that never arrives is asked again (``gateway.sms.delivery``).
+        self._urls = urls
         # Reads Twilio's From and To. They carry their country code, so any
         # region reads them alike: this one (GATEWAY_DEFAULT_REGION, else US)
         # is known without asking SDX, so a reply never waits on routing.
@@ -120,7 +125,7 @@ class SmsSurvey:
                     texts, conversation = await self._apply_by(
                         deadline, sms, conversation, turn.opted_out
                     )
-                    reply = render_messages(texts)
+                    reply = render_messages(texts, self._status_url(conversation))
                     turn.conclude(reply, conversation)
                 else:
                     repeat = turn
@@ -141,6 +146,13 @@ class SmsSurvey:
                 return repeat.stored_reply
             return await self._await_reply(sms.message_sid)
         return reply
+
+    def _status_url(self, conversation: Conversation | None) -> str | None:
+        """The replies' StatusCallback, while the conversation goes on."""
+        if self._urls is None or conversation is None or conversation.status != "active":
+            return None
+        asked = conversation.question
+        return self._urls.sms_status(question=asked.id if asked else None)
 
     async def _apply_by(
         self,
@@ -174,6 +186,9 @@ class SmsSurvey:
         if keyword == "HELP":
             return [self._texts.help] if self._texts.help else [], None
         if conversation is not None and conversation.status == "active":
+            conversation.first_text = None  # they wrote back: it arrived
+            if conversation.resend:
+                return await self._resend(conversation)
             if not clean_body(sms.body):
                 # A picture or an empty message: nothing to submit.
                 return [self._texts.text_only], conversation
@@ -214,6 +229,23 @@ class SmsSurvey:
             conversation.verify = True
             return [self._texts.try_later], conversation
         conversation.verify = False
+        return await self._after(turn, conversation), conversation
+
+    async def _resend(self, conversation: Conversation) -> tuple[list[str], Conversation | None]:
+        """The text asking the question never arrived: this message cannot be
+        its answer. Ask again, where SDX stands (start_survey resumes)."""
+        conversation.updated_at = time.time()
+        try:
+            turn = await self._sdx.start_survey(conversation.interaction_id)
+        except (SdxConflict, SdxNotFound, SdxGone):
+            conversation.status = "abandoned"  # ended elsewhere
+            return [], conversation
+        except SdxError as exc:
+            log.warning("sdx_fault", error=type(exc).__name__, status=exc.status)
+            return [self._texts.try_later], conversation
+        conversation.resend = False
+        conversation.verify = False  # SDX just said where it stands
+        log.info("sms_question_resent")
         return await self._after(turn, conversation), conversation
 
     async def _check_progress(self, conversation: Conversation) -> list[str] | None:

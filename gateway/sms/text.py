@@ -54,10 +54,15 @@ def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     return pieces
 
 
-def render_messages(texts: Sequence[str]) -> str:
-    """TwiML replying with each text (split when too long); none gives ``<Response />``."""
+def render_messages(texts: Sequence[str], status_callback: str | None = None) -> str:
+    """TwiML replying with each text (split when too long); none gives ``<Response />``.
+
+    ``status_callback``: where Twilio reports each message's delivery (the
+    ``action`` of ``<Message>``; ``statusCallback`` is its deprecated name).
+    """
     response = MessagingResponse()
+    extra = {"action": status_callback} if status_callback else {}
     for text in texts:
         for piece in split_message(xml_safe(text)):
-            response.message(piece)
+            response.message(piece, **extra)
     return render_twiml(response)
