@@ -18,6 +18,7 @@ from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.twilio.delivery import message_params
 from gateway.sandbox.twilio.messages import MessageRecord
 from gateway.state.conversations import conversation_key
+from gateway.survey.outcomes import FINAL_STATUSES
 from tests.dispatch.conftest import World
 from tests.helpers.ledger import ABANDON, answers, count, data
 
@@ -161,6 +162,7 @@ async def test_a_first_text_that_cannot_be_delivered_ends_the_survey(
     assert failed.error_code == code
     recorded = data(world.sdx, SMS_ID)
     assert recorded["gateway_status"] == status
+    assert status in FINAL_STATUSES  # never texted first again, whatever its time
     assert "gateway_redial" not in recorded
     assert "gateway_attempts" not in recorded
     interaction = world.sdx.store.interaction(SMS_ID)
