@@ -105,7 +105,8 @@ class Dialer:
     async def _follow(self, job: Job, outcome: str, now: float) -> None:
         """The agenda after a dial: a call comes back when its settled window
         ends (unless its outcome reschedules it first), or at the next poll if
-        Twilio refused it for now; a text that went out leaves it."""
+        Twilio refused it for now; a text that went out leaves it, unless its
+        delivery report moved it on meanwhile (a callback can beat this)."""
         agenda, interaction_id = self._poller.agenda, job.interaction_id
         if job.channel == "voice" and outcome == "retry":
             await agenda.defer(interaction_id, now)
@@ -114,7 +115,7 @@ class Dialer:
             plan = Plan(interaction_id, job.survey_id, "outbound", at, job.to)
             await agenda.hold(plan, now + self._settled_ttl)
         elif outcome not in ("deferred", "retry"):  # those come back through the stream
-            await agenda.drop([interaction_id])
+            await agenda.drop_unmoved(interaction_id, now)
 
     async def _not_now(self, job: Job) -> str:
         """Give the job up for now. A call's interaction is listed again at the

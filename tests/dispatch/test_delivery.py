@@ -9,6 +9,7 @@ texts the respondent was sent: never one more than the outcome calls for.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from prometheus_client import REGISTRY
@@ -75,6 +76,7 @@ async def test_each_text_names_its_interaction_and_attempt_for_its_status(world:
     assert conversation.first_text == str(attempt)
 
 
+@pytest.mark.parametrize("world", [{"gateway_retry_delay": 3}], indirect=True)
 @pytest.mark.parametrize("code", [30003, 30008, 30001])
 async def test_a_first_text_not_delivered_for_now_is_sent_once_more_later(
     world: World, code: int
@@ -108,7 +110,7 @@ async def test_a_first_text_not_delivered_for_now_is_sent_once_more_later(
     assert len(first_texts(world)) == 1
     # ...and once after it: the current question again (SDX resumes the
     # started survey: its greeting is not among the prompts any more).
-    await asyncio.sleep(1.1)
+    await asyncio.sleep(interaction.scheduled_at.timestamp() - time.time() + 0.1)
     await world.dispatch_all()
     await world.dispatch_all()
     first, again = first_texts(world)
@@ -216,3 +218,22 @@ async def test_a_failure_reported_after_the_respondent_wrote_back_changes_nothin
     conversation = await world.conversations.load(KEY)
     assert conversation is not None
     assert not conversation.resend
+
+
+async def test_a_report_that_beats_the_dialler_still_gets_its_retry(world: World) -> None:
+    """A long first text goes out in pieces, a pacing slot apart: the first
+    piece's failure is reported (and the interaction moved on) before the
+    dialler is done with the job. Its bookkeeping leaves that move alone."""
+    survey = world.sdx.store.surveys[54]
+    survey.greeting_text = " ".join(f"word{n:04d}" for n in range(250))  # two pieces
+    world.twilio.fail_delivery(DEMO_RESPONDENT, 30003, times=2)
+    slow = world.make_dispatcher(rate=1)  # a second between the pieces
+    await world.dispatch_all(slow)
+    assert len(first_texts(world)) == 2
+    assert data(world.sdx, SMS_ID)["gateway_attempts"] == "1"  # one text, counted once
+    await asyncio.sleep(1.1)
+    await world.dispatch_all()
+    texts = first_texts(world)
+    assert len(texts) == 3
+    assert texts[-1].body == "How likely are you to recommend us to a friend, from 0 to 10?"
+    assert texts[-1].status == "delivered"
