@@ -65,6 +65,15 @@ SMS_MESSAGES = Counter(
     "SMS messages sent (each of one or more segments)",
     ["kind", "encoding"],
 )
+# Texts Twilio reported failed or undelivered, by what the gateway did:
+# retry, unreachable, invalid_number, not_sms_capable, opted_out, filtered,
+# resend (a later prompt: asked again at the next reply) or moved_on (the
+# conversation had moved on: nothing).
+SMS_DELIVERY_FAILURES = Counter(
+    "gateway_sms_delivery_failures_total",
+    "Texts that were not delivered, by the gateway's outcome",
+    ["outcome"],
+)
 ACTIVE_SESSIONS = Gauge(
     "gateway_active_sessions", "Surveys in progress (sum over replicas)", ["channel"]
 )
@@ -92,3 +101,7 @@ def survey_event(channel: str, event: str) -> None:
 def sms_segments_sent(kind: str, encoding: str, segments: int) -> None:
     SMS_SEGMENTS.labels(kind, encoding).inc(segments)
     SMS_MESSAGES.labels(kind, encoding).inc()
+
+
+def sms_delivery_failure(outcome: str) -> None:
+    SMS_DELIVERY_FAILURES.labels(outcome).inc()

@@ -66,6 +66,7 @@ COMPONENTS = {
     "VoiceSurvey",
     "SmsSurvey",
     "SmsExpiry",
+    "SmsDelivery",
     "Dispatcher",
     "Dialer",
     "DuePoller",

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from gateway.config import Settings
@@ -27,31 +25,18 @@ from gateway.dispatch.placing import (
 )
 from gateway.dispatch.poller import DuePoller, SurveyNumbers
 from gateway.dispatch.store import DispatchStore
+from gateway.dispatch.texts import FirstTexts, Pace
 from gateway.logging import get_logger
-from gateway.metrics import survey_event
-from gateway.sdx import SdxClient, ambiguous
+from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxError
-from gateway.sdx.models import Interaction, SurveyTurn
-from gateway.sms.text import first_text, note_sent
+from gateway.sdx.models import Interaction
 from gateway.state.agenda import Plan
 from gateway.state.attempts import AttemptStore, Dial
-from gateway.state.conversations import Conversation, ConversationStore, conversation_key
+from gateway.state.conversations import ConversationStore
 from gateway.survey.outcomes import data_of, note_status
-from gateway.twilio.rest import (
-    INVALID_TO,
-    NOT_MOBILE,
-    UNSUBSCRIBED,
-    TwilioApiError,
-    TwilioRest,
-)
+from gateway.twilio.rest import INVALID_TO, TwilioApiError, TwilioRest
 
 log = get_logger(__name__)
-
-# A resend of a first SMS that Twilio refused for the moment.
-SMS_RETRIES = 5
-SMS_RETRY_DELAY = 60.0
-
-Pace = Callable[[], Awaitable[None]]
 
 
 class Dialer:
@@ -74,12 +59,20 @@ class Dialer:
         self._conversations = conversations
         self._store = store
         self._attempts = attempts
-        self._pace = pace
         self._poller = poller
         # A claim outlives the call: if its outcome never gets recorded, the
         # interaction (same scheduled time) is dialled again after this.
         self._settled_ttl = settled_window(settings.gateway_retry_delay)
         self._claim_ttl = claim_ttl
+        self._texts = FirstTexts(
+            settings=settings,
+            sdx=sdx,
+            twilio=twilio,
+            conversations=conversations,
+            store=store,
+            pace=pace,
+            settled_ttl=self._settled_ttl,
+        )
 
     async def dial(self, job: Job, owner: str) -> str:
         """Place the call or send the texts; returns the outcome (for logs and metrics).
@@ -111,7 +104,8 @@ class Dialer:
     async def _follow(self, job: Job, outcome: str, now: float) -> None:
         """The agenda after a dial: a call comes back when its settled window
         ends (unless its outcome reschedules it first), or at the next poll if
-        Twilio refused it for now; a text that went out leaves it."""
+        Twilio refused it for now; a text that went out leaves it, unless its
+        delivery report moved it on meanwhile (a callback can beat this)."""
         agenda, interaction_id = self._poller.agenda, job.interaction_id
         if job.channel == "voice" and outcome == "retry":
             await agenda.defer(interaction_id, now)
@@ -120,7 +114,7 @@ class Dialer:
             plan = Plan(interaction_id, job.survey_id, "outbound", at, job.to)
             await agenda.hold(plan, now + self._settled_ttl)
         elif outcome not in ("deferred", "retry"):  # those come back through the stream
-            await agenda.drop([interaction_id])
+            await agenda.drop_unmoved(interaction_id, now)
 
     async def _not_now(self, job: Job) -> str:
         """Give the job up for now. A call's interaction is listed again at the
@@ -155,7 +149,7 @@ class Dialer:
             return "deferred"  # the holder now settles it; the entry is acknowledged then
         if job.channel == "voice":
             return await self._call(job)
-        return await self._text(job)
+        return await self._texts.send(job)
 
     async def _reconcile(self, job: Job, began: datetime) -> str | None:
         """An earlier dial of this attempt never settled: did Twilio take it?
@@ -182,7 +176,7 @@ class Dialer:
             with contextlib.suppress(SdxError):
                 turn = await self._sdx.start_survey(job.interaction_id)
                 if not turn.completed:
-                    await self._open_conversation(job, turn)
+                    await self._texts.open_conversation(job, turn, sending=False)
         await self._store.settle(job, sids[0], self._settled_ttl)
         return "reconciled"
 
@@ -234,103 +228,3 @@ class Dialer:
         status = "invalid_number" if exc.code == INVALID_TO else "dial_failed"
         await note_status(self._sdx, job.interaction_id, status)
         return status
-
-    # --- texts ----------------------------------------------------------------
-
-    async def _text(self, job: Job) -> str:
-        if await self._conversations.is_opted_out(job.to):
-            await self._end(job, "opted_out", "opted_out")
-            return "opted_out"
-        try:
-            turn = await self._sdx.start_survey(job.interaction_id)
-        except SdxError as exc:
-            # SDX may have started it, and then no listing offers it again:
-            # the entry itself comes back (its marker says to reconcile).
-            log.warning("sdx_fault", error=type(exc).__name__, interaction_id=job.interaction_id)
-            await self._store.release(job)
-            return "deferred"
-        survey_event("sms", "started")
-        if turn.completed:
-            await self._store.settle(job, "completed", self._settled_ttl)
-            return "completed"
-        conversation = await self._open_conversation(job, turn)
-        for number, piece in enumerate(first_text(turn.prompts, self._settings)):
-            if number:
-                await self._pace()  # the first piece uses the slot the job came with
-            try:
-                await self._twilio.send_message(to=job.to, from_=job.from_, body=piece.body)
-            except TwilioApiError as exc:
-                return await self._text_refused(job, conversation, exc, sent=number)
-            note_sent("first", piece, job.survey_id, job.interaction_id)
-        await self._store.settle(job, "sent", self._settled_ttl)
-        log.info("sms_sent", interaction_id=job.interaction_id)
-        return "sent"
-
-    async def _open_conversation(self, job: Job, turn: SurveyTurn) -> Conversation:
-        """Open it before sending, so a quick reply finds it; a resend keeps a live one."""
-        key = conversation_key(job.to, job.from_)
-        existing = await self._conversations.load(key)
-        if existing is not None and existing.status == "active":
-            return existing
-        conversation = Conversation(
-            respondent=job.to,
-            number=job.from_,
-            interaction_id=job.interaction_id,
-            survey_id=job.survey_id,
-            question=turn.current_question,
-            updated_at=time.time(),
-        )
-        await self._conversations.finish(
-            None, "", conversation, self._settings.gateway_sms_session_ttl
-        )
-        return conversation
-
-    async def _text_refused(
-        self, job: Job, conversation: Conversation, exc: TwilioApiError, *, sent: int
-    ) -> str:
-        log.warning(
-            "sms_refused", status=exc.status, code=exc.code, interaction_id=job.interaction_id
-        )
-        if exc.status is None or (exc.transient and sent):
-            # Twilio may have taken it, or part of the text is out already:
-            # resending could send it twice. The conversation stays open.
-            await self._store.settle(job, "unknown", self._settled_ttl)
-            return "unknown"
-        if exc.transient:
-            retries = (
-                int(job.attempt.removeprefix("retry-")) if job.attempt.startswith("retry-") else 0
-            )
-            if retries < SMS_RETRIES:
-                resend = replace(job, attempt=f"retry-{retries + 1}")
-                await self._store.retry_later(resend, time.time() + SMS_RETRY_DELAY * 2**retries)
-                # The resend is its own job.
-                await self._store.settle(job, "retry", self._settled_ttl)
-                return "retry"
-            status = "send_failed"
-        elif exc.code == UNSUBSCRIBED:
-            await self._conversations.set_opt_out(job.to, True)
-            status = "opted_out"
-        elif exc.code == NOT_MOBILE:
-            status = "not_sms_capable"
-        elif exc.code == INVALID_TO:
-            status = "invalid_number"
-        else:
-            status = "send_failed"
-        conversation.status = "opted_out" if status == "opted_out" else "abandoned"
-        conversation.question = None
-        await self._conversations.finish(
-            None, "", conversation, self._settings.gateway_sms_session_ttl
-        )
-        await self._end(job, status, status)
-        return status
-
-    # --- helpers ---------------------------------------------------------------
-
-    async def _end(self, job: Job, status: str, outcome: str) -> None:
-        """Abandon the interaction in SDX and say why, so it is never sent again."""
-        await self._store.settle(job, outcome, self._settled_ttl)
-        try:
-            await ambiguous.abandon(self._sdx, job.interaction_id)
-        except SdxError as exc:
-            log.warning("abandon_failed", error=type(exc).__name__)
-        await note_status(self._sdx, job.interaction_id, status)

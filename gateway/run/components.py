@@ -18,6 +18,7 @@ from gateway.dispatch.store import DispatchStore, Pacer, RedisDispatchStore
 from gateway.dispatch.store_memory import MemoryDispatchStore
 from gateway.dispatch.worker import Dispatcher, DispatchTuning
 from gateway.sdx import SdxClient
+from gateway.sms.delivery import SmsDelivery
 from gateway.sms.expiry import SmsExpiry
 from gateway.sms.survey import SmsSurvey, SmsTexts
 from gateway.state.agenda import Agenda, MemoryAgenda, RedisAgenda
@@ -110,6 +111,7 @@ class Components:
     voice: VoiceSurvey
     sms: SmsSurvey
     sms_expiry: SmsExpiry
+    sms_delivery: SmsDelivery
 
 
 def build_router(settings: Settings, sdx: SdxClient) -> NumberRouter:
@@ -144,6 +146,7 @@ def build_components(
         retry_delay=settings.gateway_retry_delay,
         rescheduled=feed.saw,
     )
+    urls = WebhookUrls(settings.gateway_public_url)
     voice = VoiceSurvey(
         sdx=sdx,
         sessions=stores.sessions,
@@ -161,7 +164,7 @@ def build_components(
             no_input=settings.gateway_no_input_message,
             machine=settings.gateway_machine_message,
         ),
-        urls=WebhookUrls(settings.gateway_public_url),
+        urls=urls,
         max_reprompts=settings.gateway_max_reprompts,
         deadline=settings.gateway_webhook_deadline,
         calls=twilio,
@@ -179,13 +182,26 @@ def build_components(
         idle_ttl=settings.gateway_sms_session_ttl,
         region=settings.routing_region,
         max_segments=settings.gateway_sms_max_segments,
+        urls=urls,
         deadline=settings.gateway_webhook_deadline,
         services=settings.messaging_services,
     )
     expiry = SmsExpiry(
         sdx=sdx, store=stores.conversations, idle_ttl=settings.gateway_sms_session_ttl
     )
-    return Components(stores, feed, index, router, voice, sms, expiry)
+    delivery = SmsDelivery(
+        sdx=sdx,
+        store=stores.conversations,
+        sessions=stores.sessions,
+        attempts=stores.attempts,
+        outcomes=outcomes,
+        max_attempts=settings.gateway_max_attempts,
+        idle_ttl=settings.gateway_sms_session_ttl,
+        region=settings.routing_region,
+        deadline=settings.gateway_webhook_deadline,
+        services=settings.messaging_services,
+    )
+    return Components(stores, feed, index, router, voice, sms, expiry, delivery)
 
 
 def build_dispatcher(

@@ -18,7 +18,7 @@ from gateway.logging import configure_logging, get_logger
 from gateway.run.components import Components, build_components
 from gateway.run.connections import http_session, sdx_client, twilio_rest
 from gateway.run.exposure import refuse_if_exposed
-from gateway.sms.routes import SMS, add_sms_routes
+from gateway.sms.routes import DELIVERY, SMS, add_sms_routes
 from gateway.state.redis_client import server_redis
 from gateway.twilio.rest import TwilioRest
 from gateway.voice.routes import VOICE, add_voice_routes
@@ -69,6 +69,7 @@ async def _components(app: web.Application) -> AsyncIterator[None]:
     app[COMPONENTS] = parts
     app[VOICE] = parts.voice
     app[SMS] = parts.sms
+    app[DELIVERY] = parts.sms_delivery
     # Number routing is re-read from SDX in the background (a failure keeps
     # the last good table); idle SMS conversations are abandoned in SDX.
     # Each routed survey is listed in full every GATEWAY_RECONCILE_INTERVAL

@@ -14,8 +14,7 @@ pool (the reply comes back to that one, not to the survey's own number).
 No answer is lost or doubled: a message is submitted at most once (its
 MessageSid is claimed), and after a submit that SDX may or may not have
 applied (timeout, 5xx) the next message first asks SDX where the survey
-stands, so a respondent repeating their answer does not answer the next
-question with it.
+stands (``gateway.sms.answers``).
 """
 
 from __future__ import annotations
@@ -30,12 +29,11 @@ from gateway.metrics import survey_event
 from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
-from gateway.sdx.models import SurveyTurn
+from gateway.sms.answers import ConversationAnswers
 from gateway.sms.keywords import keyword_of
 from gateway.sms.text import (
     Piece,
     clean_body,
-    join_prompts,
     message_pieces,
     note_sent,
     render_messages,
@@ -48,9 +46,9 @@ from gateway.state.conversations import (
     conversation_key,
 )
 from gateway.survey.duplicates import wait_for_reply
-from gateway.survey.interpret import answer_from_speech
 from gateway.survey.outcomes import note_status
 from gateway.survey.pending import PendingInteractions, StartFailed
+from gateway.twilio.urls import WebhookUrls
 
 log = get_logger(__name__)
 
@@ -87,10 +85,14 @@ class SmsSurvey:
         idle_ttl: int,
         region: str,
         max_segments: int,
+        urls: WebhookUrls | None = None,
         deadline: float = 9.0,
         services: frozenset[str] = frozenset(),
     ) -> None:
         self._sdx = sdx
+        # Replies carry a StatusCallback naming the question they ask, so a
+        # reply that never arrives is asked again (``gateway.sms.delivery``).
+        self._urls = urls
         # Reads Twilio's From and To. They carry their country code, so any
         # region reads them alike: this one (GATEWAY_DEFAULT_REGION, else US)
         # is known without asking SDX, so a reply never waits on routing.
@@ -106,6 +108,9 @@ class SmsSurvey:
         # The Messaging Services the gateway sends through: their
         # conversations are keyed by the service, not by the number.
         self._services = services
+        self._answers = ConversationAnswers(
+            sdx=sdx, store=store, try_later=texts.try_later, idle_ttl=idle_ttl
+        )
 
     async def receive(self, sms: IncomingSms) -> str:
         """TwiML for one incoming message; whatever fails, the "try later" reply."""
@@ -144,7 +149,7 @@ class SmsSurvey:
                     )
                     sent = message_pieces(texts, self._max_segments)
                     survey_id = None if conversation is None else conversation.survey_id
-                    reply = render_messages(sent)
+                    reply = render_messages(sent, self._status_url(conversation))
                     turn.conclude(reply, conversation)
                 else:
                     repeat = turn
@@ -189,6 +194,13 @@ class SmsSurvey:
         by_number = conversation_key(sms.respondent, sms.number)
         return None if by_number == key else await self._store.load(by_number)
 
+    def _status_url(self, conversation: Conversation | None) -> str | None:
+        """The replies' StatusCallback, while the conversation goes on."""
+        if self._urls is None or conversation is None or conversation.status != "active":
+            return None
+        asked = conversation.question
+        return self._urls.sms_status(question=asked.id if asked else None)
+
     async def _apply_by(
         self,
         deadline: float,
@@ -221,70 +233,18 @@ class SmsSurvey:
         if keyword == "HELP":
             return [self._texts.help] if self._texts.help else [], None
         if conversation is not None and conversation.status == "active":
+            conversation.first_text = None  # they wrote back: it arrived
+            if conversation.resend:
+                return await self._answers.resend(conversation)
             if not clean_body(sms.body):
                 # A picture or an empty message: nothing to submit.
                 return [self._texts.text_only], conversation
-            return await self._answer(sms, conversation)
+            return await self._answers.answer(clean_body(sms.body), conversation)
         if conversation is not None:
             return [], None  # ended: later messages submit nothing
         if opted_out:
             return [], None
         return await self._start(sms)
-
-    # --- answering ----------------------------------------------------------
-
-    async def _answer(
-        self, sms: IncomingSms, conversation: Conversation
-    ) -> tuple[list[str], Conversation | None]:
-        conversation.updated_at = time.time()
-        try:
-            if conversation.verify:
-                moved_on = await self._check_progress(conversation)
-                if moved_on is not None:
-                    return moved_on, conversation
-            answer = answer_from_speech(conversation.question, clean_body(sms.body))
-            # Written before submitting: if anything fails after SDX took the
-            # answer (Redis, a crash), the next message asks SDX first instead
-            # of answering the next question with a repeated answer.
-            conversation.verify = True
-            await self._store.finish(None, "", conversation, self._idle_ttl)
-            asked = conversation.question
-            turn = await ambiguous.submit_answer(
-                self._sdx, conversation.interaction_id, asked.id if asked else None, answer
-            )
-        except (SdxConflict, SdxNotFound, SdxGone):
-            # SDX no longer takes answers for it (ended elsewhere).
-            conversation.status = "abandoned"  # and it leaves the index as it is saved
-            return [], conversation
-        except SdxError as exc:
-            log.warning("sdx_fault", error=type(exc).__name__, status=exc.status)
-            conversation.verify = True
-            return [self._texts.try_later], conversation
-        conversation.verify = False
-        return await self._after(turn, conversation), conversation
-
-    async def _check_progress(self, conversation: Conversation) -> list[str] | None:
-        """After an uncertain submit: None if SDX still waits for this question,
-        else the prompts where SDX has got to (the earlier answer was recorded)."""
-        turn = await self._sdx.start_survey(conversation.interaction_id)
-        current = turn.current_question
-        asked = conversation.question
-        conversation.verify = False
-        if current is not None and asked is not None and current.id == asked.id:
-            return None
-        log.info("sms_previous_answer_was_recorded")
-        return await self._after(turn, conversation)
-
-    async def _after(self, turn: SurveyTurn, conversation: Conversation) -> list[str]:
-        text = join_prompts(turn.prompts)
-        if turn.completed:
-            conversation.status = "completed"
-            conversation.question = None
-            log.info("survey_completed")
-            survey_event("sms", "completed")
-        else:
-            conversation.question = turn.current_question
-        return [text] if text else []
 
     # --- starting -------------------------------------------------------------
 
@@ -311,7 +271,7 @@ class SmsSurvey:
         )
         log.info("survey_started", survey_id=conversation.survey_id)
         survey_event("sms", "started")
-        return await self._after(started.turn, conversation), conversation
+        return await self._answers.after(started.turn, conversation), conversation
 
     # --- keywords ----------------------------------------------------------------
 

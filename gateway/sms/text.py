@@ -69,11 +69,16 @@ def message_pieces(texts: Sequence[str], max_segments: int) -> list[Piece]:
     return pieces
 
 
-def render_messages(pieces: Sequence[Piece]) -> str:
-    """TwiML replying with one ``<Message>`` per piece; none gives ``<Response />``."""
+def render_messages(pieces: Sequence[Piece], status_callback: str | None = None) -> str:
+    """TwiML replying with one ``<Message>`` per piece; none gives ``<Response />``.
+
+    ``status_callback``: where Twilio reports each message's delivery (the
+    ``action`` of ``<Message>``; ``statusCallback`` is its deprecated name).
+    """
     response = MessagingResponse()
+    extra = {"action": status_callback} if status_callback else {}
     for piece in pieces:
-        response.message(piece.body)
+        response.message(piece.body, **extra)
     return render_twiml(response)
 
 

@@ -65,6 +65,11 @@ class Agenda(Protocol):
         dialled call's outcome rescheduled it: that time stands)."""
         ...
 
+    async def drop_unmoved(self, interaction_id: int, before: float) -> None:
+        """Drop the entry unless it was moved to after ``before`` meanwhile (a
+        first text's delivery report rescheduled it: that time stands)."""
+        ...
+
     async def size(self) -> int: ...
 
 
@@ -108,6 +113,20 @@ end
 return 1
 """
 
+# The scheduled time is a plan's third field (``Plan.encode``).
+_DROP_UNMOVED = """
+local text = redis.call('HGET', KEYS[1], ARGV[1])
+if text then
+  local at = tonumber(string.match(text, '^[^,]*,[^,]*,([^,]*),'))
+  if at and at > tonumber(ARGV[2]) then
+    return 0
+  end
+end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+"""
+
 # Plans written per round trip (a full listing's page at most).
 CHUNK = 1000
 
@@ -119,6 +138,7 @@ class RedisAgenda:
         self._plan = redis.register_script(_PLAN)
         self._take = redis.register_script(_TAKE)
         self._hold = redis.register_script(_HOLD)
+        self._drop_unmoved = redis.register_script(_DROP_UNMOVED)
 
     async def plan(self, plans: Sequence[Plan]) -> int:
         changed = 0
@@ -147,6 +167,9 @@ class RedisAgenda:
 
     async def hold(self, plan: Plan, until: float) -> None:
         await self._hold(keys=self._keys, args=[plan.id, plan.encode(), until])
+
+    async def drop_unmoved(self, interaction_id: int, before: float) -> None:
+        await self._drop_unmoved(keys=self._keys, args=[interaction_id, before])
 
     async def size(self) -> int:
         return int(await self._redis.zcard(self._keys[1]))
@@ -207,6 +230,11 @@ class MemoryAgenda:
         held = self._plans.get(plan.id)
         if held is not None and held[0] == plan:
             self._score(plan.id, until)
+
+    async def drop_unmoved(self, interaction_id: int, before: float) -> None:
+        held = self._plans.get(interaction_id)
+        if held is None or held[0].scheduled_at <= before:
+            self._plans.pop(interaction_id, None)
 
     async def size(self) -> int:
         return len(self._plans)

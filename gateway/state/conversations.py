@@ -60,6 +60,14 @@ class Conversation(BaseModel):
     # Opted out, and noting it in SDX (interaction data gateway_status) failed:
     # the sweeper tries again.
     opt_out_note_pending: bool = False
+    # The text that asked the current question never arrived (its status
+    # callback said so): the respondent's next message gets the question
+    # again and is not submitted as an answer to a question never seen.
+    resend: bool = False
+    # The dispatch attempt of the survey's first text, until the respondent
+    # writes: a failure of that text reported later is acted on only while
+    # the conversation still waits for it (else the text evidently arrived).
+    first_text: str | None = None
     updated_at: float = 0.0
 
     @property

@@ -4,8 +4,8 @@ Three keys of an interaction's data are the gateway's:
 
 * ``gateway_attempts``: how many times it was dialled;
 * ``gateway_status``: why it is never dialled or texted again (unreachable,
-  opted out, an invalid number...), for the dispatcher and the operator's
-  reports;
+  opted out, an invalid number, a text the carrier filtered...), for the
+  dispatcher and the operator's reports;
 * ``gateway_redial``: the time (whole seconds) to which an interaction whose
   survey had already started was moved, because its call reached a machine
   or its first text never arrived. A started interaction is otherwise never
@@ -43,8 +43,18 @@ ATTEMPTS = "gateway_attempts"
 STATUS = "gateway_status"
 REDIAL = "gateway_redial"
 # gateway_status values after which an interaction is never dialled again.
+# ("filtered": the carrier filtered its first text, 30007; texting it again
+# would only be filtered again, until the operator fixes the cause.)
 FINAL_STATUSES = frozenset(
-    {"unreachable", "invalid_number", "not_sms_capable", "opted_out", "send_failed", "dial_failed"}
+    {
+        "unreachable",
+        "invalid_number",
+        "not_sms_capable",
+        "opted_out",
+        "filtered",
+        "send_failed",
+        "dial_failed",
+    }
 )
 # Twilio CallStatus values of an outbound call that reached nobody.
 NOT_REACHED = frozenset({"busy", "no-answer", "failed", "canceled"})

@@ -35,6 +35,12 @@ UNSUBSCRIBED = 21610  # the recipient replied STOP
 INVALID_TO = 21211  # not a valid phone number
 NOT_IN_PROGRESS = 21220  # a call that is over cannot be redirected
 NOT_MOBILE = 21614  # not a number that can receive SMS
+# Delivery failures a message's status callback reports (ErrorCode).
+UNREACHABLE = 30003  # handset off or out of coverage: try again later
+UNKNOWN_NUMBER = 30005  # the number does not exist
+LANDLINE = 30006  # a landline or a number that cannot take SMS
+FILTERED = 30007  # the carrier filtered the message (content, A2P registration)
+UNKNOWN_ERROR = 30008  # the carrier gave no reason: try again later
 
 # How many of the latest calls or messages to one number a reconciliation reads.
 RECENT = 20
@@ -167,10 +173,15 @@ class TwilioRest:
             raise
         return True
 
-    async def send_message(self, *, to: str, from_: str, body: str) -> str:
-        """Send ``body`` from ``from_``: one of our numbers, or a Messaging Service SID."""
-        sender = _sender(from_)
-        message = await _checked(self.client.messages.create_async(to=to, body=body, **sender))
+    async def send_message(
+        self, *, to: str, from_: str, body: str, status_callback: str | None = None
+    ) -> str:
+        """Send one text from ``from_`` (one of our numbers, or a Messaging Service
+        SID); Twilio POSTs its delivery outcome to ``status_callback``."""
+        extra = {"status_callback": status_callback} if status_callback else {}
+        message = await _checked(
+            self.client.messages.create_async(to=to, body=body, **_sender(from_), **extra)
+        )
         return str(message.sid)
 
     async def calls_since(self, *, to: str, from_: str, since: datetime) -> list[str]:

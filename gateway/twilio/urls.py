@@ -2,7 +2,8 @@
 
 The paths are the operator contract's routes (``/twilio/voice``,
 ``/twilio/voice/status``, ``/twilio/sms``) and the gateway's own follow-ups
-(Gather actions, no-input redirects, answering machine detection). Absolute URLs are built on
+(Gather actions, no-input redirects, answering machine detection, SMS delivery
+status). Absolute URLs are built on
 ``GATEWAY_PUBLIC_URL``, never on the address a request arrived at, so
 Twilio's signatures match behind proxies.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import quote
 
 PREFIX: Final = "/twilio/"
 VOICE: Final = "/twilio/voice"
@@ -19,6 +21,7 @@ VOICE_ANSWER: Final = "/twilio/voice/answer"
 VOICE_SILENCE: Final = "/twilio/voice/silence"
 VOICE_MACHINE: Final = "/twilio/voice/machine"
 SMS: Final = "/twilio/sms"
+SMS_STATUS: Final = "/twilio/sms/status"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,24 @@ class WebhookUrls:
 
     def sms(self) -> str:
         return self.base + SMS
+
+    def sms_status(
+        self,
+        interaction_id: int | None = None,
+        attempt: str | None = None,
+        question: int | None = None,
+    ) -> str:
+        """A message's StatusCallback. A survey's first text names its
+        interaction and the dial attempt it was; a reply in a conversation
+        names the question it asked (or nothing)."""
+        query = []
+        if interaction_id is not None:
+            query.append(f"interaction={interaction_id}")
+        if attempt is not None:
+            query.append(f"attempt={quote(attempt, safe='')}")
+        if question is not None:
+            query.append(f"question={question}")
+        return self.base + SMS_STATUS + ("?" + "&".join(query) if query else "")
 
 
 def _interaction(interaction_id: int | None) -> str:

@@ -188,3 +188,28 @@ async def test_messages_of_another_sender_are_not_taken_for_the_services(world: 
         assert bare != found
     finally:
         await twilio.close()
+
+
+@pytest.mark.parametrize(
+    "world", [{"twilio_messaging_service_sid": SERVICE, "gateway_retry_delay": 3}], indirect=True
+)
+async def test_a_failed_delivery_through_the_service_finds_its_conversation(
+    world: World,
+) -> None:
+    """The status callback comes From the pool number Twilio chose, with the
+    service's SID: the report is about the service's conversation, so a first
+    text that was not delivered for now is moved to be texted again (not
+    taken for a conversation that moved on)."""
+    service_in_use(world, SERVICE)
+    world.twilio.fail_delivery(DEMO_RESPONDENT, 30003, times=1)
+    await world.dispatch_all()
+    (failed,) = first_texts(world)
+    assert (failed.from_, failed.error_code) == (POOL_NUMBER, 30003)
+    assert failed.status in ("failed", "undelivered")
+    recorded = data(world.sdx, SMS_ID)
+    scheduled = world.sdx.store.interaction(SMS_ID).scheduled_at
+    assert recorded["gateway_attempts"] == "1"
+    assert recorded["gateway_redial"] == str(int(scheduled.timestamp()))
+    conversation = await world.conversations.load(f"{DEMO_RESPONDENT}|{SERVICE}")
+    assert conversation is not None
+    assert (conversation.status, conversation.resend) == ("active", True)

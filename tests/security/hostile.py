@@ -29,9 +29,10 @@ ROUTES = [
     urls.VOICE_STATUS,
     urls.VOICE_MACHINE,
     urls.SMS,
+    urls.SMS_STATUS,
 ]
 # Beside the routes: still under the signature check, never a handler.
-UNKNOWN = ["/twilio/", "/twilio/voice/", "/twilio/Voice", "/twilio/sms/status", "/twilio/x/y"]
+UNKNOWN = ["/twilio/", "/twilio/voice/", "/twilio/Voice", "/twilio/sms/status/x", "/twilio/x/y"]
 FORM = "application/x-www-form-urlencoded"
 
 HOSTILE = [
@@ -76,7 +77,19 @@ PHONES = [
     "",
 ]
 NUMBERS = ["1e309", "-0", "NaN", "Infinity", "0x10", "1_000", "\u0661\u0662", "\u00b2", "\u2163"]
-STATUSES = ["completed", "in-progress", "busy", "no-answer", "failed", "canceled", "ringing"]
+STATUSES = [
+    "completed",
+    "in-progress",
+    "busy",
+    "no-answer",
+    "failed",
+    "canceled",
+    "ringing",
+    "undelivered",
+    "delivered",
+    "30007",
+    "21610",
+]
 KEYWORDS = ["STOP", "stop ", "START", "HELP", "UNSUBSCRIBE", "machine_start", "fax", "human"]
 FIELDS = [
     "CallSid",
@@ -94,6 +107,8 @@ FIELDS = [
     "OptOutType",
     "NumMedia",
     "CallDuration",
+    "MessageStatus",
+    "ErrorCode",
 ]
 
 # Characters XML 1.0 cannot carry at all, lone surrogates among them.
@@ -207,7 +222,12 @@ def targets(
 ) -> Target:
     """A route (by default one request in four beside the routes) and a hostile query."""
     route = draw(st.sampled_from(routes))
-    names = draw(st.lists(st.sampled_from(["turn", "i", "q", "s", "interaction", "x"]), max_size=5))
+    names = draw(
+        st.lists(
+            st.sampled_from(["turn", "i", "q", "s", "interaction", "attempt", "question", "x"]),
+            max_size=5,
+        )
+    )
     query = [(name, draw(query_values)) for name in names]
     if route in (urls.VOICE_ANSWER, urls.VOICE_SILENCE) and draw(st.booleans()):
         # A well-formed turn reference (which may name nothing real).

@@ -216,7 +216,9 @@ def test_unsigned_or_wrongly_signed_forms_are_refused_before_anything_runs(
     assert harness.changes() == before
 
 
-@pytest.mark.parametrize("route", ["/twilio/voice", "/twilio/voice/status", "/twilio/sms"])
+@pytest.mark.parametrize(
+    "route", ["/twilio/voice", "/twilio/voice/status", "/twilio/sms", "/twilio/sms/status"]
+)
 @pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
 async def test_body_over_the_cap_is_413(
     start_gateway: GatewayFactory, sandbox: SandboxState, route: str, signed: bool

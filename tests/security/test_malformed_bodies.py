@@ -35,6 +35,14 @@ NUMBERS = "+61200000000=52,+61200000002=54"
 def params(route: str) -> dict[str, str]:
     if route == "/twilio/sms":
         return {"MessageSid": new_message_sid(), "From": DEMO_RESPONDENT, "To": "+61200000002"}
+    if route == "/twilio/sms/status":
+        return {
+            "MessageSid": new_message_sid(),
+            "MessageStatus": "undelivered",
+            "ErrorCode": "30003",
+            "From": "+61200000002",
+            "To": DEMO_RESPONDENT,
+        }
     fields = {"CallSid": new_call_sid(), "From": DEMO_RESPONDENT, "To": "+61200000000"}
     if route == "/twilio/voice/status":
         fields["CallStatus"] = "completed"
@@ -102,7 +110,9 @@ def errors(logs: list[MutableMapping[str, Any]], caplog: pytest.LogCaptureFixtur
 
 
 @pytest.mark.parametrize("validate", [True, False], ids=["signatures-on", "signatures-off"])
-@pytest.mark.parametrize("route", ["/twilio/voice", "/twilio/voice/status", "/twilio/sms"])
+@pytest.mark.parametrize(
+    "route", ["/twilio/voice", "/twilio/voice/status", "/twilio/sms", "/twilio/sms/status"]
+)
 @pytest.mark.parametrize("kind", list(EXPECTED))
 async def test_malformed_body_is_a_4xx_before_parsing(
     start_gateway: GatewayFactory,

@@ -233,8 +233,11 @@ async def test_characters_xml_cannot_carry_are_dropped(phone: Phone, sandbox: Sa
     assert await phone.send("hello") == [
         "Hello there, friend.\nHow likely are you to recommend us to a friend, from 0 to 10?"
     ]
+    # Its delivery is reported to the status route, naming the question asked.
+    status = f"{phone.settings.gateway_public_url}/twilio/sms/status?question=509"
     assert phone.xml == (
-        '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Hello there, friend.\n'
+        f'<?xml version="1.0" encoding="UTF-8"?><Response><Message action="{status}">'
+        "Hello there, friend.\n"
         "How likely are you to recommend us to a friend, from 0 to 10?</Message></Response>"
     )
 

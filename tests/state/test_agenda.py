@@ -57,6 +57,15 @@ async def test_drop_defer_and_hold(agenda: Agenda) -> None:
     assert await agenda.size() == 2
 
 
+async def test_a_text_that_went_out_leaves_unless_its_report_moved_it(agenda: Agenda) -> None:
+    await agenda.plan([plan(1, 100.0), plan(2, 100.0), plan(3, 100.0)])
+    await agenda.plan([plan(2, 3700.0)])  # 2's delivery report moved it on already
+    for interaction_id in (1, 2, 3, 4):
+        await agenda.drop_unmoved(interaction_id, before=150.0)
+    assert await agenda.size() == 1
+    assert await agenda.take(now=4000.0, limit=10, later=5000.0) == [plan(2, 3700.0)]
+
+
 async def test_a_plans_fields_survive_the_store(agenda: Agenda) -> None:
     sms = Plan(77, 54, "sms", 1_800_000_000.25, "+447700900123")
     await agenda.plan([sms])

@@ -21,6 +21,11 @@ def test_absolute_urls_are_built_on_the_public_base() -> None:
     assert made.voice_silence("turn=1&i=2") == f"{BASE}/twilio/voice/silence?turn=1&i=2"
     assert made.voice_machine(1002) == f"{BASE}/twilio/voice/machine?interaction=1002"
     assert made.sms() == f"{BASE}/twilio/sms"
+    assert made.sms_status() == f"{BASE}/twilio/sms/status"
+    assert made.sms_status(1003, "1700000000") == (
+        f"{BASE}/twilio/sms/status?interaction=1003&attempt=1700000000"
+    )
+    assert made.sms_status(question=503) == f"{BASE}/twilio/sms/status?question=503"
 
 
 def test_the_server_answers_every_path_twilio_is_given() -> None:
@@ -37,6 +42,7 @@ def test_the_server_answers_every_path_twilio_is_given() -> None:
         ("POST", urls.VOICE_SILENCE),
         ("POST", urls.VOICE_MACHINE),
         ("POST", urls.SMS),
+        ("POST", urls.SMS_STATUS),
     }
 
 

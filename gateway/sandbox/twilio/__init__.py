@@ -6,9 +6,10 @@ to it unchanged with ``client.api.base_url = "http://host:port"`` (or
 ``app[TWILIO_STATE]`` is the account and all that happened in it, and the
 knobs: ``outcomes``, ``script()``, ``responders``, ``fail_next()``,
 ``slow_create()`` (a create held back, before or after it is made),
-``number_errors``, ``ring_delay``, ``add_service()`` (a Messaging Service over
-some of the account's numbers, served under ``/v1/Services`` for a client whose
-``messaging.base_url`` is the emulator's too); ``inbound_call()`` and ``inbound_sms()``
+``number_errors``, ``fail_delivery()``, ``ring_delay``, ``add_service()`` (a
+Messaging Service over some of the account's numbers, served under
+``/v1/Services`` for a client whose ``messaging.base_url`` is the emulator's
+too); ``inbound_call()`` and ``inbound_sms()``
 play a respondent calling or texting in; ``watch(number)`` tells of calls and
 messages to a number. ``/_twilio/...`` does the same over HTTP (``control``),
 and ``/_twilio/phone/...`` lets a softphone in another process take a call
@@ -36,8 +37,10 @@ Where Twilio's behaviour is not copied:
 - Verbs other than the ones above are noted in the transcript and skipped.
 - The ``answered`` status callback is sent just before the Url is requested
   (Twilio sends both at about the same time, in no promised order).
-- Outbound messages go queued -> sent -> delivered; the status callback
-  hears ``sent`` and ``delivered``.
+- Outbound messages (API messages, and TwiML replies with an ``action``) go
+  queued -> sent -> delivered; the status callback hears ``sent`` and
+  ``delivered``. ``fail_delivery(to, code)`` makes them end ``failed`` (or
+  ``sent`` then ``undelivered``) with that ErrorCode instead.
 - A Messaging Service picks a new recipient's sender by going round its pool
   (Twilio weighs geomatch and number types); sticky sender keeps it. Its
   ``/v1`` resource carries what the twilio library reads; its phone-number

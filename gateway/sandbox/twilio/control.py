@@ -21,7 +21,12 @@ machine detection reports (``answer``, ``gather`` or ``after``: see
 ``POST /_twilio/services`` ``{numbers, sid?}`` adds a Messaging Service over
 those of the account's numbers (``TwilioState.add_service``) and answers it.
 
-``POST /_twilio/reset`` clears both, with everything else (``TwilioState.reset``).
+``POST /_twilio/delivery_failures`` ``{to, code, status?, times?}``:
+``fail_delivery``, messages to ``to`` are accepted, then ``failed`` or
+``undelivered`` with ErrorCode ``code`` (30003, 30007, 21610...), as a
+carrier reports it to the StatusCallback; ``times`` null: every one.
+
+``POST /_twilio/reset`` clears them all, with everything else (``TwilioState.reset``).
 """
 
 from __future__ import annotations
@@ -134,6 +139,24 @@ async def add_failure(request: web.Request) -> web.Response:
     except (KeyError, TypeError, ValueError) as exc:
         raise bad(f"bad failure: {exc}") from None
     return web.json_response(forced.as_json(), status=201)
+
+
+async def add_delivery_failure(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    to, code, status, times = (body.get(name) for name in ("to", "code", "status", "times"))
+    if not isinstance(to, str):
+        raise bad("to must be a phone number")
+    if isinstance(code, bool) or not isinstance(code, int):
+        raise bad("code must be a Twilio error code")
+    if not isinstance(status, str | None):
+        raise bad("status must be failed or undelivered")
+    if isinstance(times, bool) or not isinstance(times, int | None):
+        raise bad("times must be a whole number or null")
+    try:
+        failure = state_of(request).fail_delivery(to, code, status=status or "", times=times)
+    except ValueError as exc:
+        raise bad(f"bad delivery failure: {exc}") from None
+    return web.json_response(failure.as_json(), status=201)
 
 
 async def add_slow(request: web.Request) -> web.Response:

@@ -1,10 +1,15 @@
-"""Outbound messages on their way: sent, then delivered, each told to the StatusCallback."""
+"""Outbound messages on their way: each status told to the StatusCallback.
+
+queued -> sent -> delivered; a message set to fail (``TwilioState.fail_delivery``)
+goes queued -> failed, or queued -> sent -> undelivered, with its ErrorCode.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
 
+from gateway.sandbox.twilio.errors import MESSAGES
 from gateway.sandbox.twilio.messages import MessageRecord
 from gateway.sandbox.twilio.sids import API_VERSION, utc_now
 
@@ -26,15 +31,27 @@ def message_params(message: MessageRecord) -> dict[str, str]:
     }
     if message.messaging_service_sid:
         params["MessagingServiceSid"] = message.messaging_service_sid
+    if message.error_code is not None and message.status in ("failed", "undelivered"):
+        params["ErrorCode"] = str(message.error_code)
     return params
 
 
+def _steps(message: MessageRecord) -> tuple[str, ...]:
+    failure = message.failure
+    if failure is None:
+        return ("sent", "delivered")
+    return ("failed",) if failure.status == "failed" else ("sent", "undelivered")
+
+
 async def deliver(state: TwilioState, message: MessageRecord) -> None:
-    for status in ("sent", "delivered"):
+    for status in _steps(message):
         await asyncio.sleep(state.delivery_delay)
         message.status, message.date_updated = status, utc_now()
         if status == "sent":
             message.date_sent = message.date_updated
+        if message.failure is not None and status == message.failure.status:
+            message.error_code = message.failure.code
+            message.error_message = MESSAGES.get(message.failure.code, "Unknown error")
         if message.status_callback:
             message.callbacks.append(status)
             await state.webhooks().send(message.status_callback, "POST", message_params(message))

@@ -42,6 +42,12 @@ MESSAGES: dict[int, str] = {
     21701: "The Messaging Service does not exist",
     21704: "The Messaging Service contains no phone numbers",
     21705: "The Messaging Service is invalid",
+    # Delivery failures, reported by a message's status callback (ErrorCode).
+    30003: "Unreachable destination handset",
+    30005: "Unknown destination handset",
+    30006: "Landline or unreachable carrier",
+    30007: "Message filtered",
+    30008: "Unknown error",
 }
 
 

@@ -5,17 +5,19 @@ Twilio's signed request to it; an SMS to a number of a Messaging Service's
 pool goes where the service says (see ``services``), with its
 ``MessagingServiceSid``. A call is then followed like any other (the
 caller's script or responder answers its Gathers); an SMS's TwiML reply is
-read for ``<Message>`` replies, which are "sent" back to the sender.
+read for ``<Message>`` replies, which are "sent" back to the sender (and
+delivered, each status told to the ``<Message>``'s ``action``, if it has one).
 """
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 from gateway.sandbox.twilio import twiml
 from gateway.sandbox.twilio.calls import CallRecord
-from gateway.sandbox.twilio.delivery import message_params
+from gateway.sandbox.twilio.delivery import message_params, start_delivery
 from gateway.sandbox.twilio.dialer import start_call
 from gateway.sandbox.twilio.errors import MESSAGES, NotConfigured, WebhookFailed
 from gateway.sandbox.twilio.incoming_numbers import PhoneNumber
@@ -105,23 +107,39 @@ async def inbound_sms(state: TwilioState, from_: str, to: str, body: str) -> lis
         raise WebhookFailed(exc.code, str(exc)) from None
     except ApplicationError as exc:
         raise WebhookFailed(exc.code, exc.detail) from None
-    return [body for body in (_reply(state, received, r) for r in replies) if body is not None]
+    bodies = (_reply(state, received, r, url) for r in replies)
+    return [body for body in bodies if body is not None]
 
 
-def _reply(state: TwilioState, received: MessageRecord, reply: twiml.Message) -> str | None:
-    """Record one ``<Message>`` as sent; None if Twilio would refuse it (too long)."""
+def _reply(
+    state: TwilioState, received: MessageRecord, reply: twiml.Message, document: str
+) -> str | None:
+    """Record one ``<Message>`` as sent; None if it never arrives (too long, or
+    set to fail). With a StatusCallback (``action``), or set to fail, it goes
+    through delivery as an API message does, each status told to the callback."""
+    to = reply.to or received.from_ or ""
+    callback = urljoin(document, reply.status_callback) if reply.status_callback else None
+    failure = state.take_delivery_failure(to)
+    delivered = callback is not None or failure is not None
     message = MessageRecord(
         state.account_sid,
-        to=reply.to or received.from_ or "",
+        to=to,
         from_=reply.from_ or received.to,
         body=reply.body,
         direction="outbound-reply",
-        status="sent",
+        status="queued" if delivered else "sent",
         messaging_service_sid=received.messaging_service_sid,
-        date_sent=utc_now(),
+        date_sent=None if delivered else utc_now(),
+        status_callback=callback,
+        failure=failure,
     )
     if len(reply.body) > MAX_BODY:
         message.status, message.error_code = "failed", TOO_LONG
         message.error_message = MESSAGES[TOO_LONG]
+        message.failure = None
+        state.add_message(message)
+        return None
     state.add_message(message)
-    return reply.body if message.status == "sent" else None
+    if delivered:
+        start_delivery(state, message)
+    return reply.body if message.arrives else None

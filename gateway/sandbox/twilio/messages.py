@@ -11,6 +11,9 @@ from typing import Any
 from gateway.sandbox.twilio.sids import API_VERSION, new_sid, rfc2822, utc_now
 
 MAX_BODY = 1600  # Twilio refuses longer bodies (21617)
+# Delivery errors Twilio reports as "undelivered" (the carrier had the
+# message); others as "failed" (it never left Twilio).
+UNDELIVERED_CODES = frozenset({30003, 30004, 30005, 30006, 30007, 30008})
 
 # GSM 03.38: characters of the basic set take one septet, the extension two.
 _GSM_BASIC = frozenset(
@@ -32,12 +35,36 @@ def num_segments(body: str) -> int:
 
 
 @dataclass
+class DeliveryFailure:
+    """Messages to ``to`` are accepted, then fail: their status becomes ``status``
+    (``failed`` or ``undelivered``) with ``code``, and the StatusCallback hears
+    it. ``times`` None: every message to ``to``; else the next ``times``."""
+
+    to: str
+    code: int
+    status: str = ""  # "": the one that goes with the code
+    times: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            self.status = "undelivered" if self.code in UNDELIVERED_CODES else "failed"
+        if self.status not in ("failed", "undelivered"):
+            raise ValueError("status must be failed or undelivered")
+        if self.times is not None and self.times < 1:
+            raise ValueError("times must be at least 1")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"to": self.to, "code": self.code, "status": self.status, "times": self.times}
+
+
+@dataclass
 class MessageRecord:
     """A message sent through the API, received by a number, or sent as a TwiML reply.
 
     ``direction`` is Twilio's: ``outbound-api``, ``inbound`` or ``outbound-reply``.
     ``created_at`` is ``time.monotonic()``; ``callbacks`` the statuses POSTed
-    to ``status_callback``, in order.
+    to ``status_callback``, in order; ``failure`` how its delivery will fail
+    (``TwilioState.fail_delivery``).
     """
 
     account_sid: str
@@ -56,6 +83,12 @@ class MessageRecord:
     date_sent: datetime | None = None
     created_at: float = field(default_factory=time.monotonic)
     callbacks: list[str] = field(default_factory=list)
+    failure: DeliveryFailure | None = None  # how its delivery will fail, if it will
+
+    @property
+    def arrives(self) -> bool:
+        """Will (did) the recipient get it?"""
+        return self.status not in ("failed", "undelivered") and self.failure is None
 
     @property
     def num_segments(self) -> int:

@@ -170,7 +170,7 @@ def _messages_to(
     return [
         message
         for message in state.messages[after:]
-        if message.to == number and sender in (None, message.from_) and message.status != "failed"
+        if message.to == number and sender in (None, message.from_) and message.arrives
     ]
 
 

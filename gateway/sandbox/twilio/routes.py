@@ -53,6 +53,7 @@ def _control_routes() -> list[web.RouteDef]:
         web.post("/failures", control.add_failure),
         web.post("/slow", control.add_slow),
         web.post("/services", control.add_service),
+        web.post("/delivery_failures", control.add_delivery_failure),
         web.post("/inbound/sms", control.inbound_sms),
         web.post("/inbound/call", control.inbound_call),
         web.post("/reset", control.reset),

@@ -28,7 +28,7 @@ from gateway.sandbox.twilio.faults import (
     SlowCreates,
 )
 from gateway.sandbox.twilio.incoming_numbers import PhoneNumber
-from gateway.sandbox.twilio.messages import MessageRecord
+from gateway.sandbox.twilio.messages import DeliveryFailure, MessageRecord
 from gateway.sandbox.twilio.respondent import Outcome, Responder, add_script
 from gateway.sandbox.twilio.services import MessagingService
 from gateway.sandbox.twilio.webhooks import Webhooks
@@ -49,12 +49,14 @@ class TwilioState:
     ``outcomes`` decides what dialling a number does (default
     ``default_outcome``); ``scripts`` and ``responders`` answer Gathers for a
     respondent's number; ``number_errors`` makes every message to a number
-    fail with ``(status, code)``; ``forced`` and ``slow`` hold what
-    ``fail_next`` and ``slow_create`` set up. ``services`` are the Messaging
-    Services by sid (``seed_services``, sid -> pool, are those a reset brings
-    back). ``ring_delay`` is waited between initiated and ringing and again
-    before the answer; ``delivery_delay`` before each message status. Delays
-    are in seconds.
+    fail with ``(status, code)`` when it is created; ``delivery_failures``
+    (``fail_delivery``) makes messages to a number accepted, then failed or
+    undelivered with an ErrorCode, as a carrier reports later; ``forced``
+    and ``slow`` hold what ``fail_next`` and ``slow_create`` set up.
+    ``services`` are the Messaging Services by sid (``seed_services``, sid ->
+    pool, are those a reset brings back). ``ring_delay`` is waited between
+    initiated and ringing and again before the answer; ``delivery_delay``
+    before each message status. Delays are in seconds.
     """
 
     account_sid: str
@@ -71,6 +73,7 @@ class TwilioState:
     scripts: dict[str, deque[str]] = field(default_factory=dict)
     responders: dict[str, Responder] = field(default_factory=dict)
     number_errors: dict[str, tuple[int, int]] = field(default_factory=dict)
+    delivery_failures: list[DeliveryFailure] = field(default_factory=list)
     forced: ForcedErrors = field(default_factory=ForcedErrors)
     slow: SlowCreates = field(default_factory=SlowCreates)
     ring_delay: float = 0.0
@@ -161,6 +164,26 @@ class TwilioState:
         """
         return self.slow.add(SlowCreate(resource, delay, after, to, times))
 
+    def fail_delivery(
+        self, to: str, code: int, *, status: str = "", times: int | None = None
+    ) -> DeliveryFailure:
+        """Messages to ``to`` (the next ``times``, or all) are accepted, then fail
+        with ``code``: ``failed`` or ``undelivered`` (by default the status that
+        goes with the code), told to their StatusCallback as Twilio does."""
+        failure = DeliveryFailure(to, code, status, times)
+        self.delivery_failures = [f for f in self.delivery_failures if f.to != to]
+        self.delivery_failures.append(failure)
+        return failure
+
+    def take_delivery_failure(self, to: str) -> DeliveryFailure | None:
+        """How a message to ``to`` being created now will fail, if it will."""
+        failure = next((f for f in self.delivery_failures if f.to == to), None)
+        if failure is not None and failure.times is not None:
+            failure.times -= 1
+            if failure.times == 0:
+                self.delivery_failures.remove(failure)
+        return failure
+
     def script(self, number: str, inputs: Iterable[str]) -> None:
         """Queue what ``number`` answers at its next Gathers (see ``respondent``)."""
         add_script(self.scripts, number, inputs)
@@ -230,6 +253,7 @@ class TwilioState:
         self.scripts.clear()
         self.responders.clear()
         self.number_errors.clear()
+        self.delivery_failures.clear()
         self.forced.clear()
         self.slow.clear()
 

@@ -78,6 +78,9 @@ class Message:
     body: str
     to: str | None
     from_: str | None
+    # ``action`` (``statusCallback``, its deprecated name): where the message's
+    # status is reported, relative to the document's URL.
+    status_callback: str | None = None
 
 
 def _root(text: str) -> ET.Element:
@@ -158,5 +161,6 @@ def parse_messaging(text: str) -> list[Message]:
             continue
         body = element.find("Body")
         text_of = _text(body) if body is not None else (element.text or "").strip()
-        replies.append(Message(text_of, element.get("to"), element.get("from")))
+        callback = element.get("action") or element.get("statusCallback")
+        replies.append(Message(text_of, element.get("to"), element.get("from"), callback))
     return replies

@@ -58,6 +58,7 @@ def _new_message(state: TwilioState, form: Form) -> MessageRecord:
         status="accepted" if service and not form.get("From") else "queued",
         messaging_service_sid=service,
         status_callback=params.optional_url(form, "StatusCallback", 21609),
+        failure=state.take_delivery_failure(to),
     )
 
 
