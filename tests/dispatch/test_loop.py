@@ -111,12 +111,16 @@ def _heard_before_detection(moment: str) -> list[tuple[str, str]]:
     return [*first, ("say", "Sorry, I didn't catch that."), ("say", FIRST_QUESTION)]
 
 
-@pytest.mark.parametrize("moment", ["answer", "gather", "after"])
 @pytest.mark.parametrize(
-    "world",
-    [{"gateway_machine_message": ""}, {"gateway_machine_message": MESSAGE}],
-    indirect=True,
-    ids=["hang-up", "message"],
+    ("world", "moment"),
+    [
+        ({"gateway_machine_message": ""}, "answer"),
+        ({"gateway_machine_message": MESSAGE}, "gather"),
+        ({"gateway_machine_message": ""}, "after"),
+        ({"gateway_machine_message": MESSAGE}, "after"),
+    ],
+    indirect=["world"],
+    ids=["hang-up-answer", "message-gather", "hang-up-after", "message-after"],
 )
 async def test_answering_machine_found_while_the_survey_runs(world: World, moment: str) -> None:
     """Asynchronous detection (the default): the greeting starts at once; when the
