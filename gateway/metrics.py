@@ -74,6 +74,12 @@ SMS_DELIVERY_FAILURES = Counter(
     "Texts that were not delivered, by the gateway's outcome",
     ["outcome"],
 )
+# Respondents' languages as chosen when a survey starts: a GATEWAY_LANGUAGES
+# key (bounded by the operator), "default", or "unknown" (a code with no
+# entry, spoken to in the default: the sign an entry is missing).
+LANGUAGES = Counter(
+    "gateway_languages_total", "Surveys started, by the language chosen", ["channel", "language"]
+)
 ACTIVE_SESSIONS = Gauge(
     "gateway_active_sessions", "Surveys in progress (sum over replicas)", ["channel"]
 )
@@ -105,3 +111,7 @@ def sms_segments_sent(kind: str, encoding: str, segments: int) -> None:
 
 def sms_delivery_failure(outcome: str) -> None:
     SMS_DELIVERY_FAILURES.labels(outcome).inc()
+
+
+def language_chosen(channel: str, language: str) -> None:
+    LANGUAGES.labels(channel, language).inc()

@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from gateway.config.languages import LanguageSetting, normalise_languages
 from gateway.config.messaging import MessagingSettings, split_services
 from gateway.config.window import CallWindow as CallWindow  # re-exported: part of Settings
 from gateway.numbers import FALLBACK_REGION, check_region, parse_routes
@@ -102,6 +103,9 @@ class Settings(BaseSettings, MessagingSettings):
     # --- Behaviour ---
     gateway_say_voice: str = "Polly.Joanna"
     gateway_say_language: str = "en-US"
+    # Language code -> how respondents of that language are spoken to and
+    # heard (gateway/config/languages.py); others get the two settings above.
+    gateway_languages: Annotated[dict[str, LanguageSetting], NoDecode] = Field(default_factory=dict)
     gateway_gather_timeout: int = Field(default=5, ge=1, le=60)
     gateway_max_reprompts: int = Field(default=2, ge=0, le=10)
     gateway_inbound_create: bool = False
@@ -142,6 +146,8 @@ class Settings(BaseSettings, MessagingSettings):
         "Sorry, we cannot record your answers right now. Please call back later. Goodbye."
     )
     gateway_no_input_message: str = "Sorry, I didn't catch that."
+    # Said when the keys pressed hold no answer (only * or #).
+    gateway_invalid_keys_message: str = "Sorry, that is not an answer."
     # --- SMS ---
     # Reply to a message from a number with no pending survey ("" = no reply).
     gateway_sms_no_survey_message: str = "There is no survey waiting for this number."
@@ -247,6 +253,11 @@ class Settings(BaseSettings, MessagingSettings):
         numbers, _ = split_services(value)  # checks the MG...=ID entries too
         return parse_routes(numbers, region)
 
+    @field_validator("gateway_languages", mode="before")
+    @classmethod
+    def _normalise_languages(cls, value: Any) -> Any:
+        return normalise_languages(value)
+
     @field_validator("gateway_call_window", mode="before")
     @classmethod
     def _parse_window(cls, value: Any) -> Any:
@@ -306,6 +317,9 @@ def describe_error(error: ValidationError) -> str:
     if first["type"] == "missing":
         hint = _HELP.get(field)
         return f"configuration error: {variable} is required" + (f" ({hint})" if hint else "")
+    if field == "gateway_languages" and len(loc) > 1:
+        # Where in the JSON: language codes and field names, never a value.
+        message = f"{message} (at {'.'.join(p for p in loc[1:] if p != '[key]')})"
     return f"configuration error: {variable} is invalid: {message}"
 
 

@@ -8,54 +8,19 @@ it cannot interpret goes to SDX as it was heard (cleaned), so SDX answers
 
 from __future__ import annotations
 
-import re
-
+from gateway.languages.words import ENGLISH, ENGLISH_TENS, NO, YES, SpeechWords, tokens
 from gateway.sdx.models import Question
 
-__all__ = ["answer_from_digits", "answer_from_speech"]
+__all__ = ["answer_from_digits", "answer_from_speech", "holds_answer"]
 
-_KEYPAD_YESNO = {"1": "Yes", "2": "No"}
+_KEYPAD_YESNO = {"1": YES, "2": NO}
 
-# Words and phrases, as word tuples. At each position the longest phrase
-# wins, so "absolutely not" beats "absolutely" and "no idea" beats "no".
-_YES = "Yes"
-_NO = "No"
-_UNSURE = ""  # a hedge: the answer stays as heard and SDX re-asks
-_YES_PHRASES = (
-    "yes|yeah|yea|yep|yup|aye|sure|correct|absolutely|of course|it was|it is|it did|i did|"
-    "affirmative|definitely|certainly|that's right|that is right|true|i think so|why not"
+_UNITS = {word: value for value, word in enumerate(ENGLISH.numbers)}
+_TENS = {word: value * 10 for value, word in enumerate(ENGLISH_TENS, start=2)}
+
+_EDGE_PUNCTUATION = (
+    " \t\r\n.,;:!?\"'()[]{}-\u2026\u201c\u201d\u2018\u2019\u3002\uff0c\uff1f\uff01\u060c\u061f"
 )
-_NO_PHRASES = (
-    "no|nope|nah|not really|not at all|negative|no way|it wasn't|it was not|it isn't|"
-    "it is not|it didn't|it did not|i didn't|i did not|absolutely not|of course not|"
-    "definitely not|certainly not|incorrect|false|not true|don't think so"
-)
-_UNSURE_PHRASES = (
-    "maybe|perhaps|not sure|unsure|no idea|don't know|dunno|not certain|kind of|sort of"
-)
-_YESNO_PHRASES: dict[tuple[str, ...], str] = {
-    tuple(phrase.split()): meaning
-    for phrases, meaning in ((_YES_PHRASES, _YES), (_NO_PHRASES, _NO), (_UNSURE_PHRASES, _UNSURE))
-    for phrase in phrases.split("|")
-}
-_LONGEST_PHRASE = max(len(phrase) for phrase in _YESNO_PHRASES)
-
-_UNIT_WORDS = (
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-    "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-    "eighteen", "nineteen",
-)  # fmt: skip
-_TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-_UNITS = {word: value for value, word in enumerate(_UNIT_WORDS)}
-_TENS = {word: value * 10 for value, word in enumerate(_TENS_WORDS, start=2)}
-# Recogniser mishearings of a bare number. Only trusted when they are the
-# whole answer: "I'd give it to you as eight" means 8, not 2, and "oh, nine"
-# means 9, not 0.
-_ALONE_ONLY = {"oh": 0, "won": 1, "to": 2, "too": 2, "for": 4, "fore": 4, "ate": 8}
-
-# Words keep inner apostrophes ("wasn't"); numbers keep thousands commas and decimals.
-_TOKEN = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?|[a-z]+(?:'[a-z]+)*")
-_EDGE_PUNCTUATION = " \t\r\n.,;:!?\"'()[]{}-\u2026\u201c\u201d\u2018\u2019"
 
 
 def _question_type(question: Question | None) -> str:
@@ -64,19 +29,28 @@ def _question_type(question: Question | None) -> str:
     return question.question_type.strip().lower()
 
 
+def _keys(digits: str) -> str:
+    return "".join(ch for ch in digits if ch not in "#*" and not ch.isspace())
+
+
+def holds_answer(digits: str) -> bool:
+    """Whether keys pressed hold anything to answer with (not only ``*`` and ``#``)."""
+    return bool(_keys(digits))
+
+
 def answer_from_digits(question: Question | None, digits: str) -> str:
     """Keypad input as an answer: ``#``, ``*`` and whitespace removed.
 
     For yesno, 1 is "Yes" and 2 is "No"; any other keys go to SDX as pressed.
     """
-    cleaned = "".join(ch for ch in digits if ch not in "#*" and not ch.isspace())
+    cleaned = _keys(digits)
     if _question_type(question) == "yesno":
         return _KEYPAD_YESNO.get(cleaned, cleaned)
     return cleaned
 
 
-def answer_from_speech(question: Question | None, speech: str) -> str:
-    """Twilio's ``SpeechResult`` as an answer.
+def answer_from_speech(question: Question | None, speech: str, words: SpeechWords = ENGLISH) -> str:
+    """Twilio's ``SpeechResult``, heard in the language of ``words``, as an answer.
 
     yesno: "Yes" or "No" from the first yes-ish or no-ish word or phrase.
     nps and number: the first number heard, as digits ("eight out of ten"
@@ -89,40 +63,71 @@ def answer_from_speech(question: Question | None, speech: str) -> str:
     if kind not in {"yesno", "nps", "number"}:
         return collapsed
     cleaned = collapsed.strip(_EDGE_PUNCTUATION)
-    tokens = _tokens(cleaned)
-    found = _yes_or_no(tokens) if kind == "yesno" else _first_number(tokens)
+    heard = tokens(cleaned)
+    found = _yes_or_no(heard, words) if kind == "yesno" else _first_number(heard, words)
     return found or cleaned
 
 
-def _tokens(text: str) -> list[str]:
-    # Curly apostrophes come from some recognisers; hyphens join "twenty-five".
-    normal = text.lower().replace("\u2019", "'").replace("-", " ")
-    return _TOKEN.findall(normal)
-
-
-def _yes_or_no(tokens: list[str]) -> str | None:
-    """ "Yes"/"No" by the first phrase that says so; None if unknown or hedged."""
-    if len(tokens) == 1 and tokens[0] in {"1", "one", "2", "two"}:
-        # Someone told "press 1 for yes" may say the key instead of the word.
-        return _YES if tokens[0] in {"1", "one"} else _NO
-    for start in range(len(tokens)):
-        for length in range(min(_LONGEST_PHRASE, len(tokens) - start), 0, -1):
-            meaning = _YESNO_PHRASES.get(tuple(tokens[start : start + length]))
-            if meaning is not None:
-                return meaning or None
+def _phrase_at(
+    heard: list[str], start: int, table: dict[tuple[str, ...], str], longest: int
+) -> str | None:
+    """What the longest phrase of ``table`` starting at ``heard[start]`` means."""
+    for length in range(min(longest, len(heard) - start), 0, -1):
+        meaning = table.get(tuple(heard[start : start + length]))
+        if meaning is not None:
+            return meaning
     return None
 
 
-def _first_number(tokens: list[str]) -> str | None:
+def _yes_or_no(heard: list[str], words: SpeechWords) -> str | None:
+    """ "Yes"/"No" by the first phrase that says so; None if unknown or hedged.
+
+    At each position the longest phrase wins, so "absolutely not" beats
+    "absolutely" and "no idea" beats "no".
+    """
+    if len(heard) in (1, 2):
+        # Someone told "press 1 for yes" may say the key instead of the word.
+        key = _number_at(heard, 0, words)
+        if key is not None and key[1] == len(heard) and key[0] in (1, 2):
+            return YES if key[0] == 1 else NO
+    for start in range(len(heard)):
+        meaning = _phrase_at(heard, start, words.yesno, words.longest)
+        if meaning is not None:
+            return meaning or None
+    return None
+
+
+def _first_number(heard: list[str], words: SpeechWords) -> str | None:
     """The first number in the words, as decimal digits; None if there is none."""
-    if len(tokens) == 1 and tokens[0] in _ALONE_ONLY:
-        return str(_ALONE_ONLY[tokens[0]])
-    for start, token in enumerate(tokens):
+    if len(heard) == 1 and heard[0] in words.alone:
+        return str(words.alone[heard[0]])
+    for start, token in enumerate(heard):
         if token[0].isdigit():
             return token.replace(",", "")
-        value = _number_words(tokens, start)
+        if words is ENGLISH:
+            value = _number_words(heard, start)
+            if value is not None:
+                return str(value)
+            continue
+        found = _number_at(heard, start, words)
+        if found is None:
+            continue
+        later = any(_number_at(heard, i, words) for i in range(start + found[1], len(heard)))
+        if token not in words.articles or not later:
+            return str(found[0])
+    return None
+
+
+def _number_at(heard: list[str], start: int, words: SpeechWords) -> tuple[int, int] | None:
+    """The number (digits, or a word of ``words``' 0..10) at ``heard[start]``, and
+    how many words it took."""
+    token = heard[start]
+    if token.isdigit():
+        return int(token), 1
+    for length in range(min(words.longest, len(heard) - start), 0, -1):
+        value = words.number_words.get(tuple(heard[start : start + length]))
         if value is not None:
-            return str(value)
+            return value, length
     return None
 
 
