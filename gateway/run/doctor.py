@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -19,8 +17,10 @@ from redis.exceptions import RedisError
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.logging import configure_logging
 from gateway.numbers import region_of
+from gateway.run.check import Check
 from gateway.run.components import build_router
 from gateway.run.connections import sdx_client
+from gateway.run.doctor_languages import check_languages
 from gateway.run.exposure import exposure_problem
 from gateway.sdx.errors import SdxError, SdxUnauthorized
 from gateway.survey.routing import Table, region_for
@@ -29,20 +29,7 @@ from gateway.twilio.rest import TwilioApiError, TwilioRest
 from gateway.twilio.service_config import plan_services
 from gateway.twilio.urls import WebhookUrls
 
-Level = Literal["ok", "warn", "FAIL"]
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    level: Level
-    detail: str
-    fix: str = ""
-
-    def line(self) -> str:
-        text = f"{self.level:<4}  {self.name}: {self.detail}"
-        return f"{text}\n      fix: {self.fix}" if self.fix else text
 
 
 def check_public_url(settings: Settings) -> Check:
@@ -276,6 +263,8 @@ async def run_checks(settings: Settings, say: Callable[[str], None]) -> int:
     record(check_public_url(settings))
     record(check_signatures(settings))
     record(check_exposure(settings))
+    for check in check_languages(settings):
+        record(check)
     retired = check_retired(settings)
     if retired is not None:
         record(retired)
