@@ -194,3 +194,35 @@ def test_sandbox_answers_in_the_flavour_asked_for() -> None:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=15)
     assert "php flavour" in output
+
+
+def test_the_demo_speaks_spanish_to_its_spanish_respondent(demo: tuple[int, int]) -> None:
+    """SDX says es-MX; the demo's GATEWAY_LANGUAGES has es: the softphone shows
+    the call in es-US with Polly.Lupe, the survey's Spanish texts and the
+    gateway's own Spanish sentence, and a spoken "sí" answers yes."""
+    from gateway.sandbox.demo import INBOUND, SPANISH_RESPONDENT
+
+    _, sandbox_port = demo
+    typed = "9#\n\n4\nsí\nTodo bien.\n"
+    phone = [*GATEWAY, "phone", "call", "--from", SPANISH_RESPONDENT, "--to", INBOUND]
+    sandbox = ["--sandbox", f"http://127.0.0.1:{sandbox_port}/twilio"]
+    result = subprocess.run(
+        [*phone, *sandbox], input=typed, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert lines[1:4] == [
+        "[audio: https://example.com/sdx-sandbox/greeting-52.mp3]",
+        "[speaking es-US (Polly.Lupe)]",
+        "Responda a cada pregunta con el teclado o diciendo su respuesta. "
+        "Después de un número, pulse la tecla almohadilla.",
+    ]
+    assert "Perdone, no le he entendido." in lines  # the gateway's own, in Spanish
+    assert "[speaking en-US (Polly.Joanna)]" not in lines
+    assert lines[-2:] == ["Gracias por su opinión. Adiós.", "-- call ended (completed)"]
+    answers = requests.get(
+        f"http://127.0.0.1:{sandbox_port}/api/interactions/1007/responses",  # the inbound one
+        auth=SDX_AUTH,
+        timeout=5,
+    ).json()
+    assert [str(r["response"]) for r in answers] == ["9", "4", "Yes", "Todo bien."]

@@ -19,8 +19,11 @@ from gateway.twilio.urls import WebhookUrls
 STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
 
 
-async def place_call(twilio: TwilioRest, settings: Settings, job: Job) -> PlacedCall:
-    """Ask Twilio for the call ``job`` stands for (TwilioApiError if refused)."""
+async def place_call(
+    twilio: TwilioRest, settings: Settings, job: Job, language: str = ""
+) -> PlacedCall:
+    """Ask Twilio for the call ``job`` stands for (TwilioApiError if refused); its
+    webhooks name the respondent's ``language`` key, so the call speaks it."""
     urls = WebhookUrls(settings.gateway_public_url)
     detection = None
     if settings.gateway_machine_detection:
@@ -29,9 +32,9 @@ async def place_call(twilio: TwilioRest, settings: Settings, job: Job) -> Placed
     return await twilio.create_call(
         to=job.to,
         from_=job.from_,
-        url=urls.voice(job.interaction_id),
+        url=urls.voice(job.interaction_id, language),
         status_callback=urls.voice_status(job.interaction_id),
         events=STATUS_EVENTS,
         machine_detection=detection,
-        machine_callback=urls.voice_machine(job.interaction_id) if asynchronous else None,
+        machine_callback=urls.voice_machine(job.interaction_id, language) if asynchronous else None,
     )

@@ -26,6 +26,7 @@ from gateway.dispatch.placing import (
 from gateway.dispatch.poller import DuePoller, SurveyNumbers
 from gateway.dispatch.store import DispatchStore
 from gateway.dispatch.texts import FirstTexts, Pace
+from gateway.languages import Languages
 from gateway.logging import get_logger
 from gateway.sdx import SdxClient
 from gateway.sdx.errors import SdxError
@@ -51,9 +52,11 @@ class Dialer:
         attempts: AttemptStore,
         pace: Pace,
         poller: DuePoller,
+        languages: Languages,
         claim_ttl: float = 30.0,
     ) -> None:
         self._settings = settings
+        self._languages = languages
         self._sdx = sdx
         self._twilio = twilio
         self._conversations = conversations
@@ -96,8 +99,9 @@ class Dialer:
             await self._store.settle(job, "stale", self._settled_ttl)
             await self._poller.follow(current, now)  # the agenda follows what was read
             return "stale"
+        language = self._languages.choose(current.language(), job.channel).key
         async with claim_kept(self._store, job, owner, self._claim_ttl):
-            outcome = await self._place(job, data_of(current), dials, now, owner)
+            outcome = await self._place(job, data_of(current), dials, now, owner, language)
         await self._follow(job, outcome, now)
         return outcome
 
@@ -135,12 +139,18 @@ class Dialer:
         return False
 
     async def _place(
-        self, job: Job, data: dict[str, str], dials: list[Dial], now: float, owner: str
+        self,
+        job: Job,
+        data: dict[str, str],
+        dials: list[Dial],
+        now: float,
+        owner: str,
+        language: str,
     ) -> str:
         moment = datetime.fromtimestamp(now, UTC)
         dial = dialling(job, data, dials, moment, self._settled_ttl)
         if dial.resumed:
-            reconciled = await self._reconcile(job, dial.placing.began - CLOCK_SLACK)
+            reconciled = await self._reconcile(job, dial.placing.began - CLOCK_SLACK, language)
             if reconciled is not None:
                 return reconciled
         if not await write_down(self._sdx, self._attempts, job, data, dial):
@@ -148,10 +158,10 @@ class Dialer:
         if not await self._still_held(job, owner):
             return "deferred"  # the holder now settles it; the entry is acknowledged then
         if job.channel == "voice":
-            return await self._call(job)
-        return await self._texts.send(job)
+            return await self._call(job, language)
+        return await self._texts.send(job, language)
 
-    async def _reconcile(self, job: Job, began: datetime) -> str | None:
+    async def _reconcile(self, job: Job, began: datetime, language: str) -> str | None:
         """An earlier dial of this attempt never settled: did Twilio take it?
 
         Returns the outcome when it did (or when Twilio cannot say), None
@@ -176,7 +186,7 @@ class Dialer:
             with contextlib.suppress(SdxError):
                 turn = await self._sdx.start_survey(job.interaction_id)
                 if not turn.completed:
-                    await self._texts.open_conversation(job, turn, sending=False)
+                    await self._texts.open_conversation(job, turn, sending=False, language=language)
         await self._store.settle(job, sids[0], self._settled_ttl)
         return "reconciled"
 
@@ -198,8 +208,8 @@ class Dialer:
 
     # --- calls --------------------------------------------------------------
 
-    async def _call(self, job: Job) -> str:
-        creating = asyncio.ensure_future(place_call(self._twilio, self._settings, job))
+    async def _call(self, job: Job, language: str) -> str:
+        creating = asyncio.ensure_future(place_call(self._twilio, self._settings, job, language))
         try:
             # Shielded: a shutdown must not leave "was the call placed?" open.
             placed = await asyncio.shield(creating)

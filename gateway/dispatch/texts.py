@@ -64,8 +64,9 @@ class FirstTexts:
         self._settled_ttl = settled_ttl
         self._urls = WebhookUrls(settings.gateway_public_url)
 
-    async def send(self, job: Job) -> str:
-        """Start the survey and text its first prompts; returns the outcome."""
+    async def send(self, job: Job, language: str = "") -> str:
+        """Start the survey and text its first prompts; returns the outcome. The
+        conversation keeps the respondent's ``language`` key for the gateway's replies."""
         if await self._conversations.is_opted_out(job.to):
             await self._store.settle(job, OPTED_OUT, self._settled_ttl)
             await give_up(self._sdx, job.interaction_id, OPTED_OUT)
@@ -82,7 +83,7 @@ class FirstTexts:
         if turn.completed:
             await self._store.settle(job, "completed", self._settled_ttl)
             return "completed"
-        conversation = await self.open_conversation(job, turn)
+        conversation = await self.open_conversation(job, turn, language=language)
         callback = self._urls.sms_status(job.interaction_id, job.attempt)
         for number, piece in enumerate(first_text(turn.prompts, self._settings)):
             if number:
@@ -99,7 +100,7 @@ class FirstTexts:
         return "sent"
 
     async def open_conversation(
-        self, job: Job, turn: SurveyTurn, *, sending: bool = True
+        self, job: Job, turn: SurveyTurn, *, sending: bool = True, language: str = ""
     ) -> Conversation:
         """Open it before sending, so a quick reply finds it; a resend (the first
         text sent again, its survey already started) keeps a live one, which
@@ -120,6 +121,7 @@ class FirstTexts:
                 interaction_id=job.interaction_id,
                 survey_id=job.survey_id,
                 question=turn.current_question,
+                language=language,
                 updated_at=time.time(),
             )
         conversation.first_text = job.attempt

@@ -17,10 +17,11 @@ from gateway.dispatch.poller import DuePoller
 from gateway.dispatch.store import DispatchStore, Pacer, RedisDispatchStore
 from gateway.dispatch.store_memory import MemoryDispatchStore
 from gateway.dispatch.worker import Dispatcher, DispatchTuning
+from gateway.languages import Languages
 from gateway.sdx import SdxClient
 from gateway.sms.delivery import SmsDelivery
 from gateway.sms.expiry import SmsExpiry
-from gateway.sms.survey import SmsSurvey, SmsTexts
+from gateway.sms.survey import SmsSurvey
 from gateway.state.agenda import Agenda, MemoryAgenda, RedisAgenda
 from gateway.state.attempts import (
     AttemptStore,
@@ -42,8 +43,8 @@ from gateway.survey.routing import NumberRouter
 from gateway.twilio.rest import TwilioRest
 from gateway.twilio.urls import WebhookUrls
 from gateway.voice.machine import LiveCalls
-from gateway.voice.survey import CallTexts, VoiceSurvey
-from gateway.voice.twiml import VoiceStyle
+from gateway.voice.speaking import CallSpeech
+from gateway.voice.survey import VoiceSurvey
 
 
 @dataclass(frozen=True)
@@ -147,23 +148,14 @@ def build_components(
         rescheduled=feed.saw,
     )
     urls = WebhookUrls(settings.gateway_public_url)
+    languages = Languages.from_settings(settings)
     voice = VoiceSurvey(
         sdx=sdx,
         sessions=stores.sessions,
         index=index,
         pending=pending,
         outcomes=outcomes,
-        style=VoiceStyle(
-            voice=settings.gateway_say_voice,
-            language=settings.gateway_say_language,
-            gather_timeout=settings.gateway_gather_timeout,
-        ),
-        texts=CallTexts(
-            no_survey=settings.gateway_no_survey_message,
-            apology=settings.gateway_apology_message,
-            no_input=settings.gateway_no_input_message,
-            machine=settings.gateway_machine_message,
-        ),
+        speech=CallSpeech(languages, settings.gateway_gather_timeout),
         urls=urls,
         max_reprompts=settings.gateway_max_reprompts,
         deadline=settings.gateway_webhook_deadline,
@@ -173,12 +165,7 @@ def build_components(
         sdx=sdx,
         store=stores.conversations,
         pending=pending,
-        texts=SmsTexts(
-            no_survey=settings.gateway_sms_no_survey_message,
-            try_later=settings.gateway_sms_try_later_message,
-            help=settings.gateway_sms_help_message,
-            text_only=settings.gateway_sms_text_only_message,
-        ),
+        languages=languages,
         idle_ttl=settings.gateway_sms_session_ttl,
         region=settings.routing_region,
         max_segments=settings.gateway_sms_max_segments,
@@ -246,6 +233,7 @@ def build_dispatcher(
         attempts=attempts,
         pace=pace,
         poller=poller,
+        languages=Languages.from_settings(settings),
         claim_ttl=tuning.dialing_ttl,
     )
     return Dispatcher(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 
 from aiohttp import web
@@ -28,7 +29,9 @@ from gateway.sandbox.credentials import (
     DEMO_TWILIO_ACCOUNT_SID,
     DEMO_TWILIO_AUTH_TOKEN,
 )
-from gateway.sandbox.sdx import Flavour
+from gateway.sandbox.sdx import SANDBOX_STATE, Flavour
+from gateway.sandbox.sdx.models import SurveyType
+from gateway.sandbox.sdx.store import SdxStore
 from gateway.sandbox.twilio import Outcome
 from gateway.sandbox.twilio.phone import remote_phone
 from gateway.twilio.rest import TwilioRest
@@ -37,6 +40,10 @@ from gateway.web.keys import REDIS, SDX
 log = get_logger(__name__)
 
 INBOUND, OUTBOUND, SMS = "+61200000000", "+61200000001", "+61200000002"
+# A respondent SDX knows as Mexican Spanish ("es-MX"): the demo speaks Spanish
+# to them (its "es" entry), and the sandbox's surveys carry Spanish texts.
+SPANISH_RESPONDENT = "+61409999998"
+DEMO_LANGUAGES = '{"es": {"voice": "Polly.Lupe", "language": "es-US"}}'
 
 
 def demo_settings(host: str, port: int, sandbox_port: int) -> Settings:
@@ -62,7 +69,22 @@ def demo_settings(host: str, port: int, sandbox_port: int) -> Settings:
         gateway_call_window=CallWindow.parse("00:00-24:00"),
         gateway_dispatch_interval=5,
         gateway_calls_per_second=2,
+        # Unless the environment says otherwise: Spanish for the Spanish respondent.
+        gateway_languages=os.environ.get("GATEWAY_LANGUAGES") or DEMO_LANGUAGES,
     )
+
+
+def add_spanish_respondent(store: SdxStore) -> None:
+    """The Spanish respondent's three surveys: a call in, a call out, a first text."""
+    surveys: tuple[tuple[int, SurveyType], ...] = ((52, "inbound"), (53, "outbound"), (54, "sms"))
+    for survey_id, survey_type in surveys:
+        interaction = store.create_interaction(
+            survey_id,
+            survey_type=survey_type,
+            phone_number=SPANISH_RESPONDENT,
+            external_ref=f"demo-{survey_type}-es",
+        )
+        interaction.respondent_language = "es-MX"
 
 
 async def _start(app: web.Application, host: str, port: int) -> web.AppRunner:
@@ -94,6 +116,10 @@ Take a survey, in a second terminal (you are {DEMO_RESPONDENT}):
   {phone} call --from {DEMO_RESPONDENT} --to {INBOUND} {sandbox}    by phone (keys or words)
   {phone} sms --from {DEMO_RESPONDENT} --to {SMS} {sandbox}     by SMS (its first text is waiting)
   {phone} answer --number {DEMO_RESPONDENT} {sandbox}          answer the survey call placed to you
+In Spanish, as {SPANISH_RESPONDENT} (SDX says es-MX; GATEWAY_LANGUAGES has es):
+  {phone} call --from {SPANISH_RESPONDENT} --to {INBOUND} {sandbox}
+  {phone} sms --from {SPANISH_RESPONDENT} --to {SMS} {sandbox}
+  {phone} answer --number {SPANISH_RESPONDENT} {sandbox}
 """.replace("  \n", "\n")
 
 
@@ -109,8 +135,10 @@ async def run_demo(host: str, port: int, sandbox_port: int, flavour: Flavour = "
     twilio = twilio_state(sandbox)
     twilio.default_outcome = Outcome.NO_ANSWER  # other respondents: rescheduled, not surveyed
     # The demo respondent picks up from a softphone: their calls ring until then.
-    remote_phone(twilio, DEMO_RESPONDENT)
-    twilio.outcomes[DEMO_RESPONDENT] = Outcome.ANSWER
+    add_spanish_respondent(sandbox[SANDBOX_STATE].store)
+    for respondent in (DEMO_RESPONDENT, SPANISH_RESPONDENT):
+        remote_phone(twilio, respondent)
+        twilio.outcomes[respondent] = Outcome.ANSWER
     app = create_app(settings, ops_host=host)
     runners = [await _start(sandbox, host, sandbox_port), await _start(app, host, port)]
     await configure(settings, dry_run=False, say=lambda _: None)

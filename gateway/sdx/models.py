@@ -7,6 +7,7 @@ model sent back to SDX (PUT) then carries them along unchanged.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -114,6 +115,30 @@ def _absent_object(value: Any) -> Any:
     return value
 
 
+def _seconds(value: Any) -> int | None:
+    """A whole number of seconds as PHP may write it (``10``, ``"10"``, ``"10.0"``);
+    anything else (``""``, ``null``, ``0``, ``"soon"``) is none given."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        seconds = int(float(str(value).strip()))
+    except ValueError:
+        return None
+    return seconds if seconds > 0 else None
+
+
+# A language code as SDX might hold one: "es", "es-MX", "pt_BR", "zh-Hans-CN".
+_LANGUAGE_CODE = re.compile(r"[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*")
+
+
+def _language(value: Any) -> str | None:
+    """A respondent's language code, or None for none or for one that is not a code."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return text if _LANGUAGE_CODE.fullmatch(text) else None
+
+
 class SdxModel(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
@@ -127,6 +152,8 @@ class Question(SdxModel):
     question_type: str | None = None
     question_label: str | None = None
     question_sound_file: str | None = None
+    # Seconds to wait for an answer (undocumented; real tenants carry it).
+    timeout: Annotated[int | None, BeforeValidator(_seconds)] = None
 
 
 class ResponseRecord(SdxModel):
@@ -171,6 +198,25 @@ class Interaction(SdxModel):
     web_link: str | None = Field(default=None, validation_alias=AliasChoices("web_link", "weblink"))
     responses: list[ResponseRecord] | None = None
     interaction_data: list[InteractionData] | None = None
+    # Undocumented, like the data key "language" that stands in for it; kept
+    # as sent (a PUT returns it unchanged), read only through ``language()``.
+    respondent_language: Any = None
+
+    def language(self) -> str:
+        """The respondent's language code as SDX gives it (``respondent_language``,
+        else the interaction data key ``language``); "" for none or one that is
+        not a language code."""
+        for raw in (self.respondent_language, self._data_language()):
+            code = _language(raw)
+            if code is not None:
+                return code
+        return ""
+
+    def _data_language(self) -> str | None:
+        for data in self.interaction_data or []:
+            if data.custom_key.strip().lower() == "language":
+                return data.custom_value
+        return None
 
     def to_update_json(self, **changes: Any) -> dict[str, Any]:
         """The whole interaction as SDX's PUT expects it, with ``changes`` applied.

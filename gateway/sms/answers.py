@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 
+from gateway.languages import Languages
 from gateway.logging import get_logger
 from gateway.metrics import survey_event
 from gateway.sdx import SdxClient, ambiguous
@@ -29,12 +30,15 @@ class ConversationAnswers:
     """The SDX steps of an active conversation; each returns the texts to reply."""
 
     def __init__(
-        self, *, sdx: SdxClient, store: ConversationStore, try_later: str, idle_ttl: int
+        self, *, sdx: SdxClient, store: ConversationStore, languages: Languages, idle_ttl: int
     ) -> None:
         self._sdx = sdx
         self._store = store
-        self._try_later = try_later
+        self._languages = languages  # each conversation's: how answers read, "try later"
         self._idle_ttl = idle_ttl
+
+    def _try_later(self, conversation: Conversation) -> str:
+        return self._languages.get(conversation.language).texts["sms_try_later"]
 
     async def answer(
         self, body: str, conversation: Conversation
@@ -46,7 +50,8 @@ class ConversationAnswers:
                 moved_on = await self._check_progress(conversation)
                 if moved_on is not None:
                     return moved_on, conversation
-            answer = answer_from_speech(conversation.question, body)
+            words = self._languages.get(conversation.language).words
+            answer = answer_from_speech(conversation.question, body, words)
             # Written before submitting: if anything fails after SDX took the
             # answer (Redis, a crash), the next message asks SDX first instead
             # of answering the next question with a repeated answer.
@@ -63,7 +68,7 @@ class ConversationAnswers:
         except SdxError as exc:
             log.warning("sdx_fault", error=type(exc).__name__, status=exc.status)
             conversation.verify = True
-            return [self._try_later], conversation
+            return [self._try_later(conversation)], conversation
         conversation.verify = False
         return await self.after(turn, conversation), conversation
 
@@ -78,7 +83,7 @@ class ConversationAnswers:
             return [], conversation
         except SdxError as exc:
             log.warning("sdx_fault", error=type(exc).__name__, status=exc.status)
-            return [self._try_later], conversation
+            return [self._try_later(conversation)], conversation
         conversation.resend = False
         conversation.verify = False  # SDX just said where it stands
         log.info("sms_question_resent")

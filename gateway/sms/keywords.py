@@ -1,29 +1,37 @@
-"""The words a carrier and the gateway treat as commands, not answers: STOP, START, HELP."""
+"""The words a carrier and the gateway treat as commands, not answers: STOP, START, HELP.
+
+English ones always (carriers act on them whatever the language), and those
+of the respondent's language (``gateway.languages.keywords``): a Spanish
+respondent's "ALTO" opts out like "STOP".
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from gateway.languages.keywords import ENGLISH, Keywords
+from gateway.languages.words import fold
 from gateway.sms.text import clean_body
 
-OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
-OPT_IN = frozenset({"START", "UNSTOP"})
-HELP = frozenset({"HELP", "INFO"})
+
+def folded_body(body: str) -> str:
+    """A whole message as keywords are compared: trimmed, folded."""
+    return fold(clean_body(body)).strip()
 
 
-def keyword_of(body: str, opt_out_type: str = "") -> str:
-    """STOP, START, HELP or "": Twilio's classification first, then our lists.
+def keyword_of(body: str, opt_out_type: str = "", tables: Sequence[Keywords] = (ENGLISH,)) -> str:
+    """STOP, START, HELP or "": Twilio's classification first, then ``tables``.
 
     ``opt_out_type`` is Twilio's Advanced Opt-Out classification, which also
-    covers keywords the operator added in Twilio (e.g. "ALTO"). Twilio's
-    default opt-in keywords include YES; it counts as START only when Twilio
-    says so, never as a yes/no answer on its own.
+    covers keywords the operator added in Twilio. Twilio's default opt-in
+    keywords include YES; it counts as START only when Twilio says so, never
+    as a yes/no answer on its own.
     """
     if opt_out_type.upper() in {"STOP", "START", "HELP"}:
         return opt_out_type.upper()
-    word = clean_body(body).upper()
-    if word in OPT_OUT:
-        return "STOP"
-    if word in OPT_IN:
-        return "START"
-    if word in HELP:
-        return "HELP"
+    word = folded_body(body)
+    for table in tables:
+        command = table.command(word)
+        if command:
+            return command
     return ""

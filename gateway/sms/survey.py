@@ -24,13 +24,15 @@ import contextlib
 import time
 from dataclasses import dataclass, replace
 
+from gateway.config.languages import TextName
+from gateway.languages import Languages
 from gateway.logging import bind_context, get_logger
 from gateway.metrics import survey_event
 from gateway.numbers import InvalidNumber, to_e164
 from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxConflict, SdxError, SdxGone, SdxNotFound
 from gateway.sms.answers import ConversationAnswers
-from gateway.sms.keywords import keyword_of
+from gateway.sms.keywords import folded_body, keyword_of
 from gateway.sms.text import (
     Piece,
     clean_body,
@@ -54,14 +56,6 @@ log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
-class SmsTexts:
-    no_survey: str  # "" sends no reply
-    try_later: str
-    help: str  # "" sends no reply (Twilio's Advanced Opt-Out may answer HELP itself)
-    text_only: str
-
-
-@dataclass(frozen=True)
 class IncomingSms:
     message_sid: str
     respondent: str
@@ -81,7 +75,7 @@ class SmsSurvey:
         sdx: SdxClient,
         store: ConversationStore,
         pending: PendingInteractions,
-        texts: SmsTexts,
+        languages: Languages,
         idle_ttl: int,
         region: str,
         max_segments: int,
@@ -99,7 +93,9 @@ class SmsSurvey:
         self._region = region
         self._store = store
         self._pending = pending
-        self._texts = texts
+        # The gateway's texts in each respondent's language ("" sends no reply;
+        # an empty help text leaves HELP to Twilio's Advanced Opt-Out).
+        self._languages = languages
         self._idle_ttl = idle_ttl
         self._max_segments = max_segments  # per reply message: longer replies are split
         # The whole message must be answered within ``deadline``: at most half
@@ -109,8 +105,13 @@ class SmsSurvey:
         # conversations are keyed by the service, not by the number.
         self._services = services
         self._answers = ConversationAnswers(
-            sdx=sdx, store=store, try_later=texts.try_later, idle_ttl=idle_ttl
+            sdx=sdx, store=store, languages=languages, idle_ttl=idle_ttl
         )
+
+    def _text(self, name: TextName, conversation: Conversation | None = None) -> str:
+        """The gateway's text ``name`` in the conversation's language (else the default's)."""
+        key = conversation.language if conversation is not None else ""
+        return self._languages.get(key).texts[name]
 
     async def receive(self, sms: IncomingSms) -> str:
         """TwiML for one incoming message; whatever fails, the "try later" reply."""
@@ -120,7 +121,7 @@ class SmsSurvey:
             # SDX errors and the deadline are handled inside; this is Redis
             # down, or a bug.
             log.exception("sms_failed")
-            return self._reply([self._texts.try_later])
+            return self._reply([self._text("sms_try_later")])
 
     async def _receive(self, sms: IncomingSms) -> str:
         try:
@@ -155,14 +156,15 @@ class SmsSurvey:
                     repeat = turn
         except ConversationBusy:
             log.warning("sms_conversation_busy")
-            sent = message_pieces([self._texts.try_later], self._max_segments)
+            sent = message_pieces([self._text("sms_try_later")], self._max_segments)
             reply = render_messages(sent)
             await self._store.finish(sms.message_sid, reply, None, self._idle_ttl)
         except Exception:
             # Redis failing mid-way: if it is back for this write, a repeat of
             # the MessageSid gets the apology instead of waiting for nothing.
             with contextlib.suppress(Exception):
-                reply = render_messages(message_pieces([self._texts.try_later], self._max_segments))
+                sorry = self._text("sms_try_later")
+                reply = render_messages(message_pieces([sorry], self._max_segments))
                 await self._store.finish(sms.message_sid, reply, None, self._idle_ttl)
             raise
         if repeat is not None:
@@ -216,14 +218,19 @@ class SmsSurvey:
             log.warning("sms_deadline")
             if conversation is not None and conversation.status == "active":
                 conversation.verify = True  # _apply changed it in place
-            if keyword_of(sms.body, sms.opt_out_type):
+            if keyword_of(sms.body, sms.opt_out_type, self._languages.keywords):
                 return [], conversation  # the carrier answers keywords itself
-            return [self._texts.try_later], conversation
+            return [self._text("sms_try_later", conversation)], conversation
 
     async def _apply(
         self, sms: IncomingSms, conversation: Conversation | None, opted_out: bool
     ) -> tuple[list[str], Conversation | None]:
-        keyword = keyword_of(sms.body, sms.opt_out_type)
+        active = conversation is not None and conversation.status == "active"
+        # In a conversation, English and its language's keywords; outside one,
+        # any language's, since the respondent's is not known yet.
+        language = self._languages.get(conversation.language if conversation else "")
+        tables = language.keywords if active else self._languages.keywords
+        keyword = keyword_of(sms.body, sms.opt_out_type, tables)
         if keyword == "STOP":
             return await self._opt_out(sms, conversation)
         if keyword == "START":
@@ -231,14 +238,16 @@ class SmsSurvey:
             log.info("sms_opted_in")
             return [], None  # the carrier confirms
         if keyword == "HELP":
-            return [self._texts.help] if self._texts.help else [], None
-        if conversation is not None and conversation.status == "active":
+            if not active:  # answered in the language of the word asking
+                language = self._languages.of_keyword(folded_body(sms.body))
+            return [language.texts["sms_help"]] if language.texts["sms_help"] else [], None
+        if conversation is not None and active:
             conversation.first_text = None  # they wrote back: it arrived
             if conversation.resend:
                 return await self._answers.resend(conversation)
             if not clean_body(sms.body):
                 # A picture or an empty message: nothing to submit.
-                return [self._texts.text_only], conversation
+                return [self._text("sms_text_only", conversation)], conversation
             return await self._answers.answer(clean_body(sms.body), conversation)
         if conversation is not None:
             return [], None  # ended: later messages submit nothing
@@ -256,13 +265,15 @@ class SmsSurvey:
         except StartFailed as failed:
             # Whether SDX started it or not, the next message starts it again.
             log.warning("sdx_fault", error=type(failed.error).__name__, status=failed.error.status)
-            return [self._texts.try_later], None
+            language = self._languages.matching(failed.interaction.language)
+            return [language.texts["sms_try_later"]], None
         except SdxError as exc:
             log.warning("sdx_fault", error=type(exc).__name__, status=exc.status)
-            return [self._texts.try_later], None
+            return [self._text("sms_try_later")], None
         if started is None:
-            return [self._texts.no_survey], None
+            return [self._text("sms_no_survey")], None
         conversation = Conversation(
+            language=self._languages.choose(started.interaction.language, "sms").key,
             respondent=sms.respondent,
             number=self._sender_of(sms),
             interaction_id=started.interaction.id,

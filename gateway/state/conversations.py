@@ -68,6 +68,8 @@ class Conversation(BaseModel):
     # writes: a failure of that text reported later is acted on only while
     # the conversation still waits for it (else the text evidently arrived).
     first_text: str | None = None
+    # The respondent's language, by its GATEWAY_LANGUAGES key ("": the default).
+    language: str = ""
     updated_at: float = 0.0
 
     @property

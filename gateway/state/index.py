@@ -26,17 +26,22 @@ class Candidate:
     survey_id: int
     survey_type: str
     scheduled_at: float | None  # epoch seconds, None: due now
+    # The respondent's language code as SDX gives it ("" for none): a code
+    # holds only letters, digits, "-" and "_" (``Interaction.language``).
+    language: str = ""
 
     def encode(self) -> str:
-        """``id,type,at``: a big survey's index is written in one go, and this is
-        about ten times cheaper than JSON (the type is a word, ``at`` a float)."""
+        """``id,type,at,language``: a big survey's index is written in one go, and
+        this is about ten times cheaper than JSON (the type is a word, ``at`` a float)."""
         at = "" if self.scheduled_at is None else repr(self.scheduled_at)
-        return f"{self.id},{self.survey_type},{at}"
+        return f"{self.id},{self.survey_type},{at},{self.language}"
 
     @classmethod
     def decode(cls, survey_id: int, text: str) -> Candidate:
-        id_, survey_type, at = text.split(",")
-        return cls(int(id_), survey_id, survey_type, float(at) if at else None)
+        # Entries written before languages were kept have three fields.
+        id_, survey_type, at, *language = text.split(",")
+        at_time = float(at) if at else None
+        return cls(int(id_), survey_id, survey_type, at_time, language[0] if language else "")
 
 
 @dataclass(frozen=True)

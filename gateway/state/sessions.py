@@ -42,6 +42,12 @@ class CallSession(BaseModel):
     # The current question, so a turn needs no extra SDX request to know how
     # to read the caller's keys or words.
     question: Question | None = None
+    # The prompt that asked it (in the respondent's language): a reprompt
+    # says it again.
+    asked_text: str = ""
+    asked_sound: str | None = None
+    # The respondent's language, by its GATEWAY_LANGUAGES key ("": the default).
+    language: str = ""
     # Number of the last turn rendered (0: none yet).
     turn: int = 0
     reprompts: int = 0

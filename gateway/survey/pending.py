@@ -124,7 +124,9 @@ class PendingInteractions:
             await self._index.feed.look(survey_id, fresh=True)
             return await self._index.find([survey_id], respondent, types)
         log.info("interaction_created", survey_id=survey_id, interaction_id=created.id)
-        candidate = Candidate(created.id, survey_id, CREATED_TYPE[channel], None)
+        candidate = Candidate(
+            created.id, survey_id, CREATED_TYPE[channel], None, created.language()
+        )
         # Into the index now: once started, no look for new interactions
         # (they list the not-started) would show it to a call back.
         await self._index.remember(respondent, candidate)

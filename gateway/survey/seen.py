@@ -51,7 +51,8 @@ def note(seen: Seen, item: Interaction, region: str, *, started: bool | None) ->
         seen.unplan.append(item.id)
         return
     at = item.scheduled_at.timestamp() if item.scheduled_at else None
-    seen.add.append((phone, Candidate(item.id, item.survey_id, str(item.survey_type), at)))
+    candidate = Candidate(item.id, item.survey_id, str(item.survey_type), at, item.language())
+    seen.add.append((phone, candidate))
     if (started and not redial_due(item)) or data_of(item).get(STATUS) in FINAL_STATUSES:
         # Begun (only its own conversation goes on), or given up on: never
         # dialled or texted first again, though a call back still takes it.

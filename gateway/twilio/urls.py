@@ -30,16 +30,17 @@ class WebhookUrls:
 
     base: str
 
-    def voice(self, interaction_id: int | None = None) -> str:
-        """Where a call's TwiML comes from; an outbound call names its interaction."""
-        return self.base + VOICE + _interaction(interaction_id)
+    def voice(self, interaction_id: int | None = None, language: str = "") -> str:
+        """Where a call's TwiML comes from; an outbound call names its interaction
+        and the respondent's language key ("": the default's)."""
+        return self.base + VOICE + _interaction(interaction_id, language)
 
     def voice_status(self, interaction_id: int | None = None) -> str:
         return self.base + VOICE_STATUS + _interaction(interaction_id)
 
-    def voice_machine(self, interaction_id: int) -> str:
+    def voice_machine(self, interaction_id: int, language: str = "") -> str:
         """Where asynchronous answering machine detection reports who answered."""
-        return self.base + VOICE_MACHINE + _interaction(interaction_id)
+        return self.base + VOICE_MACHINE + _interaction(interaction_id, language)
 
     def voice_answer(self, query: str) -> str:
         return f"{self.base}{VOICE_ANSWER}?{query}"
@@ -69,5 +70,8 @@ class WebhookUrls:
         return self.base + SMS_STATUS + ("?" + "&".join(query) if query else "")
 
 
-def _interaction(interaction_id: int | None) -> str:
-    return "" if interaction_id is None else f"?interaction={interaction_id}"
+def _interaction(interaction_id: int | None, language: str = "") -> str:
+    if interaction_id is None:
+        return ""
+    lang = f"&lang={quote(language, safe='')}" if language else ""
+    return f"?interaction={interaction_id}{lang}"

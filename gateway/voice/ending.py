@@ -19,11 +19,13 @@ from gateway.logging import bind_context, clip, get_logger
 from gateway.metrics import survey_event
 from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxError
+from gateway.sdx.models import SurveyTurn
 from gateway.state.sessions import CallSession, SessionStore
 from gateway.survey.duplicates import wait_for_reply
 from gateway.survey.index import InteractionIndex
 from gateway.survey.outcomes import NOT_REACHED, CallOutcomes
 from gateway.voice.machine import ABANDON_CLAIM, ABANDON_CLAIM_TTL, MACHINE
+from gateway.voice.twiml import VoiceStyle, render_closing, turn_prompts
 
 log = get_logger(__name__)
 
@@ -62,20 +64,23 @@ class CallEnding:
         sessions: SessionStore,
         index: InteractionIndex,
         outcomes: CallOutcomes,
-        apology: str,
+        apology: Callable[[str], str],
         deadline: float,
     ) -> None:
         self._sdx = sdx
         self._sessions = sessions
         self._index = index
         self._outcomes = outcomes
-        self._apology = apology  # rendered TwiML
+        self._apology = apology  # language key -> rendered TwiML
         self._deadline = deadline
         self._hang_up_grace = min(HANG_UP_GRACE, deadline / 10)
 
-    async def guarded(self, call_sid: str, step: Callable[[], Awaitable[str]]) -> str:
+    async def guarded(
+        self, call_sid: str, step: Callable[[], Awaitable[str]], language: str = ""
+    ) -> str:
         """Run a survey step within the webhook deadline; past it, or on any failure,
-        the apology (SDX errors are handled in the steps: this is Redis down, or a bug)."""
+        the apology in ``language`` (SDX errors are handled in the steps: this is
+        Redis down, or a bug)."""
         try:
             async with asyncio.timeout(self._deadline):
                 return await step()
@@ -88,7 +93,7 @@ class CallEnding:
                 await self.mark_faulted(call_sid)
         except Exception:
             log.warning("mark_faulted_failed")
-        return self._apology
+        return self._apology(language)
 
     async def mark_faulted(self, call_sid: str) -> None:
         """The gateway ends the call early: its hang-up is not the caller's."""
@@ -100,8 +105,35 @@ class CallEnding:
         """End the call with the apology, leaving the survey open; returns the reply."""
         session.status = "faulted"
         session.turn += 1
-        session.reply = self._apology
+        session.reply = self._apology(session.language)
         await self._sessions.save(session)
+        return session.reply
+
+    async def give_up(self, session: CallSession, style: VoiceStyle) -> str:
+        """Too many reprompts: abandon the survey and say its closing."""
+        log.info("survey_abandoned", reason="max_reprompts", reprompts=session.reprompts)
+        try:
+            turn = await ambiguous.abandon(self._sdx, session.interaction_id)
+        except SdxError as exc:
+            # Left "active": the hang-up status callback tries abandon again.
+            log.warning("abandon_failed", error=type(exc).__name__)
+            session.turn += 1
+            session.reply = self._apology(session.language)
+            await self._sessions.save(session)
+            return session.reply
+        return await self.ended(session, turn, style, "abandoned")
+
+    async def ended(
+        self, session: CallSession, turn: SurveyTurn, style: VoiceStyle, status: str = "completed"
+    ) -> str:
+        """The survey is over (``status``): its closing prompts, then the hang-up."""
+        session.status = "completed" if status == "completed" else "abandoned"
+        survey_event("voice", session.status)
+        session.turn += 1
+        session.question = None
+        session.reply = render_closing(turn_prompts(turn), style)
+        await self._sessions.save(session)
+        await leave_index(self._index, session)
         return session.reply
 
     async def answered_by_machine(

@@ -25,6 +25,7 @@ repeated one: the session says the machine was handled already.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Protocol
 
 from gateway.logging import bind_context, clip, get_logger
@@ -59,25 +60,31 @@ class MachineAnswers:
         sessions: SessionStore,
         outcomes: CallOutcomes,
         calls: LiveCalls | None,
-        message: str,
+        message: Callable[[str], str],
         deadline: float,
     ) -> None:
         self._sessions = sessions
         self._outcomes = outcomes
         self._calls = calls  # None: nothing to redirect with (the call goes on)
-        self._message = message  # rendered TwiML: the message, then <Hangup/>
+        # Language key -> rendered TwiML: the message, then <Hangup/>.
+        self._message = message
         self._deadline = deadline
 
-    async def detected(self, call_sid: str, interaction_id: int | None, answered_by: str) -> None:
-        """The asynchronous detection's callback, within the webhook deadline.
+    async def detected(
+        self, call_sid: str, interaction_id: int | None, answered_by: str, language: str = ""
+    ) -> None:
+        """The asynchronous detection's callback, within the webhook deadline; the
+        message is left in the call's ``language`` (its callback URL's).
         Failures are logged: Twilio gets an empty answer whatever happens."""
         try:
             async with asyncio.timeout(self._deadline):
-                await self._detected(call_sid, interaction_id, answered_by)
+                await self._detected(call_sid, interaction_id, answered_by, language)
         except Exception:
             log.exception("machine_callback_failed")
 
-    async def _detected(self, call_sid: str, interaction_id: int | None, answered_by: str) -> None:
+    async def _detected(
+        self, call_sid: str, interaction_id: int | None, answered_by: str, language: str
+    ) -> None:
         log.info("machine_detection", answered_by=clip(answered_by))
         if answered_by not in MACHINE or interaction_id is None:
             return  # a person (or unknown): the survey goes on
@@ -90,12 +97,15 @@ class MachineAnswers:
         if session is None:
             # Before the first webhook, or after a call whose session went
             # with its final status: only Twilio knows which.
-            if not await self._redirect(call_sid):
+            if not await self._redirect(call_sid, language):
                 return
-            await self._marked(CallSession(call_sid=call_sid, interaction_id=interaction_id))
+            session = CallSession(
+                call_sid=call_sid, interaction_id=interaction_id, language=language
+            )
+            await self._marked(session)
         else:
             await self._marked(session)
-            await self._redirect(call_sid)
+            await self._redirect(call_sid, session.language)
             survey_event("voice", "machine")  # it was under way
         await self._sessions.once(ABANDON_CLAIM.format(call_sid=call_sid), ABANDON_CLAIM_TTL)
         await self._outcomes.not_reached(call_sid, interaction_id, "machine", started=True)
@@ -104,10 +114,10 @@ class MachineAnswers:
         session.status = "machine"
         session.turn += 1
         session.question = None
-        session.reply = self._message
+        session.reply = self._message(session.language)
         await self._sessions.save(session)
 
-    async def _redirect(self, call_sid: str) -> bool:
+    async def _redirect(self, call_sid: str, language: str) -> bool:
         """Leave the message (or hang up) now; False if the call is already over.
 
         When Twilio cannot be asked, the marked session still ends the call
@@ -117,7 +127,7 @@ class MachineAnswers:
             log.warning("machine_not_redirected", reason="no Twilio client")
             return True
         try:
-            return await self._calls.redirect_call(call_sid, self._message)
+            return await self._calls.redirect_call(call_sid, self._message(language))
         except TwilioApiError as exc:
             log.warning("machine_not_redirected", status=exc.status, code=exc.code)
             return True

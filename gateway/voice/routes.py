@@ -20,7 +20,7 @@ from gateway.twilio.webhooks import (
     twiml_response,
 )
 from gateway.voice.survey import VoiceSurvey
-from gateway.voice.turns import MalformedQuery, TurnRef, optional_int
+from gateway.voice.turns import MalformedQuery, TurnRef, language_param, optional_int
 from gateway.voice.twiml import render_empty
 
 VOICE = web.AppKey("voice", VoiceSurvey)
@@ -42,6 +42,13 @@ def _interaction(request: web.Request) -> int | None:
         raise bad_request(str(exc)) from None
 
 
+def _language(request: web.Request) -> str:
+    try:
+        return language_param(request.query, "lang")
+    except MalformedQuery as exc:
+        raise bad_request(str(exc)) from None
+
+
 def _turn_ref(request: web.Request, call_sid: str) -> TurnRef:
     try:
         return TurnRef.parse(call_sid, request.query)
@@ -57,7 +64,10 @@ async def incoming(request: web.Request) -> web.Response:
     if interaction is None and not (caller and called):
         raise bad_request("From and To are required")
     voice = request.app[VOICE]
-    reply = await voice.incoming(call_sid, caller, called, interaction, field(form, "AnsweredBy"))
+    answered_by = field(form, "AnsweredBy")
+    reply = await voice.incoming(
+        call_sid, caller, called, interaction, answered_by, language=_language(request)
+    )
     return twiml_response(reply)
 
 
@@ -92,7 +102,9 @@ async def machine(request: web.Request) -> web.Response:
     """POST /twilio/voice/machine: asynchronous answering machine detection decided."""
     call_sid, form = await _call_form(request)
     interaction = _interaction(request)
-    await request.app[VOICE].machine(call_sid, interaction, field(form, "AnsweredBy"))
+    await request.app[VOICE].machine(
+        call_sid, interaction, field(form, "AnsweredBy"), _language(request)
+    )
     return twiml_response(render_empty())
 
 

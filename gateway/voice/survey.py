@@ -18,8 +18,8 @@ resumes) and submits the answer only if SDX is still on that question.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from gateway.config.languages import TextName
 from gateway.logging import bind_context, get_logger
 from gateway.metrics import survey_event
 from gateway.sdx import SdxClient, ambiguous
@@ -29,41 +29,42 @@ from gateway.state.index import Candidate
 from gateway.state.sessions import CallSession, SessionStore
 from gateway.survey.duplicates import wait_for_reply
 from gateway.survey.index import InteractionIndex
-from gateway.survey.interpret import answer_from_digits, answer_from_speech
+from gateway.survey.interpret import answer_from_digits, answer_from_speech, holds_answer
 from gateway.survey.outcomes import CallOutcomes
 from gateway.survey.pending import PendingInteractions, StartFailed
 from gateway.twilio.urls import WebhookUrls
-from gateway.voice.ending import CallEnding, leave_index, turn_settled
+from gateway.voice.ending import CallEnding, turn_settled
 from gateway.voice.machine import MACHINE, LiveCalls, MachineAnswers
+from gateway.voice.speaking import CallSpeech
 from gateway.voice.turns import TurnRef, turn_query
 from gateway.voice.twiml import (
     Prompt,
-    VoiceStyle,
-    prompts_from_turn,
+    asked_prompt,
     question_prompt,
-    render_closing,
-    render_message,
     render_question,
+    turn_prompts,
 )
 
 log = get_logger(__name__)
 
 
-@dataclass(frozen=True)
-class CallTexts:
-    no_survey: str
-    apology: str
-    no_input: str
-    machine: str = ""  # left on an answering machine ("" hangs up)
-
-
-def _session(call_sid: str, interaction: Candidate, caller: str) -> CallSession:
+def _session(call_sid: str, interaction: Candidate, caller: str, language: str) -> CallSession:
     return CallSession(
         call_sid=call_sid,
         interaction_id=interaction.id,
         survey_id=interaction.survey_id,
         respondent=caller,
+        language=language,
     )
+
+
+def _remember_asked(session: CallSession, turn: SurveyTurn) -> list[Prompt]:
+    """The turn's prompts; the session keeps the one asking its question."""
+    prompts = turn_prompts(turn)
+    asked = asked_prompt(prompts, session.question)
+    session.asked_text = asked.text if asked else ""
+    session.asked_sound = asked.sound_url if asked else None
+    return prompts
 
 
 class VoiceSurvey:
@@ -75,8 +76,7 @@ class VoiceSurvey:
         index: InteractionIndex,
         pending: PendingInteractions,
         outcomes: CallOutcomes,
-        style: VoiceStyle,
-        texts: CallTexts,
+        speech: CallSpeech,
         urls: WebhookUrls,
         max_reprompts: int,
         deadline: float = 9.0,
@@ -84,20 +84,16 @@ class VoiceSurvey:
     ) -> None:
         self._sdx = sdx
         self._sessions = sessions
-        self._index = index
         self._pending = pending
-        self._style = style
-        self._texts = texts
+        self._speech = speech
         self._urls = urls
         self._max_reprompts = max_reprompts
-        # Said whenever the gateway cannot go on: rendered once.
-        self._apology = render_message(texts.apology, style)
         self.ending = CallEnding(
             sdx=sdx,
             sessions=sessions,
             index=index,
             outcomes=outcomes,
-            apology=self._apology,
+            apology=lambda language: speech.message(language, "apology"),
             deadline=deadline,
         )
         # Asynchronous answering machine detection's callbacks.
@@ -105,7 +101,7 @@ class VoiceSurvey:
             sessions=sessions,
             outcomes=outcomes,
             calls=calls,
-            message=render_message(texts.machine, style),
+            message=lambda language: speech.message(language, "machine"),
             deadline=deadline,
         )
 
@@ -118,23 +114,29 @@ class VoiceSurvey:
         called: str,
         interaction_id: int | None,
         answered_by: str = "",
+        language: str = "",
     ) -> str:
-        """An inbound call, or an outbound one answered (``interaction_id`` known)."""
+        """An inbound call, or an outbound one answered (``interaction_id`` known,
+        and the ``language`` key the dialler chose for it)."""
         if answered_by in MACHINE:
             # Nobody to survey: hang up before starting anything.
             await self.ending.answered_by_machine(call_sid, interaction_id, answered_by)
-            return render_message(self._texts.machine, self._style)
+            return self._speech.message(language, "machine")
         return await self.ending.guarded(
-            call_sid, lambda: self._incoming(call_sid, caller, called, interaction_id)
+            call_sid,
+            lambda: self._incoming(call_sid, caller, called, interaction_id, language),
+            language,
         )
 
     async def answer(self, ref: TurnRef, digits: str, speech: str) -> str:
         """The Gather action: submit what the caller keyed or said."""
-        return await self.ending.guarded(ref.call_sid, lambda: self._answer(ref, digits, speech))
+        return await self.ending.guarded(
+            ref.call_sid, lambda: self._answer(ref, digits, speech), ref.language
+        )
 
     async def silence(self, ref: TurnRef) -> str:
         """The Redirect after a Gather that heard nothing."""
-        return await self.ending.guarded(ref.call_sid, lambda: self._silence(ref))
+        return await self.ending.guarded(ref.call_sid, lambda: self._silence(ref), ref.language)
 
     async def status(
         self, call_sid: str, call_status: str, answered_by: str, interaction_id: int | None
@@ -142,22 +144,29 @@ class VoiceSurvey:
         """The status callback (see ``gateway.voice.ending``)."""
         await self.ending.status(call_sid, call_status, answered_by, interaction_id)
 
-    async def machine(self, call_sid: str, interaction_id: int | None, answered_by: str) -> None:
+    async def machine(
+        self, call_sid: str, interaction_id: int | None, answered_by: str, language: str = ""
+    ) -> None:
         """Asynchronous detection's callback (see ``gateway.voice.machine``)."""
-        await self.machines.detected(call_sid, interaction_id, answered_by)
+        await self.machines.detected(call_sid, interaction_id, answered_by, language)
 
     # --- the first webhook of a call ----------------------------------------
 
     async def _incoming(
-        self, call_sid: str, caller: str, called: str, interaction_id: int | None
+        self, call_sid: str, caller: str, called: str, interaction_id: int | None, language: str
     ) -> str:
         existing = await self._sessions.load(call_sid)
         if existing is not None:  # Twilio retried the first webhook
             return existing.reply
         if interaction_id is None:
             return await self._call_in(call_sid, caller, called)
-        # An outbound call answered: its interaction is known.
-        session = CallSession(call_sid=call_sid, interaction_id=interaction_id, respondent=called)
+        # An outbound call answered: its interaction (and language) is known.
+        session = CallSession(
+            call_sid=call_sid,
+            interaction_id=interaction_id,
+            respondent=called,
+            language=self._speech.languages.get(language).key,
+        )
         bind_context(interaction_id=interaction_id)
         try:
             turn = await self._sdx.start_survey(interaction_id)
@@ -171,15 +180,23 @@ class VoiceSurvey:
         try:
             started = await self._pending.start(called, caller, "voice", ref=call_sid)
         except StartFailed as failed:
-            session = _session(call_sid, failed.interaction, caller)
+            language = self._speech.languages.matching(failed.interaction.language).key
+            session = _session(call_sid, failed.interaction, caller, language)
             return await self._fault(session, failed.error)
         except SdxError as exc:
             # Nothing started, nothing to keep: the caller just tries later.
             log.warning("sdx_fault", error=type(exc).__name__, status=exc.status)
-            return self._apology
+            return self._speech.message("", "apology")
         if started is None:
-            return render_message(self._texts.no_survey, self._style)
-        return await self._started(_session(call_sid, started.interaction, caller), started.turn)
+            return self._speech.message("", "no_survey")
+        language = self._chosen(started.interaction)
+        return await self._started(
+            _session(call_sid, started.interaction, caller, language), started.turn
+        )
+
+    def _chosen(self, interaction: Candidate) -> str:
+        """The language key for a caller's survey (``gateway.languages``)."""
+        return self._speech.languages.choose(interaction.language, "voice").key
 
     async def _started(self, session: CallSession, turn: SurveyTurn) -> str:
         log.info("survey_started", survey_id=session.survey_id)
@@ -193,10 +210,13 @@ class VoiceSurvey:
         if isinstance(session, str):
             return session
         question = session.question
+        if digits.strip() and not holds_answer(digits):
+            return await self._reprompt(session, "invalid_keys")  # only * or #
         if digits.strip():
             response = answer_from_digits(question, digits)
         elif speech.strip():
-            response = answer_from_speech(question, speech)
+            words = self._speech.style(session.language).words
+            response = answer_from_speech(question, speech, words)
         else:
             return await self._reprompt(session)
         try:
@@ -234,44 +254,38 @@ class VoiceSurvey:
         bind_context(interaction_id=session.interaction_id)
         return session
 
-    async def _reprompt(self, session: CallSession) -> str:
-        session.reprompts += 1
-        if session.reprompts > self._max_reprompts:
-            return await self._give_up(session)
-        prompts = [Prompt(self._texts.no_input)]
-        if session.question is not None:
+    async def _reprompt(self, session: CallSession, why: TextName = "no_input") -> str:
+        """Silence, or keys holding no answer: say so, and the question again."""
+        prompts = [self._speech.sentence(session.language, why)]
+        if session.asked_text or session.asked_sound:
+            prompts.append(Prompt(session.asked_text, session.asked_sound))
+        elif session.question is not None:  # a session saved before prompts were kept
             prompts.append(question_prompt(session.question))
-        return await self._ask(session, prompts)
+        return await self._again(session, prompts)
 
     async def _reasked(self, session: CallSession, turn: SurveyTurn) -> str:
         """SDX returned the same question: the answer was invalid."""
+        session.question = turn.current_question
+        return await self._again(session, _remember_asked(session, turn))
+
+    async def _again(self, session: CallSession, prompts: Sequence[Prompt]) -> str:
+        """Ask again; after too many times, abandon the survey."""
         session.reprompts += 1
         if session.reprompts > self._max_reprompts:
-            return await self._give_up(session)
-        session.question = turn.current_question
-        return await self._ask(session, prompts_from_turn(turn.prompts, turn.sound_files))
-
-    async def _give_up(self, session: CallSession) -> str:
-        log.info("survey_abandoned", reason="max_reprompts", reprompts=session.reprompts)
-        try:
-            turn = await ambiguous.abandon(self._sdx, session.interaction_id)
-        except SdxError as exc:
-            # Left "active": the hang-up status callback tries abandon again.
-            log.warning("abandon_failed", error=type(exc).__name__)
-            session.turn += 1
-            session.reply = self._apology
-            await self._sessions.save(session)
-            return session.reply
-        return await self._end(session, turn, "abandoned")
+            return await self.ending.give_up(session, self._speech.style(session.language))
+        return await self._ask(session, prompts)
 
     # --- shared steps ------------------------------------------------------------
 
     async def _next(self, session: CallSession, turn: SurveyTurn) -> str:
         if turn.completed:
             log.info("survey_completed")
-            return await self._end(session, turn, "completed")
+            return await self.ending.ended(session, turn, self._speech.style(session.language))
+        return await self._ask_turn(session, turn)
+
+    async def _ask_turn(self, session: CallSession, turn: SurveyTurn) -> str:
         session.question = turn.current_question
-        return await self._ask(session, prompts_from_turn(turn.prompts, turn.sound_files))
+        return await self._ask(session, _remember_asked(session, turn))
 
     async def _ask(self, session: CallSession, prompts: Sequence[Prompt]) -> str:
         session.turn += 1
@@ -281,21 +295,9 @@ class VoiceSurvey:
             session.question,
             action=self._urls.voice_answer(query),
             no_input=self._urls.voice_silence(query),
-            style=self._style,
+            style=self._speech.style(session.language),
         )
         await self._sessions.save(session)
-        return session.reply
-
-    async def _end(self, session: CallSession, turn: SurveyTurn, status: str) -> str:
-        session.status = "completed" if status == "completed" else "abandoned"
-        survey_event("voice", session.status)
-        session.turn += 1
-        session.question = None
-        session.reply = render_closing(
-            prompts_from_turn(turn.prompts, turn.sound_files), self._style
-        )
-        await self._sessions.save(session)
-        await leave_index(self._index, session)
         return session.reply
 
     async def _fault(self, session: CallSession, exc: SdxError) -> str:
@@ -314,7 +316,7 @@ class VoiceSurvey:
         if session is not None and settled(session):
             return session.reply
         log.warning("duplicate_timed_out", turn=ref.turn)
-        return self._apology
+        return self._speech.message(ref.language, "apology")
 
     async def _recover(self, ref: TurnRef) -> CallSession | str:
         """No session for a turn (Redis lost it): ask SDX where the survey stands.
@@ -332,6 +334,7 @@ class VoiceSurvey:
             interaction_id=ref.interaction_id,
             survey_id=ref.survey_id,
             turn=ref.turn,
+            language=ref.language,
         )
         try:
             turn = await self._sdx.start_survey(ref.interaction_id)
@@ -339,5 +342,6 @@ class VoiceSurvey:
             return await self._fault(session, exc)
         if turn.current_question is not None and turn.current_question.id == ref.question_id:
             session.question = turn.current_question
+            _remember_asked(session, turn)
             return session
         return await self._next(session, turn)

@@ -2,12 +2,14 @@
 
 Twilio signs the URL, so the query is trusted once the signature checks: it
 carries the turn number (a duplicate request is told from a new one by it),
-and the interaction, question and survey ids, so that a call whose session
-was lost can ask SDX where it stands without a word of Redis.
+the interaction, question and survey ids, so that a call whose session
+was lost can ask SDX where it stands without a word of Redis, and the call's
+language key when it is not the default's.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -18,6 +20,18 @@ class MalformedQuery(ValueError):
     """A query parameter is missing or not a plain number."""
 
 
+# A GATEWAY_LANGUAGES key as ``language_key`` writes them.
+_LANGUAGE_KEY = re.compile(r"[a-z0-9]{1,8}(?:-[a-z0-9]{1,8}){0,7}")
+
+
+def language_param(query: Mapping[str, str], name: str) -> str:
+    """The language key in the query parameter ``name``; "" (the default) when absent."""
+    raw = query.get(name, "")
+    if raw and not _LANGUAGE_KEY.fullmatch(raw):
+        raise MalformedQuery(f"query parameter {name} malformed")
+    return raw
+
+
 @dataclass(frozen=True)
 class TurnRef:
     call_sid: str
@@ -25,6 +39,7 @@ class TurnRef:
     interaction_id: int
     question_id: int
     survey_id: int | None
+    language: str = ""
 
     @classmethod
     def parse(cls, call_sid: str, query: Mapping[str, str]) -> TurnRef:
@@ -34,6 +49,7 @@ class TurnRef:
             interaction_id=required_int(query, "i"),
             question_id=required_int(query, "q"),
             survey_id=optional_int(query, "s") or None,
+            language=language_param(query, "l"),
         )
 
 
@@ -41,7 +57,8 @@ def turn_query(session: CallSession) -> str:
     """The query of the URLs Twilio calls after the turn just rendered."""
     question = session.question.id if session.question else 0
     survey = session.survey_id or 0
-    return f"turn={session.turn}&i={session.interaction_id}&q={question}&s={survey}"
+    query = f"turn={session.turn}&i={session.interaction_id}&q={question}&s={survey}"
+    return f"{query}&l={session.language}" if session.language else query
 
 
 def optional_int(query: Mapping[str, str], name: str) -> int | None:

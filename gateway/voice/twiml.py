@@ -33,13 +33,15 @@ from urllib.parse import urlsplit
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from gateway.sdx.models import Question
+from gateway.languages.words import ENGLISH, SpeechWords
+from gateway.sdx.models import Question, SurveyTurn
 from gateway.twilio.xml_text import render_twiml, xml_safe
 
 __all__ = [
     "GatherPlan",
     "Prompt",
     "VoiceStyle",
+    "asked_prompt",
     "gather_plan",
     "prompts_from_turn",
     "question_prompt",
@@ -47,9 +49,11 @@ __all__ = [
     "render_empty",
     "render_message",
     "render_question",
+    "turn_prompts",
 ]
 
-_NPS_HINTS = "zero, one, two, three, four, five, six, seven, eight, nine, ten"
+
+MAX_GATHER_TIMEOUT = 60  # seconds: as GATEWAY_GATHER_TIMEOUT allows
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class VoiceStyle:
     voice: str = "Polly.Joanna"  # <Say voice=...>
     language: str = "en-US"  # <Say language=...> and <Gather language=...> (speech recognition)
     gather_timeout: int = 5  # <Gather timeout=...>, seconds of silence before giving up
+    words: SpeechWords = ENGLISH  # what the Gather's speech hints suggest
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,9 @@ class Prompt:
 
     text: str
     sound_url: str | None = None
+    # Spoken in this style instead of the call's: a gateway sentence with no
+    # translation into the call's language keeps the voice it is written for.
+    style: VoiceStyle | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,28 @@ def prompts_from_turn(prompts: Sequence[str], sound_files: Sequence[str | None])
     return result
 
 
+def turn_prompts(turn: SurveyTurn) -> list[Prompt]:
+    """A turn's prompts (``prompts_from_turn``), the question's own sound file
+    played for the prompt that says the question when no sound is paired with it."""
+    prompts = prompts_from_turn(turn.prompts, turn.sound_files)
+    question = turn.current_question
+    sound = usable_sound_url(question.question_sound_file) if question is not None else None
+    if question is None or sound is None:
+        return prompts
+    text = question.question_text.strip()
+    return [Prompt(p.text, sound) if p.sound_url is None and p.text == text else p for p in prompts]
+
+
+def asked_prompt(prompts: Sequence[Prompt], question: Question | None) -> Prompt | None:
+    """Which of a turn's prompts asks ``question``: the one saying its text, else the
+    last (SDX writes the question in the respondent's language, its
+    ``question_text`` may be another's). Said again when a reprompt repeats it."""
+    if question is None or not prompts:
+        return None
+    text = question.question_text.strip()
+    return next((p for p in prompts if p.text == text), prompts[-1])
+
+
 def question_prompt(question: Question) -> Prompt:
     """The question's own text, played from ``question_sound_file`` when that is http(s)."""
     return Prompt(
@@ -121,19 +151,20 @@ def _question_type(question: Question | None) -> str:
     return question.question_type.strip().lower()
 
 
-def gather_plan(question: Question | None) -> GatherPlan:
+def gather_plan(question: Question | None, words: SpeechWords = ENGLISH) -> GatherPlan:
     """Keypad and speech settings for a question.
 
     yesno: one key (1 = Yes, 2 = No) or speech. nps: 0..10 ends with ``#``
     (no digit count, since both "7" and "10" are valid). number: as many
     keys as ``max_response`` has digits, ``#`` ends a shorter answer.
     text: speech only. Anything else: keys ending with ``#``, or speech.
+    Speech hints are the yes/no or 0..10 words of the language listened in.
     """
     kind = _question_type(question)
     if kind == "yesno":
-        return GatherPlan("dtmf speech", 1, None, "auto", "yes, no")
+        return GatherPlan("dtmf speech", 1, None, "auto", words.yesno_hints)
     if kind == "nps":
-        return GatherPlan("dtmf speech", None, "#", "auto", _NPS_HINTS)
+        return GatherPlan("dtmf speech", None, "#", "auto", words.number_hints)
     if kind == "number":
         maximum = question.max_response if question is not None else None
         digits = len(str(maximum)) if maximum is not None and maximum >= 1 else None
@@ -156,7 +187,8 @@ def _add_prompts(parent: Any, prompts: Sequence[Prompt], style: VoiceStyle) -> N
         if sound is not None:
             parent.play(sound)
         elif text:
-            parent.say(text, voice=style.voice, language=style.language)
+            speaker = prompt.style or style
+            parent.say(text, voice=speaker.voice, language=speaker.language)
 
 
 def render_question(
@@ -171,15 +203,17 @@ def render_question(
 
     The ``<Redirect>`` to ``no_input`` after the Gather is where Twilio goes
     when the caller stays silent (``actionOnEmptyResult`` is left unset, so
-    an empty Gather falls through to it rather than calling ``action``).
+    an empty Gather falls through to it rather than calling ``action``). It
+    waits the question's own ``timeout`` where SDX gives one (up to a minute).
     """
-    plan = gather_plan(question)
+    plan = gather_plan(question, style.words)
+    own = question.timeout if question is not None else None
     response = VoiceResponse()
     gather = response.gather(
         action=action,
         method="POST",
         input=plan.input,
-        timeout=style.gather_timeout,
+        timeout=min(own, MAX_GATHER_TIMEOUT) if own else style.gather_timeout,
         num_digits=plan.num_digits,
         finish_on_key=plan.finish_on_key,
         speech_timeout=plan.speech_timeout,

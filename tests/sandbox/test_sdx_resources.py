@@ -49,7 +49,9 @@ async def test_one_survey(sdx: Client) -> None:
         "greeting_sound_file", "instructions_sound_file", "closing_sound_file",
         "email_subject", "email_from_address", "email_from_name",
         "inbound_number", "outbound_number", "sms_number",
+        "translations",  # per-language texts, as real tenants carry them
     }  # fmt: skip
+    assert survey["translations"]["es"]["closing_text"] == "¡Gracias por su opinión!"
     await get(sdx, "/api/surveys/99", status=404)
 
 
@@ -65,7 +67,7 @@ async def test_survey_questions_in_asking_order(sdx: Client) -> None:
     assert questions[1]["max_response"] == 5
     assert questions[1]["question_text"].startswith("On a scale of 1 to 5, how satisfied were you")
     # Fields real tenants have beyond the documented ones.
-    assert {"compulsory", "timeout"} <= set(questions[0])
+    assert {"compulsory", "timeout", "translations"} <= set(questions[0])
 
 
 async def test_survey_sub_lists(sdx: Client) -> None:

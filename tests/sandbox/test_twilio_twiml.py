@@ -40,7 +40,7 @@ def test_voice_verbs_in_order() -> None:
     response.hangup()
 
     assert parse_voice(str(response)) == [
-        Say("Hello & welcome"),
+        Say("Hello & welcome", voice="Polly.Joanna"),
         Gather(
             action="/a?x=1&y=2",
             method="GET",

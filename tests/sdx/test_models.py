@@ -45,7 +45,8 @@ def test_unknown_fields_weblink_spelling_and_placeholder_dates() -> None:
     assert item.id == 24062
     assert item.web_link == "https://surveydynamix.com/web_survey/y"
     assert item.completed_at is None
-    assert item.model_extra == {"respondent_language": "en", "weblink_short": "https://sdx.li/abc"}
+    assert item.model_extra == {"weblink_short": "https://sdx.li/abc"}
+    assert item.language() == "en"
 
 
 def test_update_json_round_trips_sdx_formats_and_extras() -> None:

@@ -33,6 +33,32 @@ def test_choose_prefers_type_then_earliest_and_never_the_future() -> None:
     assert choose(cands, ("sms",), now) == cands[4]
 
 
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        Candidate(1001, 52, "inbound", None, "es-MX"),
+        Candidate(1001, 52, "inbound", 1736154000.5, ""),
+        Candidate(7, 52, "sms", 0.0, "zh-Hans-CN"),
+    ],
+)
+def test_a_candidate_keeps_its_language_through_the_index(candidate: Candidate) -> None:
+    assert Candidate.decode(52, candidate.encode()) == candidate
+
+
+def test_an_entry_written_before_languages_reads_as_no_language() -> None:
+    assert Candidate.decode(52, "1001,inbound,") == Candidate(1001, 52, "inbound", None, "")
+
+
+async def test_a_respondent_s_language_is_indexed_from_the_listing(
+    redis: Redis | None, sdx: SdxClient, sandbox: SandboxState
+) -> None:
+    sandbox.store.interaction(1001).respondent_language = "es_MX"
+    index = fed(sdx, redis).index
+    found = await index.find([52], DEMO_RESPONDENT, VOICE)
+    assert found is not None
+    assert (found.id, found.language) == (1001, "es_MX")
+
+
 async def test_index_serves_repeat_lookups(
     redis: Redis | None, sdx: SdxClient, sandbox: SandboxState
 ) -> None:

@@ -17,6 +17,8 @@ from gateway.sandbox.sdx.models import Interaction, Question, Survey
 from gateway.sandbox.sdx.store import SdxStore
 
 INVALID_PROMPT = "Sorry, that is not a valid response."
+# SDX's own sentence in the languages its demo surveys carry.
+INVALID_PROMPTS = {"es": "Lo sentimos, esa respuesta no es válida."}
 
 
 @dataclass(frozen=True)
@@ -45,17 +47,32 @@ class Turn:
         return body
 
 
+def _primary(language: str | None) -> str:
+    return (language or "").strip().lower().replace("_", "-").split("-", 1)[0]
+
+
+def _in(language: str | None, record: Survey | Question, name: str) -> str:
+    """A text of ``record`` in the respondent's language where the record has it
+    (exactly, else by primary subtag: es-MX finds es), else as written."""
+    code = (language or "").strip().lower().replace("_", "-")
+    for candidate in (code, _primary(language)):
+        text = record.translations.get(candidate, {}).get(name)
+        if text:
+            return text
+    return str(getattr(record, name))
+
+
 def _prompts(*pairs: tuple[str, str]) -> tuple[Prompt, ...]:
     # A part with neither text nor sound is left out rather than sent empty.
     return tuple(Prompt(text, sound) for text, sound in pairs if text or sound)
 
 
-def _ask(question: Question) -> Prompt:
-    return Prompt(question.question_text, question.question_sound_file)
+def _ask(question: Question, language: str | None) -> Prompt:
+    return Prompt(_in(language, question, "question_text"), question.question_sound_file)
 
 
-def _closing(survey: Survey) -> tuple[Prompt, ...]:
-    return _prompts((survey.closing_text, survey.closing_sound_file))
+def _closing(survey: Survey, language: str | None) -> tuple[Prompt, ...]:
+    return _prompts((_in(language, survey, "closing_text"), survey.closing_sound_file))
 
 
 class SurveyEngine:
@@ -68,10 +85,10 @@ class SurveyEngine:
         """Start the survey, or repeat the current question if it has started."""
         survey = self.store.survey(interaction.survey_id)
         if interaction.completed:
-            return Turn(_closing(survey))
+            return Turn(_closing(survey, interaction.respondent_language))
         if interaction.started:
             question = self._current_question(interaction)
-            return Turn((_ask(question),), question)
+            return Turn((_ask(question, interaction.respondent_language),), question)
         return self._begin(interaction, survey)
 
     def _begin(self, interaction: Interaction, survey: Survey) -> Turn:
@@ -79,16 +96,17 @@ class SurveyEngine:
         interaction.started_at = interaction.updated_at = now
         interaction.respondent_language = interaction.respondent_language or "en"
         self.store.changed(interaction)
+        language = interaction.respondent_language
         opening = _prompts(
-            (survey.greeting_text, survey.greeting_sound_file),
-            (survey.instructions_text, survey.instructions_sound_file),
+            (_in(language, survey, "greeting_text"), survey.greeting_sound_file),
+            (_in(language, survey, "instructions_text"), survey.instructions_sound_file),
         )
         questions = self.store.questions_for(survey.id)
         if not questions:
             self._finish(interaction, answered=True)
-            return Turn(opening + _closing(survey))
+            return Turn(opening + _closing(survey, language))
         interaction.current_question_id = questions[0].id
-        return Turn((*opening, _ask(questions[0])), questions[0])
+        return Turn((*opening, _ask(questions[0], language)), questions[0])
 
     def submit(self, interaction: Interaction, answer: str) -> Turn:
         """Record an answer to the current question and move on.
@@ -104,21 +122,25 @@ class SurveyEngine:
         question = self._current_question(interaction)
         value = normalise_answer(question, answer)
         if value is None:
-            return Turn((Prompt(INVALID_PROMPT), _ask(question)), question)
+            language = interaction.respondent_language
+            invalid = INVALID_PROMPTS.get(_primary(language), INVALID_PROMPT)
+            return Turn((Prompt(invalid), _ask(question, language)), question)
         self.store.add_response(interaction, question, value)
         following = self._question_after(question)
         if following is None:
             self._finish(interaction, answered=True)
-            return Turn(_closing(self.store.survey(interaction.survey_id)))
+            survey = self.store.survey(interaction.survey_id)
+            return Turn(_closing(survey, interaction.respondent_language))
         interaction.current_question_id = following.id
         interaction.updated_at = self.store.clock()
-        return Turn((_ask(following),), following)
+        return Turn((_ask(following, interaction.respondent_language),), following)
 
     def abandon(self, interaction: Interaction) -> Turn:
         """End the survey unanswered; on an ended survey, only say goodbye again."""
         if not interaction.completed:
             self._finish(interaction, answered=False)
-        return Turn(_closing(self.store.survey(interaction.survey_id)))
+        survey = self.store.survey(interaction.survey_id)
+        return Turn(_closing(survey, interaction.respondent_language))
 
     def _finish(self, interaction: Interaction, *, answered: bool) -> None:
         interaction.completed_at = interaction.updated_at = self.store.clock()

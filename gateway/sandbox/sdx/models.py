@@ -83,9 +83,14 @@ class Survey(_Open):
     inbound_number: str = ""
     outbound_number: str = ""
     sms_number: str = ""
+    # Per-language prompt texts, as real tenants carry them: language code ->
+    # field (greeting_text, instructions_text, closing_text) -> text.
+    translations: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        return self.model_dump(
+            mode="json", exclude=set() if self.translations else {"translations"}
+        )
 
 
 class Question(_Open):
@@ -97,9 +102,13 @@ class Question(_Open):
     question_type: QuestionType
     question_label: str = ""
     question_sound_file: str = ""
+    # Per-language texts: language code -> {"question_text": ...}.
+    translations: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        return self.model_dump(
+            mode="json", exclude=set() if self.translations else {"translations"}
+        )
 
 
 class User(_Strict):

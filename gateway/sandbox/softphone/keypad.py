@@ -29,6 +29,8 @@ def heard_line(kind: str, value: str) -> str:
         return f"[Twilio: {value}]"
     if kind == "unsupported":
         return f"[<{value}> is not emulated: skipped]"
+    if kind == "language":
+        return f"[speaking {value}]"
     if kind == "machine_detection":
         return f"[Twilio's answering machine detection: {value}]"
     return f"[{kind}: {value}]"

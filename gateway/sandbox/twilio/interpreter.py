@@ -101,6 +101,7 @@ class Interpreter:
         self._max_requests = max_requests
         self._machine = machine  # a machine listens, and never answers a Gather
         self._since_input = 0  # transcript index after the last input
+        self._speaking = ""  # the language (and voice) of the last Say
         self._detection = detection  # asynchronous machine detection, if asked for
         self._gathered = False  # the first Gather has had its input
 
@@ -174,6 +175,11 @@ class Interpreter:
 
     def _hear(self, document: Document, verb: twiml.Say | twiml.Play | twiml.Pause) -> None:
         if isinstance(verb, twiml.Say):
+            spoken = f"{verb.language} ({verb.voice})" if verb.voice else verb.language
+            if verb.language and spoken != self._speaking:
+                # The respondent hears the language change (the softphone shows it).
+                self._speaking = spoken
+                self.call.transcript.append(("language", spoken))
             self.call.transcript.append(("say", verb.text))
         elif isinstance(verb, twiml.Play):
             self.call.transcript.append(("play", document.resolve(verb.url)))

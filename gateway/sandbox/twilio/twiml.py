@@ -24,6 +24,8 @@ class TwimlError(ValueError):
 @dataclass(frozen=True)
 class Say:
     text: str
+    language: str = ""  # the language attribute: what a respondent hears it in
+    voice: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def _gather(element: ET.Element) -> Gather:
 
 def _simple(element: ET.Element) -> Say | Play | Pause | None:
     if element.tag == "Say":
-        return Say(_text(element))
+        return Say(_text(element), element.get("language", ""), element.get("voice", ""))
     if element.tag == "Play":
         url = _text(element)
         return Play(url) if url else None  # <Play digits=...> sends tones, plays nothing

@@ -59,6 +59,7 @@ async def test_answering_an_outbound_call_once(world: World, twilio: TwilioRest)
         WAITING,
         RINGING,
         HOW_TO,
+        "[speaking en-US (Polly.Joanna)]",  # the default's
         "Hello, this is Example Co calling with a short survey about your recent support case.",
         "Answer each question with your keypad or by saying your answer. "
         "After a number, press the hash key.",
@@ -107,7 +108,7 @@ async def test_a_call_with_machine_detection_says_a_person_answered(
     sid = await _dial(world, twilio, detect=True)
     await asyncio.wait_for(answering, 5)
     detected = "[Twilio's answering machine detection: human]"
-    assert console.output[3:7] == [
+    assert console.output[4:8] == [
         "Hello, this is Example Co calling with a short survey about your recent support case.",
         "Answer each question with your keypad or by saying your answer. "
         "After a number, press the hash key.",

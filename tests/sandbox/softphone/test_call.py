@@ -20,6 +20,7 @@ from tests.sandbox.softphone.conftest import (
 
 GREETING = [
     "[audio: https://example.com/sdx-sandbox/greeting-52.mp3]",
+    "[speaking en-US (Polly.Joanna)]",  # the language heard, where it begins
     "Answer each question with your keypad or by saying your answer. "
     "After a number, press the hash key.",
 ]

@@ -40,6 +40,7 @@ async def test_a_voice_survey_typed_through_stdin(world: World) -> None:
     assert out.splitlines() == [
         f"Calling {INBOUND_LINE} from {RESPONDENT}. {HOW_TO}",
         "[audio: https://example.com/sdx-sandbox/greeting-52.mp3]",
+        "[speaking en-US (Polly.Joanna)]",
         "Answer each question with your keypad or by saying your answer. "
         "After a number, press the hash key.",
         "How likely are you to recommend us to a friend, from 0 to 10?",
