@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test faults fuzz lint serve sandbox bench bench-dispatch bench-scale clean
+.PHONY: demo test faults fuzz lint serve sandbox bench bench-cpu bench-dispatch bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ sandbox: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/turns.py
+
+# CPU per voice and SMS turn, three runs, recorded under a label next to the
+# earlier ones (bench/cpu-results.json). About 3 minutes.
+BENCH_LABEL ?= current
+bench-cpu: $(STAMP)
+	$(BIN)/python bench/cpu.py --label "$(BENCH_LABEL)" --note "$(BENCH_NOTE)"
 
 bench-dispatch: $(STAMP)
 	$(BIN)/python bench/dispatch.py

@@ -498,7 +498,8 @@ class Bench:
             "GATEWAY_PUBLIC_URL": PUBLIC_URL,
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
             "GATEWAY_REDIS_PREFIX": "bench:",
-            "LOG_LEVEL": "WARNING",
+            # The CPU comparison (bench/cpu.py) logs as production does (INFO, JSON).
+            "LOG_LEVEL": getattr(args, "log_level", "WARNING"),
             "PORT": str(self.gw_port),
         }
         wait_http(f"http://127.0.0.1:{self.stub_port}/_bench")
