@@ -13,6 +13,7 @@ from gateway.config import ConfigError, Settings, load_settings
 from gateway.logging import configure_logging, get_logger
 from gateway.run.components import build_dispatcher, build_feed, build_router, build_stores
 from gateway.run.connections import http_session, sdx_client
+from gateway.run.event_loop import use_fast_loop
 from gateway.run.exposure import refuse_if_exposed
 from gateway.state.redis_client import worker_redis
 from gateway.twilio.rest import TwilioRest
@@ -31,6 +32,7 @@ def dispatch() -> int:
             "configuration error: REDIS_URL is required for gateway dispatch "
             "(replicas share their work through Redis)"
         )
+    log.info("dispatch_loop", loop=use_fast_loop())
     return asyncio.run(run_dispatch(settings))
 
 

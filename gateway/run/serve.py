@@ -17,6 +17,7 @@ from gateway.config import Settings, load_settings
 from gateway.logging import configure_logging, get_logger
 from gateway.run.components import Components, build_components
 from gateway.run.connections import http_session, sdx_client, twilio_rest
+from gateway.run.event_loop import use_fast_loop
 from gateway.run.exposure import refuse_if_exposed
 from gateway.sms.routes import DELIVERY, SMS, add_sms_routes
 from gateway.state.redis_client import server_redis
@@ -106,6 +107,7 @@ def serve(host: str) -> int:
     configure_logging(settings.log_format, settings.log_level)
     log.info(
         "serving",
+        loop=use_fast_loop(),
         host=host,
         port=settings.port,
         ops_port=settings.gateway_ops_port or None,
