@@ -83,7 +83,13 @@ def _default(settings: Settings) -> Language:
 
 
 def _configured(key: str, setting: LanguageSetting, default: Language) -> Language:
-    built_in = text_tables.BUILT_IN.get(primary(key), {})
+    # A sentence the operator turned off ("": no reply, or a hang-up) stays
+    # off in every language unless the entry's own texts give it.
+    built_in = {
+        name: text
+        for name, text in text_tables.BUILT_IN.get(primary(key), {}).items()
+        if default.texts[name]
+    }
     texts = {**default.texts, **built_in, **setting.texts}
     own = frozenset(built_in) | frozenset(setting.texts)
     if primary(key) == primary(default.tag):

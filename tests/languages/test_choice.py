@@ -134,3 +134,17 @@ def test_keywords_outside_a_conversation_are_every_language_s() -> None:
     assert languages.of_keyword("hilfe").key == "de"
     assert languages.of_keyword("help").key == DEFAULT
     assert languages.of_keyword("aide").key == DEFAULT  # French is not configured
+
+
+def test_a_sentence_turned_off_stays_off_in_every_language() -> None:
+    """GATEWAY_SMS_HELP_MESSAGE="" leaves HELP to Twilio: not answered in Spanish
+    either; an entry's own text still turns it on for that language."""
+    languages = _languages(
+        gateway_languages='{"es": {}, "fr": {"texts": {"sms_help": "Aide."}}}',
+        gateway_sms_help_message="",
+        gateway_sms_no_survey_message="",
+    )
+    assert languages.get("es").texts["sms_help"] == ""
+    assert languages.get("es").texts["sms_no_survey"] == ""
+    assert languages.get("fr").texts["sms_help"] == "Aide."
+    assert languages.get("es").texts["apology"].startswith("Lo sentimos")
