@@ -136,7 +136,9 @@ def _language(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    return text if _LANGUAGE_CODE.fullmatch(text) else None
+    # 35 characters hold any real tag ("zh-Hant-TW", "sr-Latn-RS"...); it is
+    # kept in every index entry, so an absurd one is none.
+    return text if len(text) <= 35 and _LANGUAGE_CODE.fullmatch(text) else None
 
 
 class SdxModel(BaseModel):

@@ -122,6 +122,8 @@ def test_a_sentence_with_no_translation_is_said_in_its_own_voice() -> None:
         ({"respondent_language": 7}, ""),  # not a code: none
         ({"respondent_language": "es; DROP"}, ""),
         ({"respondent_language": "x" * 9}, ""),
+        ({"respondent_language": "es" + "-ab" * 20}, ""),  # too long to be a real tag
+        ({"respondent_language": "zh-Hant-TW"}, "zh-Hant-TW"),
         (
             {"interaction_data": [{"id": 1, "custom_key": "Language", "custom_value": "fr"}]},
             "fr",
