@@ -23,14 +23,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from twilio.twiml.messaging_response import MessagingResponse
-
 from gateway.config import Settings
 from gateway.logging import get_logger
 from gateway.metrics import sms_segments_sent
 from gateway.sms.lookalikes import plain_text
 from gateway.sms.segments import MAX_BODY, Encoding, count_segments, split_to_budget
-from gateway.twilio.xml_text import render_twiml, xml_safe
+from gateway.twilio.xml_text import document, element, escape_text, xml_safe
 
 MAX_MESSAGE = MAX_BODY  # Twilio's limit for one message body
 
@@ -75,11 +73,8 @@ def render_messages(pieces: Sequence[Piece], status_callback: str | None = None)
     ``status_callback``: where Twilio reports each message's delivery (the
     ``action`` of ``<Message>``; ``statusCallback`` is its deprecated name).
     """
-    response = MessagingResponse()
-    extra = {"action": status_callback} if status_callback else {}
-    for piece in pieces:
-        response.message(piece.body, **extra)
-    return render_twiml(response)
+    action = {"action": status_callback or None}
+    return document("".join(element("Message", action, escape_text(p.body)) for p in pieces))
 
 
 def first_text(prompts: Sequence[str], settings: Settings) -> list[Piece]:

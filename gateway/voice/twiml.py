@@ -27,13 +27,13 @@ played (cleaning it would fetch another file), so the document always parses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from gateway.languages.words import ENGLISH, SpeechWords
 from gateway.sdx.models import Question, SurveyTurn
-from gateway.twilio.xml_text import xml_safe
+from gateway.twilio.xml_text import document, element, escape_text, xml_safe
 
 __all__ = [
     "GatherPlan",
@@ -177,43 +177,11 @@ def _speakable(text: str) -> str:
 
 
 # --- writing the XML -----------------------------------------------------------
-# Every turn renders one of two shapes, so they are written as text directly:
-# building twilio's VoiceResponse element tree and serialising it took about
-# 40 µs of a turn's ~1.5 ms. The bytes are exactly what VoiceResponse and
-# ElementTree write (attributes sorted by name, ElementTree's escaping,
-# ``<Tag />`` when empty): tests/voice/test_twiml_text.py holds the two
-# equal for every question type, sound-file case, language and hostile text.
-
-DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
-
-
-def _escaped_text(value: str) -> str:
-    return xml_safe(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _escaped_attribute(value: str) -> str:
-    return (
-        _escaped_text(value)
-        .replace('"', "&quot;")
-        .replace("\r", "&#13;")
-        .replace("\n", "&#10;")
-        .replace("\t", "&#09;")
-    )
-
-
-def _element(tag: str, attributes: Mapping[str, str | int | None], body: str = "") -> str:
-    """``<tag a="...">body</tag>``, or ``<tag a="..." />`` with no body; None attributes
-    are left out, as twilio leaves them out."""
-    written = "".join(
-        f' {name}="{_escaped_attribute(str(value))}"'
-        for name, value in sorted(attributes.items())
-        if value is not None
-    )
-    return f"<{tag}{written}>{body}</{tag}>" if body else f"<{tag}{written} />"
-
-
-def _document(body: str) -> str:
-    return DECLARATION + _element("Response", {}, body)
+# Every turn renders one of two shapes, written as text directly
+# (``gateway.twilio.xml_text``): building twilio's VoiceResponse element tree
+# and serialising it took about 40 µs of a turn's ~1.5 ms.
+# tests/voice/test_twiml_text.py holds the bytes equal to VoiceResponse's for
+# every question type, sound-file case, language and hostile text.
 
 
 def _prompts_xml(prompts: Sequence[Prompt], style: VoiceStyle) -> str:
@@ -224,11 +192,11 @@ def _prompts_xml(prompts: Sequence[Prompt], style: VoiceStyle) -> str:
         sound = usable_sound_url(prompt.sound_url)
         text = _speakable(prompt.text)
         if sound is not None:
-            parts.append(_element("Play", {}, _escaped_text(sound)))
+            parts.append(element("Play", {}, escape_text(sound)))
         elif text:
             speaker = prompt.style or style
             say = {"language": speaker.language, "voice": speaker.voice}
-            parts.append(_element("Say", say, _escaped_text(text)))
+            parts.append(element("Say", say, escape_text(text)))
     return "".join(parts)
 
 
@@ -260,13 +228,13 @@ def render_question(
         "hints": plan.hints,
         "language": style.language,
     }
-    redirect = _element("Redirect", {"method": "POST"}, _escaped_text(no_input))
-    return _document(_element("Gather", gather, _prompts_xml(prompts, style)) + redirect)
+    redirect = element("Redirect", {"method": "POST"}, escape_text(no_input))
+    return document(element("Gather", gather, _prompts_xml(prompts, style)) + redirect)
 
 
 def render_closing(prompts: Sequence[Prompt], style: VoiceStyle) -> str:
     """The survey's closing prompts, then ``<Hangup/>``."""
-    return _document(_prompts_xml(prompts, style) + _element("Hangup", {}))
+    return document(_prompts_xml(prompts, style) + element("Hangup", {}))
 
 
 def render_message(text: str, style: VoiceStyle) -> str:
@@ -279,4 +247,4 @@ def render_message(text: str, style: VoiceStyle) -> str:
 
 def render_empty() -> str:
     """An empty ``<Response />``, e.g. for status callbacks."""
-    return _document("")
+    return document("")
