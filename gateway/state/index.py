@@ -31,10 +31,16 @@ class Candidate:
     language: str = ""
 
     def encode(self) -> str:
-        """``id,type,at,language``: a big survey's index is written in one go, and
-        this is about ten times cheaper than JSON (the type is a word, ``at`` a float)."""
+        """``id,type,at[,language]``: a big survey's index is written in one go, and
+        this is about ten times cheaper than JSON (the type is a word, ``at`` a float).
+
+        The language is written only when there is one: an entry without it
+        is what replicas from before languages read, so during a rolling
+        upgrade they keep finding every respondent who has none.
+        """
         at = "" if self.scheduled_at is None else repr(self.scheduled_at)
-        return f"{self.id},{self.survey_type},{at},{self.language}"
+        entry = f"{self.id},{self.survey_type},{at}"
+        return f"{entry},{self.language}" if self.language else entry
 
     @classmethod
     def decode(cls, survey_id: int, text: str) -> Candidate:

@@ -49,6 +49,12 @@ def test_an_entry_written_before_languages_reads_as_no_language() -> None:
     assert Candidate.decode(52, "1001,inbound,") == Candidate(1001, 52, "inbound", None, "")
 
 
+def test_an_entry_without_a_language_is_written_as_before_languages() -> None:
+    """Replicas of the previous version split an entry into exactly three fields."""
+    assert Candidate(1001, 52, "inbound", None).encode() == "1001,inbound,"
+    assert Candidate(7, 52, "sms", 12.5, "es").encode() == "7,sms,12.5,es"
+
+
 async def test_a_respondent_s_language_is_indexed_from_the_listing(
     redis: Redis | None, sdx: SdxClient, sandbox: SandboxState
 ) -> None:
