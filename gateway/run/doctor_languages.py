@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from gateway.config import Settings
-from gateway.languages import Languages
+from gateway.languages import Language, Languages
 from gateway.languages import texts as text_tables
 from gateway.languages import words as word_tables
 from gateway.languages.choice import primary
@@ -60,13 +60,13 @@ def check_languages(settings: Settings) -> list[Check]:
     problem = _tag(name, default.tag) or _voice(name, default.voice, default.tag)
     checks = [problem or Check(name, "ok", f"{default.voice} in {default.tag}")]
     for language in languages.configured:
-        checks.append(_entry(language.key, settings, languages))
+        checks.append(_entry(language, settings))
     return checks
 
 
-def _entry(key: str, settings: Settings, languages: Languages) -> Check:
+def _entry(language: Language, settings: Settings) -> Check:
+    key = language.key
     name = f"language {key}"
-    language = languages.get(key)
     if not CODE.fullmatch(key):
         fix = "a code as SDX writes respondent_language: es, es-MX, pt-BR"
         return Check(name, "FAIL", f"{key!r} is not a well-formed language code", fix)

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, replace
 
 from gateway.config.languages import TextName
-from gateway.languages import Languages
+from gateway.languages import Language, Languages
 from gateway.logging import bind_context, get_logger
 from gateway.metrics import survey_event
 from gateway.numbers import InvalidNumber, to_e164
@@ -108,10 +108,13 @@ class SmsSurvey:
             sdx=sdx, store=store, languages=languages, idle_ttl=idle_ttl
         )
 
+    def _language(self, conversation: Conversation | None) -> Language:
+        """The conversation's language; the default's outside one."""
+        return self._languages.get(conversation.language if conversation is not None else "")
+
     def _text(self, name: TextName, conversation: Conversation | None = None) -> str:
         """The gateway's text ``name`` in the conversation's language (else the default's)."""
-        key = conversation.language if conversation is not None else ""
-        return self._languages.get(key).texts[name]
+        return self._language(conversation).texts[name]
 
     async def receive(self, sms: IncomingSms) -> str:
         """TwiML for one incoming message; whatever fails, the "try later" reply."""
@@ -228,7 +231,7 @@ class SmsSurvey:
         active = conversation is not None and conversation.status == "active"
         # In a conversation, English and its language's keywords; outside one,
         # any language's, since the respondent's is not known yet.
-        language = self._languages.get(conversation.language if conversation else "")
+        language = self._language(conversation)
         tables = language.keywords if active else self._languages.keywords
         keyword = keyword_of(sms.body, sms.opt_out_type, tables)
         if keyword == "STOP":

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.config.languages import language_key
+from gateway.languages.choice import primary
 from gateway.sandbox.sdx.answers import normalise_answer
 from gateway.sandbox.sdx.errors import Conflict
 from gateway.sandbox.sdx.models import Interaction, Question, Survey
@@ -47,15 +49,10 @@ class Turn:
         return body
 
 
-def _primary(language: str | None) -> str:
-    return (language or "").strip().lower().replace("_", "-").split("-", 1)[0]
-
-
 def _in(language: str | None, record: Survey | Question, name: str) -> str:
     """A text of ``record`` in the respondent's language where the record has it
     (exactly, else by primary subtag: es-MX finds es), else as written."""
-    code = (language or "").strip().lower().replace("_", "-")
-    for candidate in (code, _primary(language)):
+    for candidate in (language_key(language or ""), primary(language or "")):
         text = record.translations.get(candidate, {}).get(name)
         if text:
             return text
@@ -123,7 +120,7 @@ class SurveyEngine:
         value = normalise_answer(question, answer)
         if value is None:
             language = interaction.respondent_language
-            invalid = INVALID_PROMPTS.get(_primary(language), INVALID_PROMPT)
+            invalid = INVALID_PROMPTS.get(primary(language or ""), INVALID_PROMPT)
             return Turn((Prompt(invalid), _ask(question, language)), question)
         self.store.add_response(interaction, question, value)
         following = self._question_after(question)
