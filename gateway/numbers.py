@@ -28,6 +28,8 @@ FALLBACK_REGION = "US"
 # "0412345678". Never inside a longer word or number, so SIDs, UUIDs and
 # long ids stay intact. Dates and IPv4 addresses are given back unmasked.
 _PHONE_LIKE = re.compile(r"(?<![\w+%.\-/])(?:\+|%2B|\()?\d(?:[\s\-./()]{0,3}\d){6,14}(?![\w])")
+# _PHONE_LIKE needs at least seven digits.
+_SHORTEST_PHONE_LIKE = 7
 _NOT_A_NUMBER = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2})?"  # a date, with the hour a time may follow it by
     r"|\d{1,3}(?:\.\d{1,3}){3}"  # an IPv4 address
@@ -131,9 +133,15 @@ def _mask_one(number: str) -> str:
     return f"{number[:5]}****{number[-3:]}"
 
 
+def _mask_match(match: re.Match[str]) -> str:
+    return _mask_one(match.group(0))
+
+
 def mask(text: str) -> str:
     """Mask every phone-number-like run in ``text``."""
-    return _PHONE_LIKE.sub(lambda m: _mask_one(m.group(0)), text)
+    if len(text) < _SHORTEST_PHONE_LIKE:
+        return text  # every log line's short values (routes, event names) end here
+    return _PHONE_LIKE.sub(_mask_match, text)
 
 
 def parse_routes(text: str, region: str) -> dict[str, tuple[int, ...]]:

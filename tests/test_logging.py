@@ -104,3 +104,42 @@ def test_console_format_is_masked_too() -> None:
     assert "61409999998" not in out
     assert "ValueError: bad number +6140****998" in out
     assert "hidden" not in out
+
+
+def test_every_kind_of_value_is_scrubbed_as_before(stream: io.StringIO) -> None:
+    # Plain values take a shortcut; a str subclass, a tuple, a set and a
+    # mapping inside a list still go the whole way.
+    class Label(str):
+        pass
+
+    get_logger("t").info(
+        "kinds",
+        label=Label("+61409999999"),
+        pair=("+61409999999", 7),
+        numbers={"+14155550100"},
+        rows=[{"password": "x", "n": 3, "ok": True, "none": None, "ratio": 0.5}],
+    )
+    (line,) = lines(stream)
+    assert line["label"] == "+6140****999"
+    assert line["pair"] == ["+6140****999", 7]
+    assert line["numbers"] == ["+1415****100"]
+    assert line["rows"] == [{"password": REDACTED, "n": 3, "ok": True, "none": None, "ratio": 0.5}]
+
+
+def test_a_final_configuration_keeps_each_logger_once_built() -> None:
+    # gateway serve / dispatch configure once: a module's logger is built on
+    # its first line and then reused, so each line skips rebuilding it.
+    buffer = io.StringIO()
+    try:
+        configure_logging("json", "INFO", stream=buffer, final=True)
+        assert structlog.get_config()["cache_logger_on_first_use"] is True
+        log = get_logger("t")
+        log.info("one")
+        log.info("two")
+        assert [line["event"] for line in lines(buffer)] == ["one", "two"]
+        configure_logging("json", "INFO", stream=buffer)
+        assert structlog.get_config()["cache_logger_on_first_use"] is False
+    finally:
+        clear_context()
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()

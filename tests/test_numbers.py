@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from gateway import numbers
 from gateway.numbers import (
     InvalidNumber,
     check_region,
@@ -100,3 +103,14 @@ def test_mask_leaves_ids_and_times_alone() -> None:
         "a long id 12345678901234567890",
     ]:
         assert mask(kept) == kept
+
+
+@given(st.text(alphabet="0123456789+-. ()/%2Bx\n", max_size=24))
+@example("1234567")  # the shortest text the pattern masks
+@example("+123456")
+@settings(max_examples=400, deadline=None)
+def test_mask_gives_what_the_pattern_gives_short_text_included(text: str) -> None:
+    # mask() returns text shorter than seven characters untouched without
+    # running the pattern: no such text can hold the seven digits it needs.
+    whole = numbers._PHONE_LIKE.sub(lambda m: numbers._mask_one(m.group(0)), text)
+    assert mask(text) == whole

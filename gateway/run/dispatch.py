@@ -26,7 +26,7 @@ def dispatch() -> int:
     """``gateway dispatch``: settings from the environment, until SIGTERM / SIGINT."""
     settings = load_settings()
     refuse_if_exposed(settings)
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.log_format, settings.log_level, final=True)
     if settings.redis_url is None:
         raise ConfigError(
             "configuration error: REDIS_URL is required for gateway dispatch "

@@ -104,7 +104,7 @@ def serve(host: str) -> int:
     """``gateway serve``: until SIGTERM / SIGINT."""
     settings = load_settings()
     refuse_if_exposed(settings)
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.log_format, settings.log_level, final=True)
     log.info(
         "serving",
         loop=use_fast_loop(),
