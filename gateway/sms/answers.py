@@ -52,11 +52,12 @@ class ConversationAnswers:
                     return moved_on, conversation
             words = self._languages.get(conversation.language).words
             answer = answer_from_speech(conversation.question, body, words)
-            # Written before submitting: if anything fails after SDX took the
-            # answer (Redis, a crash), the next message asks SDX first instead
-            # of answering the next question with a repeated answer.
+            # Unknown until SDX answers. Should this turn end without
+            # concluding (Redis failing, a crash after SDX took the answer),
+            # the store has marked the conversation when the message claimed
+            # it (ConversationStore.receive): the next message asks SDX first
+            # instead of answering the next question with a repeated answer.
             conversation.verify = True
-            await self._store.finish(None, "", conversation, self._idle_ttl)
             asked = conversation.question
             turn = await ambiguous.submit_answer(
                 self._sdx, conversation.interaction_id, asked.id if asked else None, answer

@@ -117,6 +117,13 @@ class ConversationStore(Protocol):
         waits: claim + join the queue + load together, then the concluded
         writes together with the lock's release. A repeat of the MessageSid
         holds nothing.
+
+        A hold that ends without a conclusion (an error, Redis failing, the
+        process dying after SDX took an answer) leaves the conversation
+        marked: the next message's turn finds ``verify`` set and asks SDX
+        where the survey stands before submitting anything. The Redis store
+        writes the mark with the claim, in the same round trip, so it is in
+        place before anything reaches SDX, and removes it with a conclusion.
         """
         ...
 

@@ -74,6 +74,8 @@ class MemoryConversationStore:
             finally:
                 if turn.outcome is not None:
                     await self.finish(message_sid, *turn.outcome, idle_ttl)
+                elif (stored := self._conversations.get(key)) is not None:
+                    stored.verify = True  # ended unconcluded (see ConversationStore.receive)
 
     async def reply_for(self, message_sid: str) -> str | None:
         seen = self._messages.get(message_sid)

@@ -40,11 +40,14 @@ return due
 
 
 # Claim the MessageSid; if it is new, join the conversation's lock queue and,
-# when the lock is ours at once, return the conversation too: one round trip.
-# KEYS: the MessageSid's key, the queue, the conversation, the opt-out.
-# ARGV: in-flight mark, message TTL, token, heartbeat prefix, hold ms, expire ms.
+# when the lock is ours at once, mark the conversation to verify (see
+# ``ConversationStore.receive``) and return it: one round trip.
+# KEYS: the MessageSid's key, the queue, the conversation, the opt-out, the
+# verify mark. ARGV: in-flight mark, message TTL, token, heartbeat prefix,
+# hold ms, expire ms, the mark's TTL.
 # Returns {0, stored reply} for a repeat, {1, 0} to wait for the lock, and
-# {1, 1, opted out (0 or 1), conversation or false} when it is held.
+# {1, 1, opted out (0 or 1), marked before (0 or 1), conversation or false}
+# when it is held (last, as a false ends the reply's array).
 _RECEIVE = (
     FIFO_LUA
     + """
@@ -55,7 +58,9 @@ fifo_join(KEYS[2], ARGV[4], ARGV[3], ARGV[5], ARGV[6])
 if not fifo_turn(KEYS[2], ARGV[4], ARGV[3]) then
     return {1, 0}
 end
-return {1, 1, redis.call('EXISTS', KEYS[4]), redis.call('GET', KEYS[3])}
+local marked = redis.call('EXISTS', KEYS[5])
+redis.call('SET', KEYS[5], '1', 'EX', ARGV[7])
+return {1, 1, redis.call('EXISTS', KEYS[4]), marked, redis.call('GET', KEYS[3])}
 """
 )
 
@@ -85,6 +90,9 @@ class RedisConversationStore:
     def _msg(self, message_sid: str) -> str:
         return f"{self._p}sms:msg:{message_sid}"
 
+    def _verify(self, key: str) -> str:
+        return f"{self._p}sms:verify:{key}"
+
     @asynccontextmanager
     async def receive(
         self, message_sid: str, key: str, wait: float, idle_ttl: int
@@ -92,9 +100,16 @@ class RedisConversationStore:
         place = self._lock.place(key)
         hold_ms, expire_ms = self._lock.join_args(wait)
         respondent = respondent_of(key)
+        verify, mark_ttl = self._verify(key), idle_ttl + GRACE
         result = await self._receive(
-            keys=[self._msg(message_sid), place.queue, self._conv(key), self._opt_out(respondent)],
-            args=[IN_FLIGHT, MESSAGE_TTL, place.token, place.beats, hold_ms, expire_ms],
+            keys=[
+                self._msg(message_sid),
+                place.queue,
+                self._conv(key),
+                self._opt_out(respondent),
+                verify,
+            ],
+            args=[IN_FLIGHT, MESSAGE_TTL, place.token, place.beats, hold_ms, expire_ms, mark_ttl],
         )
         if not result[0]:
             stored = _text(result[1])
@@ -103,7 +118,8 @@ class RedisConversationStore:
         turn = MessageTurn(True, None, None)
         try:
             if result[1]:
-                opted_out, raw = result[2], result[3] if len(result) > 3 else None
+                opted_out, marked = result[2], result[3]
+                raw = result[4] if len(result) > 4 else None
             else:  # another message of the conversation is being applied
                 try:
                     await self._lock.wait_turn(place, wait)
@@ -111,26 +127,34 @@ class RedisConversationStore:
                     raise ConversationBusy(key) from None
                 async with self._redis.pipeline(transaction=False) as pipe:
                     pipe.exists(self._opt_out(respondent))
+                    pipe.exists(verify)
+                    pipe.set(verify, b"1", ex=mark_ttl)
                     pipe.get(self._conv(key))
-                    opted_out, raw = await pipe.execute()
+                    opted_out, marked, _, raw = await pipe.execute()
             turn.opted_out = bool(opted_out)
             turn.conversation = Conversation.model_validate_json(raw) if raw else None
+            if marked and turn.conversation is not None:
+                turn.conversation.verify = True  # an earlier hold ended unconcluded
             yield turn
         finally:
-            await self._end(place, message_sid, turn.outcome, idle_ttl)
+            await self._end(place, key, message_sid, turn.outcome, idle_ttl)
 
     async def _end(
         self,
         place: Place,
+        key: str,
         message_sid: str,
         outcome: tuple[str, Conversation | None] | None,
         idle_ttl: int,
     ) -> None:
-        """Write the outcome and release the lock, in one transaction."""
+        """Write the outcome and release the lock, in one transaction.
+
+        With no outcome, the verify mark stays for the next message."""
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 if outcome is not None:
                     self._queue_finish(pipe, message_sid, *outcome, idle_ttl)
+                    pipe.delete(self._verify(key))
                 self._lock.leave(pipe, place)
                 await pipe.execute()
         except RedisError:
