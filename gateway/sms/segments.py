@@ -59,7 +59,24 @@ def _units(char: str, encoding: Encoding) -> int:
 
 
 def is_gsm7(text: str) -> bool:
-    return all(_septets(char) for char in text)
+    return all(_septets(char) for char in set(text))
+
+
+def _measure(text: str) -> tuple[Encoding, int]:
+    """The encoding ``text`` is sent in and its length in that encoding's units.
+
+    Counted per distinct character, and UTF-16 by the codec: the per-character
+    tally below is only needed for texts longer than one segment.
+    """
+    extension = 0
+    for char in set(text):
+        septets = _septets(char)
+        if not septets:
+            # "surrogatepass": a lone surrogate counts as one unit, as in _units
+            return "ucs2", len(text.encode("utf-16-le", "surrogatepass")) // 2
+        if septets == 2:
+            extension += text.count(char)
+    return "gsm7", len(text) + extension
 
 
 @dataclass(frozen=True)
@@ -94,7 +111,14 @@ class _Tally:
 
 def count_segments(text: str) -> Segments:
     """The encoding ``text`` is sent in and how many segments that takes."""
-    encoding: Encoding = "gsm7" if is_gsm7(text) else "ucs2"
+    encoding, units = _measure(text)
+    if units <= _CAPACITY[encoding][0]:
+        return Segments(encoding, units, 1 if units else 0)
+    return _count_by_character(text, encoding)
+
+
+def _count_by_character(text: str, encoding: Encoding) -> Segments:
+    """A concatenated text's segments: where each one ends depends on every character."""
     tally = _Tally(encoding)
     for char in text:
         tally.add(_units(char, encoding))
@@ -107,7 +131,17 @@ def fits(text: str, max_segments: int) -> bool:
 
 
 def _fitting_prefix(text: str, max_segments: int) -> int:
-    """Length of the longest prefix of ``text`` that ``fits``, at least one character.
+    """Length of the longest prefix of ``text`` that ``fits``, at least one character."""
+    if fits(text, max_segments):
+        # Every prefix fits too: a prefix in GSM-7 never takes more segments
+        # than in UCS-2 (a segment holds 76 or more of its characters against
+        # 67), and in one encoding a prefix never takes more than the whole.
+        return len(text)
+    return _fitting_prefix_by_character(text, max_segments)
+
+
+def _fitting_prefix_by_character(text: str, max_segments: int) -> int:
+    """``_fitting_prefix`` for a text that does not fit whole, a character at a time.
 
     Both encodings are counted as the prefix grows: it is GSM-7 until its
     first character outside the alphabet, UCS-2 from there on.

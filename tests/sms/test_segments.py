@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gateway.sms import segments
 from gateway.sms.segments import MAX_BODY, count_segments, fits, is_gsm7, split_to_budget
 
 GSM_BASIC = (
@@ -171,3 +172,25 @@ def test_any_text_splits_within_the_budget_without_losing_a_word(text: str, budg
     words = text.split()
     assert all(w in pieced for w in words if fits(w, budget))
     assert "".join(w for p in pieces for w in p.split()) == "".join(words)
+
+
+# Texts around one segment's size, in each encoding, with escape pairs,
+# emoji (two UTF-16 units), the codec's escape itself and a lone surrogate.
+AROUND_A_SEGMENT = st.text(
+    alphabet=st.sampled_from([*"ab 1\n", "{", "€", "^", "é", "ê", "ж", "😀", "\x1b", "\ud83d"]),
+    max_size=340,
+)
+
+
+@settings(derandomize=True, max_examples=600, deadline=None)
+@given(text=AROUND_A_SEGMENT, budget=st.integers(1, 3))
+def test_the_shortcuts_count_what_the_character_tally_counts(text: str, budget: int) -> None:
+    # count_segments measures a text of one segment without the per-character
+    # tally, and _fitting_prefix takes a whole text that fits at once: both
+    # must agree with the tally on every text.
+    whole = count_segments(text)
+    assert whole == segments._count_by_character(text, whole.encoding)
+    assert is_gsm7(text) == (whole.encoding == "gsm7")
+    assert segments._fitting_prefix(text, budget) == segments._fitting_prefix_by_character(
+        text, budget
+    )
