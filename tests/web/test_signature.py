@@ -12,11 +12,16 @@ from typing import Any
 import pytest
 from aiohttp import FormData, web
 from aiohttp.test_utils import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from multidict import MultiDict
 from pydantic import SecretStr
 from structlog.testing import capture_logs
+from twilio.request_validator import HMAC_SHA1, HMAC_SHA256, RequestValidator
 
 from gateway.config import Settings
 from gateway.run import create_app
+from gateway.web import signature as signature_module
 from gateway.web.signature import twilio_signature
 from tests.helpers.settings import make_settings
 from tests.helpers.signing import public_url, signed_get, signed_post
@@ -507,3 +512,40 @@ async def test_rejection_log_holds_no_params_numbers_or_signature(aiohttp_client
     everything = repr(logs)
     for secret in [signature, TOKEN, "61400000000", "61200000000", "my private answer", "SM1"]:
         assert secret not in everything
+
+
+_URLS = st.sampled_from(
+    [
+        "https://gw.example.com/twilio/voice",
+        "https://gw.example.com:443/twilio/voice?turn=2&l=es",
+        "http://gw.example.com/twilio/sms",
+        "http://gw.example.com:80/twilio/sms",
+        "https://gw.example.com:8443/gateway/twilio/voice/answer?s=52",
+    ]
+)
+_PARAMS = st.lists(
+    st.tuples(st.sampled_from(["CallSid", "Digits", "From", "Body"]), st.text(max_size=8)),
+    max_size=5,
+)
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(
+    url=_URLS,
+    signed_url=_URLS,
+    pairs=_PARAMS,
+    algorithm=st.sampled_from([HMAC_SHA1, HMAC_SHA256]),
+    tamper=st.sampled_from(["", "x", "é", "="]),
+)
+def test_a_form_is_judged_as_request_validator_judges_it(
+    url: str, signed_url: str, pairs: list[tuple[str, str]], algorithm: str, tamper: str
+) -> None:
+    # The middleware signs the usual URL first and compares in constant time;
+    # whatever it accepts or refuses, RequestValidator.validate does the same.
+    validator = RequestValidator("token-x")
+    params = MultiDict(pairs)
+    signature = validator.compute_signature(signed_url, params, algorithm)
+    for candidate in (signature, signature + tamper, tamper + signature[1:], tamper):
+        assert signature_module._form_signed(
+            validator, url, params, candidate, algorithm
+        ) == validator.validate(url, params, candidate, algorithm)
