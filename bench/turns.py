@@ -66,7 +66,8 @@ DELAYS_MS = [0, 50]
 SESSIONS = 10_000
 # Respondent numbers: one pending interaction each, used by one call only
 # (a finished survey leaves the lookup index, so a number is never reused).
-POOL = 120_000
+# bench/instructions.py lists a smaller survey: its gateway runs under valgrind.
+POOL = int(os.environ.get("BENCH_POOL", "120000"))
 
 
 def respondent(n: int) -> str:
@@ -507,14 +508,23 @@ class Bench:
         self.log_path = Path(tmp) / "gateway.log"
         self.log = self.log_path.open("wb")
         self.gateway = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1"],
+            # bench/instructions.py runs it under callgrind
+            [
+                *getattr(args, "gateway_prefix", []),
+                sys.executable,
+                "-m",
+                "gateway",
+                "serve",
+                "--host",
+                "127.0.0.1",
+            ],
             env=env,
             cwd=tmp,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
         self.procs.append(self.gateway)
-        wait_http(f"http://127.0.0.1:{self.gw_port}/healthz")
+        wait_http(f"http://127.0.0.1:{self.gw_port}/healthz", getattr(args, "start_seconds", 20))
         self.base = f"http://127.0.0.1:{self.gw_port}"
         self.next_number = {"voice": 0, "sms": 0}
         self.serial = 1
