@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
+from gateway.state.batch import Batch, BatchRunner
 from gateway.state.conversations import (
     GRACE,
     IN_FLIGHT,
@@ -80,6 +80,7 @@ class RedisConversationStore:
         self._take_due = redis.register_script(_TAKE_DUE)
         self._receive = redis.register_script(_RECEIVE)
         self._lock = RedisFifoLock(redis, prefix=f"{prefix}sms:lock:")
+        self._batches = BatchRunner(redis)
 
     def _conv(self, key: str) -> str:
         return f"{self._p}sms:conv:{key}"
@@ -147,24 +148,24 @@ class RedisConversationStore:
         outcome: tuple[str, Conversation | None] | None,
         idle_ttl: int,
     ) -> None:
-        """Write the outcome and release the lock, in one transaction.
+        """Write the outcome and release the lock, atomically, in one round trip.
 
         With no outcome, the verify mark stays for the next message."""
+        ending = Batch()
+        if outcome is not None:
+            self._queue_finish(ending, message_sid, *outcome, idle_ttl)
+            ending.delete(self._verify(key))
+        self._lock.leave(ending, place)
         try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                if outcome is not None:
-                    self._queue_finish(pipe, message_sid, *outcome, idle_ttl)
-                    pipe.delete(self._verify(key))
-                self._lock.leave(pipe, place)
-                await pipe.execute()
+            await self._batches.run(ending)
         except RedisError:
             # Redis stalled or failed: try the release alone once more, so the
             # respondent's next message is not kept waiting for the lock's
             # heartbeat to expire. The failure itself still reaches the caller.
             with contextlib.suppress(RedisError):
-                async with self._redis.pipeline(transaction=True) as pipe:
-                    self._lock.leave(pipe, place)
-                    await pipe.execute()
+                leaving = Batch()
+                self._lock.leave(leaving, place)
+                await self._batches.run(leaving)
             raise
 
     async def reply_for(self, message_sid: str) -> str | None:
@@ -181,33 +182,33 @@ class RedisConversationStore:
     async def finish(
         self, message_sid: str | None, reply: str, conversation: Conversation | None, idle_ttl: int
     ) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            self._queue_finish(pipe, message_sid, reply, conversation, idle_ttl)
-            await pipe.execute()
+        finishing = Batch()
+        self._queue_finish(finishing, message_sid, reply, conversation, idle_ttl)
+        await self._batches.run(finishing)
 
     def _queue_finish(
         self,
-        pipe: Pipeline,
+        batch: Batch,
         message_sid: str | None,
         reply: str,
         conversation: Conversation | None,
         idle_ttl: int,
     ) -> None:
         if message_sid is not None:
-            pipe.set(self._msg(message_sid), reply, ex=MESSAGE_TTL)
+            batch.set(self._msg(message_sid), reply, ex=MESSAGE_TTL)
         if conversation is not None:
-            pipe.set(
+            batch.set(
                 self._conv(conversation.key), conversation.model_dump_json(), ex=idle_ttl + GRACE
             )
             score = due_score(conversation, idle_ttl)
             if score is None:
-                pipe.zrem(self._due, conversation.key)
+                batch.zrem(self._due, conversation.key)
             else:
-                pipe.zadd(self._due, {conversation.key: score})
-                pipe.expire(self._due, idle_ttl + GRACE)
+                batch.zadd(self._due, conversation.key, score)
+                batch.expire(self._due, idle_ttl + GRACE)
             if self._index is not None and left_the_index(conversation):
                 assert conversation.survey_id is not None
-                self._index.queue_forget(pipe, conversation.survey_id, conversation.respondent)
+                self._index.queue_forget(batch, conversation.survey_id, conversation.respondent)
 
     async def set_opt_out(self, respondent: str, opted_out: bool) -> None:
         key = self._opt_out(respondent)

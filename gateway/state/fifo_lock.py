@@ -20,7 +20,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
+
+from gateway.state.batch import Batch, BatchRunner
 
 # Lua functions shared by every script that joins or checks a queue, so a
 # caller can join the queue in the same round trip as other work (see
@@ -67,6 +68,7 @@ class RedisFifoLock:
         self._hold = hold  # a holder that dies frees the lock after this
         self._poll = poll
         self._turn = redis.register_script(_TURN)
+        self._batches = BatchRunner(redis)
 
     def place(self, name: str) -> Place:
         """A new place for ``name``'s queue (not joined yet)."""
@@ -89,9 +91,9 @@ class RedisFifoLock:
             await self.wait_turn(place, wait)
             yield
         finally:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                self.leave(pipe, place)
-                await pipe.execute()
+            leaving = Batch()
+            self.leave(leaving, place)
+            await self._batches.run(leaving)
 
     async def wait_turn(self, place: Place, wait: float) -> None:
         """Poll until the lock is ours; LockTimeout after ``wait`` seconds."""
@@ -102,10 +104,10 @@ class RedisFifoLock:
             await asyncio.sleep(self._poll)
 
     @staticmethod
-    def leave(pipe: Pipeline, place: Place) -> None:
-        """Queue the commands that give the place up (held or waiting) on ``pipe``."""
-        pipe.lrem(place.queue, 1, place.token)
-        pipe.delete(place.beats + place.token)
+    def leave(batch: Batch, place: Place) -> None:
+        """Add the writes that give the place up (held or waiting) to ``batch``."""
+        batch.lrem(place.queue, 1, place.token)
+        batch.delete(place.beats + place.token)
 
 
 class MemoryFifoLock:

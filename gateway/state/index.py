@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
+
+from gateway.state.batch import Batch
 
 _BUILT = "__built__"
 
@@ -197,9 +198,9 @@ class RedisIndexStore:
     async def forget(self, survey_id: int, phone: str) -> None:
         await self._redis.hdel(self._key(survey_id), phone)
 
-    def queue_forget(self, pipe: Pipeline, survey_id: int, phone: str) -> None:
-        """``forget`` as part of another transaction (an SMS turn's last write)."""
-        pipe.hdel(self._key(survey_id), phone)
+    def queue_forget(self, batch: Batch, survey_id: int, phone: str) -> None:
+        """``forget`` as part of another batch of writes (an SMS turn's last write)."""
+        batch.hdel(self._key(survey_id), phone)
 
 
 Entries = dict[str, list[Candidate]]
