@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -73,6 +74,14 @@ def encode_params(params: Params | None) -> dict[str, str]:
         else:
             encoded[key] = str(value)
     return encoded
+
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+def form_body(data: Params) -> bytes:
+    """``data`` as an url-encoded form body, as aiohttp encodes a dict (UTF-8)."""
+    return urlencode(encode_params(data)).encode()
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -144,6 +153,10 @@ class SdxTransport:
             self._headers["Authorization"] = aiohttp.encode_basic_auth(customer_uuid, auth_token)
         else:
             raise ValueError("SDX credentials: a bearer token, or customer UUID and auth token")
+        # A form body is sent as bytes with these headers: what aiohttp writes
+        # for a dict (urlencode, this content type), without building a
+        # FormData per request (~30 us of CPU per SDX request).
+        self._form_headers = {**self._headers, "Content-Type": FORM_CONTENT_TYPE}
 
     @property
     def base_url(self) -> str:
@@ -239,8 +252,8 @@ class SdxTransport:
                 method,
                 url,
                 params=encode_params(params),
-                data=encode_params(data) if data is not None else None,
-                headers=self._headers,
+                data=None if data is None else form_body(data),
+                headers=self._headers if data is None else self._form_headers,
                 timeout=self._timeout,
                 allow_redirects=False,
             ) as response:

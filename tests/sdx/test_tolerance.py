@@ -13,9 +13,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
@@ -23,7 +26,7 @@ from gateway.sandbox.credentials import DEMO_RESPONDENT
 from gateway.sandbox.sdx import Fault, SandboxState
 from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxRedirect
-from gateway.sdx.transport import encode_params
+from gateway.sdx.transport import FORM_CONTENT_TYPE, encode_params, form_body
 from tests.helpers.ledger import START, SUBMIT, answers, count
 from tests.sdx.test_ambiguous import first_question
 from tests.sdx.test_client_errors import started_interaction
@@ -228,3 +231,19 @@ async def test_a_409_while_settling_the_last_answer_means_recorded(
     assert answers(sandbox, interaction_id)[-1] == "fine"
     assert len(answers(sandbox, interaction_id)) == len(sandbox.store.questions_for(52))
     assert count(sandbox, SUBMIT) == len(sandbox.store.questions_for(52))
+
+
+_FORM_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(derandomize=True, max_examples=200, deadline=None)
+@given(
+    # a field's name: what SDX's fields are called (aiohttp refuses control characters)
+    data=st.dictionaries(st.from_regex(r"[a-z_]{1,12}", fullmatch=True), _FORM_TEXT, max_size=4)
+)
+def test_a_form_is_sent_as_aiohttp_would_send_the_dict(data: dict[str, str]) -> None:
+    # The transport writes the body itself instead of handing aiohttp a dict:
+    # the same bytes and content type.
+    payload = aiohttp.FormData(data)()
+    assert form_body(data) == payload._value
+    assert payload.content_type == FORM_CONTENT_TYPE
