@@ -11,6 +11,10 @@ turn: the gateway's user + system time over the turns it answered) and with a
     .venv/bin/python bench/cpu.py --label before     # the same, by hand
     .venv/bin/python bench/cpu.py --report           # the table of every label
 
+    # this checkout against another commit's gateway, measured in turns:
+    git worktree add /tmp/before <commit>
+    .venv/bin/python bench/cpu.py --label after --against /tmp/before --against-label before-x
+
 Results go to ``bench/cpu-results.json``; each run prints the table of every
 label recorded on this machine, the medians and the change from "before".
 """
@@ -70,20 +74,20 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def report(results: dict[str, Any]) -> str:
+def report(results: dict[str, Any], base: str = "before") -> str:
     lines = [
         f"{'label':<10} {'channel':<7} {'CPU µs/turn (runs)':<24} {'median':>6} {'change':>7}  "
         f"p99 added at 200/s, 50 ms SDX (ms)"
     ]
-    before = results.get("before")
+    before = results.get(base)
     for label, entry in results.items():
         for channel in CHANNELS:
             row = entry["summary"][channel]
             runs = ", ".join(f"{v:.0f}" for v in row["cpu_us_per_turn"])
             change = ""
-            if before is not None and label != "before":
-                base = before["summary"][channel]["cpu_median"]
-                change = f"{100 * (row['cpu_median'] - base) / base:+.0f}%"
+            if before is not None and label != base:
+                reference = before["summary"][channel]["cpu_median"]
+                change = f"{100 * (row['cpu_median'] - reference) / reference:+.0f}%"
             slow = ", ".join(f"{v:.1f}" for v in row["p99_added_ms_sdx_50"])
             lines.append(
                 f"{label:<10} {channel:<7} {runs:<24} {row['cpu_median']:>6} {change:>7}  {slow}"
@@ -91,33 +95,62 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def start(args: argparse.Namespace, tmp: str, checkout: str | None) -> Bench:
+    """A bench whose gateway is this checkout's, or ``checkout``'s (a work tree)."""
+    if checkout is None:
+        return Bench(args, tmp)
+    os.environ["PYTHONPATH"] = str(Path(checkout).resolve())
+    try:
+        return Bench(args, tmp)
+    finally:
+        del os.environ["PYTHONPATH"]
+
+
+def record(args: argparse.Namespace, label: str, note: str, runs: list[Any]) -> dict[str, Any]:
+    return {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "date": time.strftime("%Y-%m-%d"),
+        },
+        "note": note,
+        "seconds_per_step": args.seconds,
+        "runs": runs,
+        "summary": summary(runs),
+    }
+
+
 def main(args: argparse.Namespace) -> None:
     results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if not args.report:
-        runs = []
+        # With --against, two gateways (each with its own Redis and SDX stub)
+        # are measured in turns, run by run, so that a machine slowing down or
+        # speeding up during the measurement weighs on both alike.
+        trees = [(args.label, args.note, args.checkout)]
+        if args.against:
+            trees.insert(0, (args.against_label, f"{args.against} (--against)", args.against))
+        runs: dict[str, list[Any]] = {label: [] for label, _, _ in trees}
         with tempfile.TemporaryDirectory() as tmp:
-            bench = Bench(args, tmp)
+            benches: list[Bench] = []
             try:
-                warm_up(bench)
+                for index, (_, _, checkout) in enumerate(trees):
+                    place = Path(tmp) / str(index)
+                    place.mkdir()
+                    benches.append(start(args, str(place), checkout))
+                    warm_up(benches[-1])
                 for number in range(args.runs):
                     print(f"run {number + 1} of {args.runs}", flush=True)
-                    runs.append(measure(bench, args.seconds))
+                    for (label, _, _), bench in zip(trees, benches, strict=True):
+                        print(f" {label}", flush=True)
+                        runs[label].append(measure(bench, args.seconds))
             finally:
-                bench.close()
-        results[args.label] = {
-            "machine": {
-                "cpus": os.cpu_count(),
-                "python": platform.python_version(),
-                "platform": platform.platform(),
-                "date": time.strftime("%Y-%m-%d"),
-            },
-            "note": args.note,
-            "seconds_per_step": args.seconds,
-            "runs": runs,
-            "summary": summary(runs),
-        }
+                for bench in benches:
+                    bench.close()
+        for label, note, _ in trees:
+            results[label] = record(args, label, note, runs[label])
         RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(report(results))
+    print(report(results, args.against_label if args.against else "before"))
 
 
 if __name__ == "__main__":
@@ -127,5 +160,10 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per step")
     parser.add_argument("--note", default="", help="what was measured, for the record")
     parser.add_argument("--report", action="store_true", help="print the table only")
+    parser.add_argument("--checkout", help="measure another work tree's gateway")
+    parser.add_argument(
+        "--against", help="also measure this work tree's gateway, run by run in turns"
+    )
+    parser.add_argument("--against-label", default="before", help="the --against tree's label")
     parser.set_defaults(log_level="INFO")
     main(parser.parse_args())
