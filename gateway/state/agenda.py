@@ -25,6 +25,8 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from gateway.state.batch import Batch, BatchRunner
+
 AGENDA_TYPES = ("outbound", "sms")
 
 
@@ -139,6 +141,7 @@ class RedisAgenda:
         self._take = redis.register_script(_TAKE)
         self._hold = redis.register_script(_HOLD)
         self._drop_unmoved = redis.register_script(_DROP_UNMOVED)
+        self._batches = BatchRunner(redis)
 
     async def plan(self, plans: Sequence[Plan]) -> int:
         changed = 0
@@ -153,10 +156,10 @@ class RedisAgenda:
         ids = list(interaction_ids)
         if not ids:
             return
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hdel(self._keys[0], *ids)
-            pipe.zrem(self._keys[1], *ids)
-            await pipe.execute()
+        dropping = Batch()
+        dropping.hdel(self._keys[0], *ids)
+        dropping.zrem(self._keys[1], *ids)
+        await self._batches.run(dropping)
 
     async def take(self, now: float, limit: int, later: float) -> list[Plan]:
         flat = await self._take(keys=self._keys, args=[now, limit, later])

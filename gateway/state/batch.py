@@ -58,11 +58,11 @@ class Batch:
         # repr: the shortest text that reads back as the same float
         self._add("ZADD", key, repr(float(score)), member)
 
-    def zrem(self, key: str, member: str) -> None:
-        self._add("ZREM", key, member)
+    def zrem(self, key: str, *members: Value) -> None:
+        self._add("ZREM", key, *members)
 
-    def hdel(self, key: str, field: str) -> None:
-        self._add("HDEL", key, field)
+    def hdel(self, key: str, *fields: Value) -> None:
+        self._add("HDEL", key, *fields)
 
     def lrem(self, key: str, count: int, value: Value) -> None:
         self._add("LREM", key, count, value)

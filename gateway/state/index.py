@@ -153,10 +153,13 @@ class RedisIndexStore:
         return f"{self._prefix}idx:{survey_id}"
 
     async def read(self, survey_ids: Sequence[int], phone: str) -> list[IndexRead]:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for survey_id in survey_ids:
-                pipe.hmget(self._key(survey_id), [_BUILT, phone])
-            rows = await pipe.execute()
+        if len(survey_ids) == 1:  # most numbers serve one survey: no pipeline to build
+            rows = [await self._redis.hmget(self._key(survey_ids[0]), [_BUILT, phone])]
+        else:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for survey_id in survey_ids:
+                    pipe.hmget(self._key(survey_id), [_BUILT, phone])
+                rows = await pipe.execute()
         return [
             IndexRead(sid, float(built) if built else None, _decode(sid, raw))
             for sid, (built, raw) in zip(survey_ids, rows, strict=True)

@@ -24,9 +24,9 @@ async def test_each_write_does_what_its_command_does_in_one_round_trip(
     redis: Redis, redis_round_trips: RoundTrips
 ) -> None:
     await redis.rpush("q", "a", "t", "b", "t")
-    await redis.hset("h", mapping={"+61400000000": "x", "+61400000001": "y"})
+    await redis.hset("h", mapping={"+61400000000": "x", "+61400000001": "y", "+61400000002": "z"})
     await redis.set("gone", "1")
-    await redis.zadd("z", {"old": 1.0})
+    await redis.zadd("z", {"old": 1.0, "older": 0.5})
     runner = BatchRunner(redis)
     warm = Batch()
     warm.delete("nothing")
@@ -35,9 +35,9 @@ async def test_each_write_does_what_its_command_does_in_one_round_trip(
     batch.set("plain", "v")
     batch.set("conv", '{"a": "ü"}', ex=300)
     batch.zadd("z", "k", 1733333333.123456)
-    batch.zrem("z", "old")
+    batch.zrem("z", "old", "older")
     batch.expire("z", 600)
-    batch.hdel("h", "+61400000000")
+    batch.hdel("h", "+61400000000", "+61400000002")
     batch.lrem("q", 1, "t")
     batch.delete("gone")
     before = redis_round_trips.count
