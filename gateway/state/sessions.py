@@ -72,11 +72,22 @@ class SessionStore(Protocol):
         ...
 
 
+# Claim the turn and read the session: one command (a two-command pipeline
+# costs redis-py more to build and parse). KEYS: the session, the claim.
+# ARGV: the claim's TTL. Returns {claimed (0 or 1), session} (the session
+# left out when there is none).
+_LOAD_FOR_TURN = """
+local claimed = redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1])
+return {claimed and 1 or 0, redis.call('GET', KEYS[1])}
+"""
+
+
 class RedisSessionStore:
     def __init__(self, redis: Redis, *, prefix: str, ttl: int) -> None:
         self._redis = redis
         self._prefix = prefix
         self._ttl = ttl
+        self._load_for_turn = redis.register_script(_LOAD_FOR_TURN)
 
     def _key(self, call_sid: str) -> str:
         return f"{self._prefix}call:{call_sid}"
@@ -87,12 +98,10 @@ class RedisSessionStore:
 
     async def load_for_turn(self, call_sid: str, turn: int) -> tuple[CallSession | None, bool]:
         claim = f"{self._prefix}turn:{call_sid}:{turn}"
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(self._key(call_sid))
-            pipe.set(claim, b"1", nx=True, ex=TURN_CLAIM_TTL)
-            raw, claimed = await pipe.execute()
+        reply = await self._load_for_turn(keys=[self._key(call_sid), claim], args=[TURN_CLAIM_TTL])
+        raw = reply[1] if len(reply) > 1 else None
         session = CallSession.model_validate_json(raw) if raw else None
-        return session, bool(claimed)
+        return session, bool(reply[0])
 
     async def save(self, session: CallSession) -> None:
         await self._redis.set(self._key(session.call_sid), session.model_dump_json(), ex=self._ttl)
