@@ -9,6 +9,7 @@ after SDX took the answer: tests/sms/test_sms_edges.py.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -79,3 +80,25 @@ async def test_a_repeated_message_sid_leaves_no_mark(store: ConversationStore) -
     async with store.receive("SM1", KEY, 1.0, IDLE_TTL) as turn:
         assert not turn.first
     assert not await verify_seen(store, "SM2")
+
+
+async def test_a_message_that_waited_for_the_lock_sees_and_sets_the_mark_too(
+    store: ConversationStore,
+) -> None:
+    # The claim script finds the lock taken, so the mark is read and written
+    # by the load after the wait (the Redis store's second path).
+    await store.finish(None, "", conversation(0), IDLE_TTL)
+
+    async def dies_after_waiting() -> None:
+        async with store.receive("SM2", KEY, 2.0, IDLE_TTL) as turn:
+            assert turn.conversation is not None
+            assert not turn.conversation.verify
+            raise Died
+
+    async with store.locked(KEY, 1.0):
+        waiting = asyncio.create_task(dies_after_waiting())
+        await asyncio.sleep(0.1)
+        assert not waiting.done()  # queued behind the holder
+    with pytest.raises(Died):
+        await waiting
+    assert await verify_seen(store, "SM3")
