@@ -95,17 +95,6 @@ def report(results: dict[str, Any], base: str = "before") -> str:
     return "\n".join(lines)
 
 
-def start(args: argparse.Namespace, tmp: str, checkout: str | None) -> Bench:
-    """A bench whose gateway is this checkout's, or ``checkout``'s (a work tree)."""
-    if checkout is None:
-        return Bench(args, tmp)
-    os.environ["PYTHONPATH"] = str(Path(checkout).resolve())
-    try:
-        return Bench(args, tmp)
-    finally:
-        del os.environ["PYTHONPATH"]
-
-
 def record(args: argparse.Namespace, label: str, note: str, runs: list[Any]) -> dict[str, Any]:
     return {
         "machine": {
@@ -137,7 +126,7 @@ def main(args: argparse.Namespace) -> None:
                 for index, (_, _, checkout) in enumerate(trees):
                     place = Path(tmp) / str(index)
                     place.mkdir()
-                    benches.append(start(args, str(place), checkout))
+                    benches.append(Bench(args, str(place), checkout))
                     warm_up(benches[-1])
                 for number in range(args.runs):
                     print(f"run {number + 1} of {args.runs}", flush=True)

@@ -66,11 +66,9 @@ def main(args: argparse.Namespace) -> None:
     ]
     args.start_seconds = 300
     args.log_level = "INFO"  # as in production, like bench/cpu.py
-    if args.checkout:
-        os.environ["PYTHONPATH"] = str(Path(args.checkout).resolve())
     result: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        bench = Bench(args, tmp)
+        bench = Bench(args, tmp, args.checkout)
         try:
             bench.step("voice", 0, 5, 2)  # the first webhook starts the listing
             started = time.monotonic()

@@ -472,7 +472,8 @@ def delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, tmp: str) -> None:
+    def __init__(self, args: argparse.Namespace, tmp: str, checkout: str | None = None) -> None:
+        """``checkout``: another work tree whose gateway runs instead of this one's."""
         self.args = args
         self.redis_port = free_port()
         self.stub_port = free_port()
@@ -503,6 +504,8 @@ class Bench:
             "LOG_LEVEL": getattr(args, "log_level", "WARNING"),
             "PORT": str(self.gw_port),
         }
+        if checkout is not None:
+            env["PYTHONPATH"] = str(Path(checkout).resolve())
         wait_http(f"http://127.0.0.1:{self.stub_port}/_bench")
         self.redis = Redis(self.redis_port)
         self.log_path = Path(tmp) / "gateway.log"

@@ -59,7 +59,7 @@ def _units(char: str, encoding: Encoding) -> int:
 
 
 def is_gsm7(text: str) -> bool:
-    return all(_septets(char) for char in set(text))
+    return _measure(text)[0] == "gsm7"
 
 
 def _measure(text: str) -> tuple[Encoding, int]:
