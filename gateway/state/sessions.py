@@ -11,6 +11,12 @@ request for (CallSid, turn) *claims* the turn (``SET NX``); a duplicate that
 arrives while the first is in flight loses the claim and waits for the
 stored reply; one that arrives later finds the session already past that
 turn and gets the stored reply. Either way ``submit_response`` runs once.
+
+A call's first webhook is not claimed: its session is created ``first`` and
+saved only if the call has none by then (``SessionTaken`` otherwise, holding
+the stored one, whose reply a retried first webhook gets). That costs a
+retry one more ``start_survey`` (which only says where the survey stands)
+and saves every first turn a read before it starts.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import asyncio
 import time
 from typing import Literal, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
 from gateway.sdx.models import Question
@@ -54,6 +60,17 @@ class CallSession(BaseModel):
     # The TwiML last sent for this call: what a replayed request gets.
     reply: str = ""
     status: SessionStatus = "active"
+    # Made by this webhook for a call with no session yet: saved only if
+    # there is still none (never stored itself).
+    first: bool = Field(default=False, exclude=True)
+
+
+class SessionTaken(Exception):
+    """A ``first`` session was not saved: the call has one (a retried first webhook)."""
+
+    def __init__(self, stored: CallSession) -> None:
+        super().__init__("the call already has a session")
+        self.stored = stored
 
 
 class SessionStore(Protocol):
@@ -63,7 +80,10 @@ class SessionStore(Protocol):
         """The session, and whether this request claimed ``turn`` (one round trip)."""
         ...
 
-    async def save(self, session: CallSession) -> None: ...
+    async def save(self, session: CallSession) -> None:
+        """Store the session; a ``first`` one only if the call has none (else
+        raises ``SessionTaken``), and from then on it is an ordinary one."""
+        ...
 
     async def delete(self, call_sid: str) -> None: ...
 
@@ -81,6 +101,15 @@ local claimed = redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1])
 return {claimed and 1 or 0, redis.call('GET', KEYS[1])}
 """
 
+# Save a first session unless the call has one. KEYS: the session. ARGV: the
+# session, its TTL. Returns the stored session, or nil when this one was saved.
+_SAVE_FIRST = """
+local stored = redis.call('GET', KEYS[1])
+if stored then return stored end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false
+"""
+
 
 class RedisSessionStore:
     def __init__(self, redis: Redis, *, prefix: str, ttl: int) -> None:
@@ -88,6 +117,7 @@ class RedisSessionStore:
         self._prefix = prefix
         self._ttl = ttl
         self._load_for_turn = redis.register_script(_LOAD_FOR_TURN)
+        self._save_first = redis.register_script(_SAVE_FIRST)
 
     def _key(self, call_sid: str) -> str:
         return f"{self._prefix}call:{call_sid}"
@@ -104,7 +134,14 @@ class RedisSessionStore:
         return session, bool(reply[0])
 
     async def save(self, session: CallSession) -> None:
-        await self._redis.set(self._key(session.call_sid), session.model_dump_json(), ex=self._ttl)
+        key, value = self._key(session.call_sid), session.model_dump_json()
+        if not session.first:
+            await self._redis.set(key, value, ex=self._ttl)
+            return
+        stored = await self._save_first(keys=[key], args=[value, self._ttl])
+        if stored:
+            raise SessionTaken(CallSession.model_validate_json(stored))
+        session.first = False
 
     async def delete(self, call_sid: str) -> None:
         await self._redis.delete(self._key(call_sid))
@@ -150,6 +187,11 @@ class MemorySessionStore:
             return await self.load(call_sid), claimed
 
     async def save(self, session: CallSession) -> None:
+        if session.first:
+            stored = await self.load(session.call_sid)
+            if stored is not None:
+                raise SessionTaken(stored)
+            session.first = False
         self._sessions.set(session.call_sid, session.model_dump_json(), self._ttl)
 
     async def delete(self, call_sid: str) -> None:

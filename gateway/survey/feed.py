@@ -36,7 +36,7 @@ from gateway.logging import get_logger
 from gateway.sdx import SdxClient
 from gateway.sdx.client import MAX_PAGE, Order
 from gateway.sdx.models import Interaction
-from gateway.state.agenda import Agenda
+from gateway.state.agenda import AGENDA_TYPES, Agenda
 from gateway.state.feed_marks import FeedMarks, new_token
 from gateway.state.index import IndexStore
 from gateway.survey.seen import Seen, note
@@ -147,9 +147,14 @@ class InteractionFeed:
         await self.agenda.drop(seen.unplan)
         await self.agenda.plan(seen.plans)
 
-    async def begun(self, interaction_id: int) -> None:
-        """The gateway started this interaction: it leaves the agenda."""
-        await self.agenda.drop([interaction_id])
+    async def begun(self, interaction_id: int, survey_type: str) -> None:
+        """The gateway started this interaction: it leaves the agenda.
+
+        Only the types the dispatcher dials or texts first are ever on it: an
+        inbound one costs no round trip.
+        """
+        if survey_type in AGENDA_TYPES:
+            await self.agenda.drop([interaction_id])
 
     async def _apply(self, survey_id: int, seen: Seen, build: str | None = None) -> None:
         # A pass builds the index aside; the agenda has no such copy.

@@ -26,7 +26,7 @@ from gateway.sdx import SdxClient, ambiguous
 from gateway.sdx.errors import SdxError
 from gateway.sdx.models import SurveyTurn
 from gateway.state.index import Candidate
-from gateway.state.sessions import CallSession, SessionStore
+from gateway.state.sessions import CallSession, SessionStore, SessionTaken
 from gateway.survey.duplicates import wait_for_reply
 from gateway.survey.index import InteractionIndex
 from gateway.survey.interpret import answer_from_digits, answer_from_speech, holds_answer
@@ -55,6 +55,7 @@ def _session(call_sid: str, interaction: Candidate, caller: str, language: str) 
         survey_id=interaction.survey_id,
         respondent=caller,
         language=language,
+        first=True,
     )
 
 
@@ -155,17 +156,31 @@ class VoiceSurvey:
     async def _incoming(
         self, call_sid: str, caller: str, called: str, interaction_id: int | None, language: str
     ) -> str:
-        existing = await self._sessions.load(call_sid)
-        if existing is not None:  # Twilio retried the first webhook
-            return existing.reply
-        if interaction_id is None:
-            return await self._call_in(call_sid, caller, called)
-        # An outbound call answered: its interaction (and language) is known.
+        if interaction_id is not None:
+            # An outbound call: asynchronous machine detection may have
+            # decided before this webhook, and then the survey never starts.
+            existing = await self._sessions.load(call_sid)
+            if existing is not None:  # or Twilio retried the first webhook
+                return existing.reply
+        # The call's session is made ``first``: saved only if it has none (an
+        # inbound call's retried first webhook just asks SDX once more).
+        try:
+            if interaction_id is None:
+                return await self._call_in(call_sid, caller, called)
+            return await self._call_out(call_sid, called, interaction_id, language)
+        except SessionTaken as taken:
+            return taken.stored.reply
+
+    async def _call_out(
+        self, call_sid: str, called: str, interaction_id: int, language: str
+    ) -> str:
+        """An outbound call answered: its interaction (and language) is known."""
         session = CallSession(
             call_sid=call_sid,
             interaction_id=interaction_id,
             respondent=called,
             language=self._speech.languages.get(language).key,
+            first=True,
         )
         bind_context(interaction_id=interaction_id)
         try:

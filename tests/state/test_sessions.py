@@ -18,6 +18,7 @@ from gateway.state.sessions import (
     MemorySessionStore,
     RedisSessionStore,
     SessionStore,
+    SessionTaken,
 )
 from tests.helpers.clock import Clock
 from tests.helpers.opcodes import counting_opcodes
@@ -53,6 +54,36 @@ async def test_save_and_load_round_trip(store: SessionStore) -> None:
     assert loaded is not None
     assert loaded.question is not None
     assert loaded.question.model_extra == {"extra": "kept"}
+
+
+async def test_a_first_session_is_saved_only_if_the_call_has_none(store: SessionStore) -> None:
+    first = session().model_copy(update={"first": True})
+    await store.save(first)
+    assert not first.first  # saved: from now on an ordinary session
+    assert await store.load("CA1") == session()  # "first" itself is never stored
+    retried = session().model_copy(update={"first": True, "reply": "<Response><Say/></Response>"})
+    with pytest.raises(SessionTaken) as taken:
+        await store.save(retried)
+    assert taken.value.stored == session()  # the stored one, whose reply the retry gets
+    assert await store.load("CA1") == session()  # not overwritten
+    first.turn = 2
+    await store.save(first)  # an ordinary save replaces what is stored
+    assert await store.load("CA1") == session(turn=2)
+
+
+async def test_concurrent_first_sessions_have_one_winner(store: SessionStore) -> None:
+    async def save(n: int) -> bool:
+        try:
+            await store.save(session(turn=n).model_copy(update={"first": True}))
+        except SessionTaken:
+            return False
+        return True
+
+    saved = await asyncio.gather(*(save(n) for n in range(1, 21)))
+    assert sum(saved) == 1
+    stored = await store.load("CA1")
+    assert stored is not None
+    assert stored.turn == saved.index(True) + 1
 
 
 async def test_delete(store: SessionStore) -> None:

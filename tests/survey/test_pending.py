@@ -42,6 +42,24 @@ async def test_a_call_starts_the_callers_inbound_interaction(
     assert sandbox.store.interaction(1001).started
 
 
+async def test_a_started_interaction_leaves_the_agenda(sdx: SdxClient) -> None:
+    """The dispatcher never texts first a survey the respondent began (an
+    inbound one was never on the agenda)."""
+    router = NumberRouter(sdx, None, refresh=300, region=None)
+    parts = fed(sdx, min_age=0, region=router.region_code)
+    pending = PendingInteractions(sdx=sdx, index=parts.index, router=router, create=False)
+    await parts.feed.look(54)  # the SMS survey's pass plans its first text
+    planned = await parts.agenda.size()
+    assert planned > 0
+    assert await pending.start(INBOUND, DEMO_RESPONDENT, "voice", ref="CA1") is not None
+    assert await parts.agenda.size() == planned
+    started = await pending.start(SMS, DEMO_RESPONDENT, "sms", ref="SM1")
+    assert started is not None
+    assert await parts.agenda.size() == planned - 1
+    taken = await parts.agenda.take(float("inf"), 1000, 0)
+    assert started.interaction.id not in {plan.id for plan in taken}
+
+
 async def test_a_text_takes_the_sms_interaction(make: Make) -> None:
     started = await make().start(SMS, DEMO_RESPONDENT, "sms", ref="SM1")
     assert started is not None

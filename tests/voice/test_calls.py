@@ -369,9 +369,28 @@ async def test_hang_up_while_the_last_answer_is_in_flight(
 async def test_repeated_first_webhook_gets_the_same_reply(
     call: Call, sandbox: SandboxState
 ) -> None:
+    """An inbound call's first webhook reads no session before it starts: a
+    retry asks SDX where the survey stands (a second start_survey, which
+    changes nothing) and gets the stored reply, not a second session."""
     await call.start()
     first = call.xml
     await call.start()
+    assert call.xml == first
+    assert count(sandbox, r"/interactions/\d+/start_survey", "POST") == 2
+    await call.press("9")
+    assert answers(sandbox, INBOUND_ID) == ["9"]  # the session went on from turn 1
+
+
+async def test_repeated_first_webhook_of_an_outbound_call_starts_once(
+    gateway: tuple[TestClient[Any, Any], Settings], sandbox: SandboxState
+) -> None:
+    """An answered outbound call looks for a session first (a machine may
+    have been detected already), so a retry replays without SDX."""
+    client, settings = gateway
+    call = Call(client, settings, caller="+61200000001", called=DEMO_RESPONDENT)
+    await call.start("/twilio/voice?interaction=1002")
+    first = call.xml
+    await call.start("/twilio/voice?interaction=1002")
     assert call.xml == first
     assert count(sandbox, r"/interactions/\d+/start_survey", "POST") == 1
 
