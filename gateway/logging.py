@@ -130,7 +130,9 @@ def configure_logging(
     structlog.configure(
         processors=[*shared_processors(), *tail, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
+        # One write per line: PrintLogger prints the line and its newline
+        # apart, two system calls when stdout is unbuffered (as in the image).
+        logger_factory=structlog.WriteLoggerFactory(stream or sys.stdout),
         cache_logger_on_first_use=final,
     )
     # aiohttp and redis log through the standard library: keep their lines in

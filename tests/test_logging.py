@@ -36,6 +36,34 @@ def test_json_lines_with_request_context(stream: io.StringIO) -> None:
     assert "timestamp" in line
 
 
+class _Writes(io.StringIO):
+    """A stream that keeps each write apart (as unbuffered stdout makes each a system call)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_each_line_is_one_write(log_format: str) -> None:
+    writes = _Writes()
+    configure_logging(log_format, "INFO", stream=writes)
+    try:
+        get_logger("t").info("webhook", route="/twilio/voice", status=200)
+        logging.getLogger("aiohttp.server").warning("from the standard library")
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    assert len(writes.writes) == 2
+    assert all(w.endswith("\n") and w.count("\n") == 1 for w in writes.writes)
+    assert "webhook" in writes.writes[0]
+    assert "from the standard library" in writes.writes[1]
+
+
 def test_phone_numbers_are_masked_wherever_they_appear(stream: io.StringIO) -> None:
     get_logger("t").info(
         "call from +61409999999",
