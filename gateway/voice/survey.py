@@ -36,36 +36,10 @@ from gateway.twilio.urls import WebhookUrls
 from gateway.voice.ending import CallEnding, turn_settled
 from gateway.voice.machine import MACHINE, LiveCalls, MachineAnswers
 from gateway.voice.speaking import CallSpeech
-from gateway.voice.turns import TurnRef, turn_query
-from gateway.voice.twiml import (
-    Prompt,
-    asked_prompt,
-    question_prompt,
-    render_question,
-    turn_prompts,
-)
+from gateway.voice.turns import TurnRef, first_session, remember_asked, turn_query
+from gateway.voice.twiml import Prompt, question_prompt, render_question
 
 log = get_logger(__name__)
-
-
-def _session(call_sid: str, interaction: Candidate, caller: str, language: str) -> CallSession:
-    return CallSession(
-        call_sid=call_sid,
-        interaction_id=interaction.id,
-        survey_id=interaction.survey_id,
-        respondent=caller,
-        language=language,
-        first=True,
-    )
-
-
-def _remember_asked(session: CallSession, turn: SurveyTurn) -> list[Prompt]:
-    """The turn's prompts; the session keeps the one asking its question."""
-    prompts = turn_prompts(turn)
-    asked = asked_prompt(prompts, session.question)
-    session.asked_text = asked.text if asked else ""
-    session.asked_sound = asked.sound_url if asked else None
-    return prompts
 
 
 class VoiceSurvey:
@@ -196,7 +170,7 @@ class VoiceSurvey:
             started = await self._pending.start(called, caller, "voice", ref=call_sid)
         except StartFailed as failed:
             language = self._speech.languages.matching(failed.interaction.language).key
-            session = _session(call_sid, failed.interaction, caller, language)
+            session = first_session(call_sid, failed.interaction, caller, language)
             return await self._fault(session, failed.error)
         except SdxError as exc:
             # Nothing started, nothing to keep: the caller just tries later.
@@ -206,7 +180,7 @@ class VoiceSurvey:
             return self._speech.message("", "no_survey")
         language = self._chosen(started.interaction)
         return await self._started(
-            _session(call_sid, started.interaction, caller, language), started.turn
+            first_session(call_sid, started.interaction, caller, language), started.turn
         )
 
     def _chosen(self, interaction: Candidate) -> str:
@@ -281,7 +255,7 @@ class VoiceSurvey:
     async def _reasked(self, session: CallSession, turn: SurveyTurn) -> str:
         """SDX returned the same question: the answer was invalid."""
         session.question = turn.current_question
-        return await self._again(session, _remember_asked(session, turn))
+        return await self._again(session, remember_asked(session, turn))
 
     async def _again(self, session: CallSession, prompts: Sequence[Prompt]) -> str:
         """Ask again; after too many times, abandon the survey."""
@@ -300,7 +274,7 @@ class VoiceSurvey:
 
     async def _ask_turn(self, session: CallSession, turn: SurveyTurn) -> str:
         session.question = turn.current_question
-        return await self._ask(session, _remember_asked(session, turn))
+        return await self._ask(session, remember_asked(session, turn))
 
     async def _ask(self, session: CallSession, prompts: Sequence[Prompt]) -> str:
         session.turn += 1
@@ -357,6 +331,6 @@ class VoiceSurvey:
             return await self._fault(session, exc)
         if turn.current_question is not None and turn.current_question.id == ref.question_id:
             session.question = turn.current_question
-            _remember_asked(session, turn)
+            remember_asked(session, turn)
             return session
         return await self._next(session, turn)

@@ -4,7 +4,8 @@ Twilio signs the URL, so the query is trusted once the signature checks: it
 carries the turn number (a duplicate request is told from a new one by it),
 the interaction, question and survey ids, so that a call whose session
 was lost can ask SDX where it stands without a word of Redis, and the call's
-language key when it is not the default's.
+language key when it is not the default's. And the session's parts a turn
+sets: the first one's, the question asked.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from gateway.sdx.models import SurveyTurn
+from gateway.state.index import Candidate
 from gateway.state.sessions import CallSession
+from gateway.voice.twiml import Prompt, asked_prompt, turn_prompts
 
 
 class MalformedQuery(ValueError):
@@ -75,3 +79,24 @@ def required_int(query: Mapping[str, str], name: str) -> int:
     if value is None:
         raise MalformedQuery(f"query parameter {name} missing")
     return value
+
+
+def first_session(call_sid: str, interaction: Candidate, caller: str, language: str) -> CallSession:
+    """A call's session as its first webhook makes it: saved only if the call has none."""
+    return CallSession(
+        call_sid=call_sid,
+        interaction_id=interaction.id,
+        survey_id=interaction.survey_id,
+        respondent=caller,
+        language=language,
+        first=True,
+    )
+
+
+def remember_asked(session: CallSession, turn: SurveyTurn) -> list[Prompt]:
+    """The turn's prompts; the session keeps the one asking its question."""
+    prompts = turn_prompts(turn)
+    asked = asked_prompt(prompts, session.question)
+    session.asked_text = asked.text if asked else ""
+    session.asked_sound = asked.sound_url if asked else None
+    return prompts
