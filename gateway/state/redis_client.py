@@ -13,9 +13,13 @@ socket and reconnects before sending anything, so nothing is ever resent.
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, cast
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.connection import AbstractConnection, Connection
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.maint_notifications import MaintNotificationsConfig
 
 
@@ -25,7 +29,7 @@ def client_options() -> dict[str, Any]:
 
 
 def server_redis(url: str) -> Redis:
-    """The webhook server's client: a blocking pool shared by every turn.
+    """The webhook server's client: a bounded pool shared by every turn.
 
     In a burst a turn waits briefly for a connection instead of failing with
     "Too many connections" (the benchmark saw throughput collapse that way
@@ -33,7 +37,7 @@ def server_redis(url: str) -> Redis:
     trip to the first turn after an idle spell; a connection the server
     closed is noticed when it leaves the pool (see above).
     """
-    pool = BlockingConnectionPool.from_url(
+    pool = TurnPool.from_url(
         url,
         max_connections=200,
         timeout=2.0,
@@ -41,7 +45,87 @@ def server_redis(url: str) -> Redis:
         socket_connect_timeout=2.0,
         **client_options(),
     )
-    return Redis(connection_pool=pool)
+    return TurnRedis(pool)
+
+
+class TurnPool(ConnectionPool):
+    """redis-py's pool with a short way to a connection and back.
+
+    ``BlockingConnectionPool`` takes a condition, a lock and a timeout and
+    records four observability events for every command: a GET through it
+    cost 297k instructions against 241k through the plain pool and 28k for
+    the same round trip on a bare asyncio stream (callgrind, one process,
+    local Redis). Here a semaphore bounds the connections (waiting at most
+    ``timeout`` for one, as the blocking pool did), idle ones are reused last
+    in first out, and each still passes redis-py's own ``ensure_connection``
+    on the way out: a socket the server closed is reconnected before
+    anything is sent on it.
+    """
+
+    def __init__(self, *, max_connections: int, timeout: float, **kwargs: Any) -> None:
+        super().__init__(max_connections=max_connections, **kwargs)
+        self._slots = asyncio.Semaphore(max_connections)
+        self._wait = timeout
+        self._idle: list[Connection] = []
+        self._made: list[Connection] = []
+
+    async def get_connection(self, *_: Any, **__: Any) -> Connection:
+        if self._slots.locked():
+            try:
+                async with asyncio.timeout(self._wait):
+                    await self._slots.acquire()
+            except TimeoutError:
+                raise RedisConnectionError("No connection available.") from None
+        else:
+            await self._slots.acquire()  # free: returns at once
+        if self._idle:
+            connection = self._idle.pop()
+        else:
+            connection = self.make_connection()  # type: ignore[no-untyped-call]
+            self._made.append(connection)
+        try:
+            await self.ensure_connection(connection)
+        except BaseException:
+            await self.release(connection)
+            raise
+        return connection
+
+    async def release(self, connection: AbstractConnection) -> None:
+        self._idle.append(cast(Connection, connection))  # one this pool made
+        self._slots.release()
+
+    async def disconnect(self, inuse_connections: bool = True) -> None:
+        closing = self._made if inuse_connections else self._idle
+        await asyncio.gather(*(c.disconnect() for c in closing), return_exceptions=True)
+
+
+class TurnRedis(Redis):
+    """A command sent and its reply read on a pooled connection, and nothing else.
+
+    ``Redis.execute_command`` wraps each command in a retry policy (the
+    gateway's has no retries: a write is never sent twice), an event
+    dispatch and observability records: 55k instructions a command. This
+    keeps what matters of it: a connection failure or a timeout disconnects
+    the connection (redis-py's connection has already done so) and is raised
+    unchanged; an error reply (NOSCRIPT) leaves it in the pool, its reply
+    read. Pipelines and scripts go through the same pool.
+    """
+
+    def __init__(self, pool: TurnPool) -> None:
+        super().__init__(connection_pool=pool)
+        self._pool = pool
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        pool = self._pool
+        connection = await pool.get_connection()
+        try:
+            await connection.send_command(*args)
+            return await self.parse_response(connection, args[0], **options)
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            await connection.disconnect()
+            raise
+        finally:
+            await pool.release(connection)
 
 
 def worker_redis(url: str) -> Redis:
