@@ -10,6 +10,7 @@ increments and decrements: only their sum over replicas means anything.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from prometheus_client import (
@@ -94,6 +95,21 @@ def sdx_endpoint(path: str) -> str:
     path = _USER.sub("/users/{email}", path)
     path = _PHONE.sub("/phone_numbers/{number}", path)
     return _ID.sub("/{id}", path)
+
+
+# The labelled series of the per-request metrics, looked up once: labels()
+# validates, locks and hashes every call (about 2 µs each, three a turn).
+# Their label values are templates and names, so the caches stay small.
+@functools.lru_cache(maxsize=1024)
+def webhook_series(route: str, status: int) -> tuple[Counter, Histogram]:
+    """A webhook's count (by route and status) and its time (by route)."""
+    return WEBHOOKS.labels(route, str(status)), TURN_SECONDS.labels(route)
+
+
+@functools.lru_cache(maxsize=1024)
+def sdx_seconds(method: str, endpoint: str) -> Histogram:
+    """One SDX request's time, by method and templated path (``sdx_endpoint``)."""
+    return SDX_SECONDS.labels(method, endpoint)
 
 
 def survey_event(channel: str, event: str) -> None:

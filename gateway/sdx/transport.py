@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from gateway.logging import get_logger
-from gateway.metrics import SDX_ERRORS, SDX_SECONDS, sdx_endpoint
+from gateway.metrics import SDX_ERRORS, sdx_endpoint, sdx_seconds
 from gateway.sdx.errors import (
     SdxConnectionError,
     SdxError,
@@ -242,7 +242,7 @@ class SdxTransport:
             SDX_ERRORS.labels(endpoint, type(exc).__name__).inc()
             raise
         finally:
-            SDX_SECONDS.labels(method, endpoint).observe(time.monotonic() - started)
+            sdx_seconds(method, endpoint).observe(time.monotonic() - started)
 
     async def _send(
         self, method: str, path: str, url: str, params: Params | None, data: Params | None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
 from gateway.run import create_app
 from gateway.sandbox.sdx import Fault, SandboxState
+from gateway.web import middleware
 from gateway.web.keys import HTTP_SESSION, REDIS
 from tests.helpers.servers import free_port
 from tests.helpers.settings import make_settings
@@ -100,3 +103,20 @@ async def test_request_id_is_echoed_or_made(aiohttp_client: Any) -> None:
     assert given.headers["X-Request-Id"] == "abc-123"
     hostile = await client.get("/healthz", headers={"X-Request-Id": "<script> alert(1)" * 8})
     assert len(hostile.headers["X-Request-Id"]) == 32  # replaced by a fresh id
+    made = {(await client.get("/healthz")).headers["X-Request-Id"] for _ in range(5)}
+    made.add(hostile.headers["X-Request-Id"])
+    assert len(made) == 6  # each request its own
+    assert all(re.fullmatch("[0-9a-f]{32}", made_id) for made_id in made)
+
+
+def test_a_forked_process_makes_other_request_ids() -> None:
+    """Ids are this process's prefix and a counter: a fork must not repeat the parent's."""
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        os.write(write, middleware._prefix.encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 64).decode() != middleware._prefix
+    os.close(read)
+    os.close(write)
