@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -119,6 +120,9 @@ def main(args: argparse.Namespace) -> None:
         trees = [(args.label, args.note, args.checkout)]
         if args.against:
             trees.insert(0, (args.against_label, f"{args.against} (--against)", args.against))
+        taken = [label for label, _, _ in trees if label in results]
+        if taken:  # a record is kept, never written over
+            sys.exit(f"already recorded: {', '.join(taken)} (choose another --label)")
         runs: dict[str, list[Any]] = {label: [] for label, _, _ in trees}
         with tempfile.TemporaryDirectory() as tmp:
             benches: list[Bench] = []
