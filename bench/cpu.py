@@ -11,7 +11,8 @@ turn: the gateway's user + system time over the turns it answered) and with a
     .venv/bin/python bench/cpu.py --label before     # the same, by hand
     .venv/bin/python bench/cpu.py --report           # the table of every label
 
-    # this checkout against another commit's gateway, measured in turns:
+    # this checkout against another commit's gateway, measured in turns
+    # (each goes first in every other run):
     git worktree add /tmp/before <commit>
     .venv/bin/python bench/cpu.py --label after --against /tmp/before --against-label before-x
 
@@ -132,9 +133,13 @@ def main(args: argparse.Namespace) -> None:
                     place.mkdir()
                     benches.append(Bench(args, str(place), checkout))
                     warm_up(benches[-1])
+                pairs = list(zip(trees, benches, strict=True))
                 for number in range(args.runs):
                     print(f"run {number + 1} of {args.runs}", flush=True)
-                    for (label, _, _), bench in zip(trees, benches, strict=True):
+                    # Each gateway goes first in every other run, so that a
+                    # machine slowing down (or speeding up) steadily does not
+                    # always weigh on the same one.
+                    for (label, _, _), bench in pairs[:: -1 if number % 2 else 1]:
                         print(f" {label}", flush=True)
                         runs[label].append(measure(bench, args.seconds))
             finally:
