@@ -82,9 +82,8 @@ class PendingInteractions:
             except SdxError as exc:
                 raise StartFailed(found, exc) from exc
             if not turn.completed:
-                await self._index.feed.begun(
-                    found.id, found.survey_type
-                )  # never dialled or texted first now
+                # Never dialled or texted first now.
+                await self._index.feed.begun(found.id, found.survey_type)
                 return Started(found, turn)
             log.info("pending_interaction_was_completed")
             await self._index.forget(found.survey_id, respondent)
