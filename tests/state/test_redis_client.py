@@ -10,7 +10,6 @@ at the end.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -26,13 +25,9 @@ def turn_redis(url: str, *, connections: int, wait: float = 2.0) -> TurnRedis:
 
 
 @pytest.fixture
-async def observer(redis_url: str) -> AsyncIterator[Redis]:
-    """A separate plain client, to look at the server from outside."""
-    client = Redis.from_url(redis_url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
+def observer(redis: Redis) -> Redis:
+    """A separate plain client (tests/state/conftest.py), to look at the server from outside."""
+    return redis
 
 
 async def clients(observer: Redis) -> int:
