@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio.connection import AbstractConnection
 
 from gateway.config import Settings
-from gateway.run import create_app
+from gateway.run import connections, create_app
 from gateway.run.components import Components, build_components
 from gateway.run.connections import sdx_client
 from gateway.sandbox.credentials import (
@@ -84,7 +84,7 @@ def sdx_url(sandbox_server: TestServer) -> str:
 
 @pytest.fixture
 async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
+    async with connections.http_session() as session:  # as the gateway makes it
         yield session
 
 

@@ -43,6 +43,11 @@ def http_session() -> aiohttp.ClientSession:
         # Close idle connections before SDX does, so a POST is not sent on a
         # socket the server is closing (which would make it ambiguous).
         connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=10),
+        # No cookies kept or sent back: SDX authenticates every request with
+        # its credentials, and a PHP SDX handed its own session cookie back
+        # serves requests sharing one session one at a time (PHP locks the
+        # session for the length of each request).
+        cookie_jar=aiohttp.DummyCookieJar(),
     )
 
 
