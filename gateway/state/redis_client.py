@@ -119,13 +119,35 @@ class TurnRedis(Redis):
         pool = self._pool
         connection = await pool.get_connection()
         try:
-            await connection.send_command(*args)
+            if not _written(connection, args):
+                await connection.send_command(*args)
             return await self.parse_response(connection, args[0], **options)
         except (RedisConnectionError, RedisTimeoutError, OSError):
             await connection.disconnect()
             raise
         finally:
             await pool.release(connection)
+
+
+def _written(connection: Connection, args: tuple[Any, ...]) -> bool:
+    """Hand the command to an open connection whose send buffer is empty; False if
+    it is not such a one (redis-py's ``send_command`` then sends it, or fails).
+
+    redis-py writes each command under ``asyncio.wait_for`` (its
+    ``socket_timeout``), which on Python 3.11 runs the write as a task of
+    its own: three trips through the event loop for a write that never
+    waits. A command to an empty buffer is passed to the socket at once; if
+    it does not all fit, the transport sends the rest as the socket drains,
+    and the reply, which Redis sends only once it has read all of it, is
+    still awaited under the timeout.
+    """
+    writer = connection._writer
+    if writer is None or writer.transport.is_closing():
+        return False
+    if writer.transport.get_write_buffer_size():
+        return False
+    writer.writelines(connection.pack_command(*args))
+    return True
 
 
 def worker_redis(url: str) -> Redis:

@@ -15,6 +15,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.state.redis_client import TurnPool, TurnRedis, client_options, server_redis
 
@@ -113,3 +114,32 @@ async def test_an_error_reply_leaves_the_connection_usable(redis_url: str, obser
     assert await script() == 7  # NOSCRIPT: loaded again, run once
     assert await clients(observer) == 1
     await redis.connection_pool.aclose()
+
+
+async def test_a_command_larger_than_the_socket_buffer_is_sent_whole(redis_url: str) -> None:
+    # Handed to the socket without waiting for it to drain: the transport
+    # sends the rest, and the reply comes once Redis has read it all.
+    redis = turn_redis(redis_url, connections=1)
+    value = b"0123456789abcdef" * 500_000  # 8 MB
+    assert await redis.set("big", value)
+    assert await redis.strlen("big") == len(value)
+    assert await redis.get("big") == value
+    await redis.connection_pool.aclose()
+
+
+async def test_a_reply_that_does_not_come_in_time_is_a_timeout(
+    redis_url: str, observer: Redis
+) -> None:
+    pool = TurnPool.from_url(
+        redis_url, max_connections=1, timeout=2.0, socket_timeout=0.2, **client_options()
+    )
+    redis = TurnRedis(pool)
+    assert await redis.set("k", "v")
+    await observer.execute_command("CLIENT", "PAUSE", 600, "WRITE")
+    with pytest.raises(RedisTimeoutError):
+        await redis.set("k", "w")  # written; Redis holds it past the timeout
+    # The connection was dropped, and Redis drops a closed client's held
+    # command: the next one goes on a new connection once the pause ends.
+    assert await redis.get("k") == b"v"
+    assert await clients(observer) == 1
+    await pool.aclose()
