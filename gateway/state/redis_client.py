@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
+import hiredis
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection, Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -146,8 +147,33 @@ def _written(connection: Connection, args: tuple[Any, ...]) -> bool:
         return False
     if writer.transport.get_write_buffer_size():
         return False
-    writer.writelines(connection.pack_command(*args))
+    writer.writelines(_packed(connection, args))
     return True
+
+
+# What redis-py's encoder turns into bytes as hiredis's packer does itself.
+_PLAIN_ARGS = frozenset({str, bytes, int})
+
+
+def _packed(connection: Connection, args: tuple[Any, ...]) -> list[bytes]:
+    """The command in Redis's protocol, as ``connection.pack_command`` packs it.
+
+    redis-py hands hiredis's C packer each argument through its encoder, a
+    Python call apiece: 21 us for an SMS turn's last batch of 35 arguments,
+    4.5 us for them given straight to hiredis. Only plain arguments with
+    the default encoding (UTF-8, strict) go straight; anything else, and a
+    first argument of two words ("SCRIPT LOAD"), goes through redis-py.
+    """
+    encoder = connection.encoder
+    if (
+        encoder.encoding == "utf-8"
+        and encoder.encoding_errors == "strict"
+        and type(args[0]) is str
+        and " " not in args[0]
+        and all(type(arg) in _PLAIN_ARGS for arg in args)
+    ):
+        return [hiredis.pack_command(args)]
+    return connection.pack_command(*args)
 
 
 def worker_redis(url: str) -> Redis:

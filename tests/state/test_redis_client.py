@@ -10,14 +10,25 @@ at the end.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from redis.asyncio import Redis
+from redis.asyncio.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from gateway.state.redis_client import TurnPool, TurnRedis, client_options, server_redis
+from gateway.state.redis_client import (
+    TurnPool,
+    TurnRedis,
+    _packed,
+    client_options,
+    server_redis,
+)
 
 
 def turn_redis(url: str, *, connections: int, wait: float = 2.0) -> TurnRedis:
@@ -143,3 +154,32 @@ async def test_a_reply_that_does_not_come_in_time_is_a_timeout(
     assert await redis.get("k") == b"v"
     assert await clients(observer) == 1
     await pool.aclose()
+
+
+_ARG = (
+    st.text(max_size=12)  # lone surrogates included: refused alike
+    | st.binary(max_size=12)
+    | st.integers(min_value=-(10**25), max_value=10**25)
+    | st.floats(allow_nan=False)  # these go through redis-py's encoder
+    | st.booleans()  # which refuses them
+)
+
+
+@settings(derandomize=True, max_examples=400, deadline=None)
+@given(
+    name=st.sampled_from(["EVALSHA", "SET", "script load", "SCRIPT LOAD"]),
+    args=st.lists(_ARG, max_size=8),
+)
+def test_a_command_is_packed_as_redis_py_packs_it(name: str, args: list[Any]) -> None:
+    connection = Connection()
+    command = (name, *args)
+
+    def packed(pack: Callable[[], list[bytes]]) -> bytes | str:
+        try:
+            return b"".join(pack())
+        except Exception as exc:  # the same refusal, whichever way
+            return type(exc).__name__
+
+    assert packed(lambda: _packed(connection, command)) == packed(
+        lambda: connection.pack_command(*command)
+    )
